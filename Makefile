@@ -1,0 +1,47 @@
+# The two commands the README starts with: `make run` and `make test`.
+# Everything else here is a step of those two.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CTEST_ARGS ?=
+
+.PHONY: all deps build build-asan setup run test test-quick bench clean
+
+all: build
+
+deps:
+	@tools/install-deps.sh
+	@tests/ipfs-node/install.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRADIO_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# Runs setup natively against the node named in config/setup.config.json.
+setup: build
+	$(BUILD)/setup/radio-setup --config config/setup.config.json
+
+# Builds, starts a local IPFS node, and runs setup on music/ (or a generated
+# demo library when music/ is empty).
+run: build
+	tools/run-station.sh $(BUILD)
+
+# Everything: the normal build's whole suite, then the sanitizer build's.
+test: build build-asan
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+
+# A quick local run: unit tests only, normal build.
+test-quick: build
+	cd $(BUILD) && ctest --output-on-failure -L unit
+
+bench: build
+	bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,394 @@
+#include "ipfs.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define IPFS_DEFAULT_TIMEOUT 60.0
+#define IPFS_DEFAULT_RETRIES 4
+#define IPFS_DEFAULT_BACKOFF 0.5
+#define IPFS_DEFAULT_BACKOFF_MAX 10.0
+#define IPFS_DEFAULT_MAX_RESPONSE (256u << 20)
+#define IPFS_URL_MAX 8192
+
+int ipfs_global_init(char *err, size_t errlen)
+{
+    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK)
+        return err_set(err, errlen, "libcurl init: %s", curl_easy_strerror(rc));
+    return 0;
+}
+
+int ipfs_client_init(struct ipfs_client *c, const char *api, const char *auth, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    size_t l = strlen(api);
+    while (l && api[l - 1] == '/')
+        l--;
+    if (strncmp(api, "http://", 7) != 0 && strncmp(api, "https://", 8) != 0)
+        return err_set(err, errlen, "IPFS API URL must start with http:// or https://: %s", api);
+    c->api = strndup(api, l);
+    c->auth = auth && *auth ? strdup(auth) : NULL;
+    if (!c->api || (auth && *auth && !c->auth)) {
+        ipfs_client_free(c);
+        return err_set(err, errlen, "out of memory");
+    }
+    c->timeout = IPFS_DEFAULT_TIMEOUT;
+    c->retries = IPFS_DEFAULT_RETRIES;
+    c->backoff = IPFS_DEFAULT_BACKOFF;
+    c->backoff_max = IPFS_DEFAULT_BACKOFF_MAX;
+    c->max_response = IPFS_DEFAULT_MAX_RESPONSE;
+    return 0;
+}
+
+void ipfs_client_free(struct ipfs_client *c)
+{
+    free(c->api);
+    free(c->auth);
+    c->api = c->auth = NULL;
+}
+
+void ipfs_response_free(struct ipfs_response *r)
+{
+    free(r->body);
+    r->body = NULL;
+    r->len = 0;
+}
+
+int ipfs_urlencode(const char *s, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~';
+        if (o + (plain ? 1 : 3) >= outlen)
+            return -1;
+        if (plain) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+struct sink {
+    char *buf;
+    size_t len, cap, max;
+    int overflow;
+    char stream_error[512];
+};
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct sink *s = ud;
+    size_t n = size * nmemb;
+    if (s->len + n > s->max) {
+        s->overflow = 1;
+        return 0;
+    }
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 4096;
+        while (cap < s->len + n + 1)
+            cap *= 2;
+        char *nb = realloc(s->buf, cap);
+        if (!nb)
+            return 0;
+        s->buf = nb;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, p, n);
+    s->len += n;
+    s->buf[s->len] = '\0';
+    return n;
+}
+
+/* libcurl hands chunked trailers to the header callback too. */
+static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct sink *s = ud;
+    size_t n = size * nmemb;
+    static const char name[] = "X-Stream-Error:";
+    if (n > sizeof name - 1 && strncasecmp(p, name, sizeof name - 1) == 0) {
+        const char *v = p + sizeof name - 1;
+        size_t vl = n - (sizeof name - 1);
+        while (vl && (*v == ' ' || *v == '\t'))
+            v++, vl--;
+        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+            vl--;
+        if (vl) {
+            if (vl >= sizeof s->stream_error)
+                vl = sizeof s->stream_error - 1;
+            memcpy(s->stream_error, v, vl);
+            s->stream_error[vl] = '\0';
+        }
+    }
+    return n;
+}
+
+/* The node's error body is {"Message": "...", "Code": n, "Type": "error"}. */
+static void node_message(const char *body, char *out, size_t outlen)
+{
+    json_t *j = body ? json_loads(body, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+    json_t *m = j ? json_object_get(j, "Message") : NULL;
+    if (json_is_string(m))
+        snprintf(out, outlen, "%s", json_string_value(m));
+    else
+        snprintf(out, outlen, "%.200s", body && *body ? body : "(empty answer)");
+    json_decref(j);
+}
+
+struct upload {
+    const struct ipfs_add_item *items; /* add: many files */
+    size_t n;
+    const void *data;                  /* single in-memory file */
+    size_t len;
+};
+
+static int attempt(const struct ipfs_client *c, const char *url, const struct upload *up,
+                   struct sink *s, long *status, char *err, size_t errlen)
+{
+    CURL *h = curl_easy_init();
+    if (!h)
+        return err_set(err, errlen, "libcurl: cannot create a handle");
+    struct curl_slist *hdrs = NULL;
+    char authline[4096];
+    if (c->auth) {
+        snprintf(authline, sizeof authline, "Authorization: %s", c->auth);
+        hdrs = curl_slist_append(hdrs, authline);
+    }
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    curl_mime *mime = NULL;
+    if (up && (up->items || up->data)) {
+        mime = curl_mime_init(h);
+        size_t count = up->items ? up->n : 1;
+        for (size_t i = 0; i < count; i++) {
+            curl_mimepart *part = curl_mime_addpart(mime);
+            char fname[32];
+            /* The index as file name lets the answer be matched to the item. */
+            snprintf(fname, sizeof fname, "%zu", i);
+            curl_mime_name(part, "file");
+            curl_mime_type(part, "application/octet-stream");
+            CURLcode mrc;
+            if (up->items && up->items[i].path)
+                mrc = curl_mime_filedata(part, up->items[i].path);
+            else if (up->items)
+                mrc = curl_mime_data(part, up->items[i].data, up->items[i].size);
+            else
+                mrc = curl_mime_data(part, up->data, up->len);
+            if (mrc != CURLE_OK) {
+                curl_mime_free(mime);
+                curl_slist_free_all(hdrs);
+                curl_easy_cleanup(h);
+                return err_set(err, errlen, "prepare upload: %s", curl_easy_strerror(mrc));
+            }
+            curl_mime_filename(part, fname);
+        }
+        curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
+    } else {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(c->timeout * 1000));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->timeout * 1000));
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    if (mime)
+        curl_mime_free(mime);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(h);
+    if (s->overflow)
+        return err_set(err, errlen, "answer larger than %zu bytes", s->max);
+    if (rc != CURLE_OK)
+        return err_set(err, errlen, "%s", curl_easy_strerror(rc));
+    return 0;
+}
+
+static int request(const struct ipfs_client *c, const char *cmd, const char *query,
+                   const struct upload *up, struct ipfs_response *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    char url[IPFS_URL_MAX];
+    if ((size_t)snprintf(url, sizeof url, "%s/api/v0/%s%s%s", c->api, cmd,
+                         query && *query ? "?" : "", query ? query : "") >= sizeof url)
+        return err_set(err, errlen, "%s: request URL too long", cmd);
+    double delay = c->backoff;
+    char last[ERR_MSG_MAX] = "";
+    for (int tryno = 0; tryno <= c->retries; tryno++) {
+        if (tryno > 0) {
+            log_ev(LOG_WARN, "IPFS request failed, retrying", "cmd", cmd, "error", last, NULL);
+            struct timespec ts = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
+            nanosleep(&ts, NULL);
+            delay = delay * 2 > c->backoff_max ? c->backoff_max : delay * 2;
+        }
+        struct sink s = {.max = c->max_response};
+        long status = 0;
+        if (attempt(c, url, up, &s, &status, last, sizeof last) != 0) {
+            free(s.buf);
+            continue;
+        }
+        if (status >= 500 && status != 500) {
+            snprintf(last, sizeof last, "HTTP %ld", status);
+            free(s.buf);
+            continue;
+        }
+        if (status != 200) {
+            char msg[ERR_MSG_MAX];
+            node_message(s.buf, msg, sizeof msg);
+            free(s.buf);
+            /* 500 is how the node reports a failed command: retrying won't help. */
+            return err_set(err, errlen, "%s: node answered HTTP %ld: %s", cmd, status, msg);
+        }
+        if (s.stream_error[0]) {
+            free(s.buf);
+            return err_set(err, errlen, "%s: node reported: %s", cmd, s.stream_error);
+        }
+        out->status = status;
+        out->body = s.buf ? s.buf : strdup("");
+        out->len = s.len;
+        if (!out->body)
+            return err_set(err, errlen, "out of memory");
+        return 0;
+    }
+    return err_set(err, errlen, "%s: IPFS node at %s unreachable after %d attempts: %s", cmd,
+                   c->api, c->retries + 1, last);
+}
+
+int ipfs_call(const struct ipfs_client *c, const char *cmd, const char *query,
+              struct ipfs_response *out, char *err, size_t errlen)
+{
+    return request(c, cmd, query, NULL, out, err, errlen);
+}
+
+int ipfs_call_with_data(const struct ipfs_client *c, const char *cmd, const char *query,
+                        const void *data, size_t len, struct ipfs_response *out,
+                        char *err, size_t errlen)
+{
+    struct upload up = {.data = data ? data : "", .len = len};
+    return request(c, cmd, query, &up, out, err, errlen);
+}
+
+int ipfs_add_many(const struct ipfs_client *c, struct ipfs_add_item *items, size_t n,
+                  char *err, size_t errlen)
+{
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        items[i].cid[0] = '\0';
+    struct upload up = {.items = items, .n = n};
+    struct ipfs_response r;
+    if (request(c, "add",
+                "cid-version=1&raw-leaves=true&pin=true&cid-base=base32&progress=false"
+                "&wrap-with-directory=false",
+                &up, &r, err, errlen) != 0)
+        return -1;
+    /* One JSON object per line, in upload order: {"Name", "Hash", "Size"}.
+     * Kubo echoes the file name (our index); js-ipfs answers the CID as the
+     * name, so the line's position is the fallback. */
+    int rc = 0;
+    size_t pos = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(r.body, "\n", &save); line && rc == 0; line = strtok_r(NULL, "\n", &save)) {
+        json_t *j = json_loads(line, 0, NULL);
+        json_t *name = j ? json_object_get(j, "Name") : NULL;
+        json_t *hash = j ? json_object_get(j, "Hash") : NULL;
+        if (!json_is_string(name) || !json_is_string(hash)) {
+            json_decref(j);
+            continue; /* progress lines carry no Hash */
+        }
+        char *end;
+        const char *nm = json_string_value(name);
+        unsigned long idx = strtoul(nm, &end, 10);
+        if (!*nm || *end != '\0' || idx >= n)
+            idx = pos;
+        pos++;
+        if (idx < n && cid_to_base32(json_string_value(hash), items[idx].cid, sizeof items[idx].cid) != 0)
+            rc = err_set(err, errlen, "add: node answered an unreadable CID \"%s\"",
+                         json_string_value(hash));
+        json_decref(j);
+    }
+    ipfs_response_free(&r);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        if (!items[i].cid[0])
+            return err_set(err, errlen, "add: node's answer lacks file %zu of %zu", i + 1, n);
+    return 0;
+}
+
+int ipfs_version(const struct ipfs_client *c, char *out, size_t outlen, char *err, size_t errlen)
+{
+    struct ipfs_response r;
+    if (ipfs_call(c, "version", "", &r, err, errlen) != 0)
+        return -1;
+    json_t *j = json_loads(r.body, 0, NULL);
+    json_t *v = j ? json_object_get(j, "Version") : NULL;
+    int rc = 0;
+    if (json_is_string(v))
+        snprintf(out, outlen, "%s", json_string_value(v));
+    else
+        rc = err_set(err, errlen, "version: unexpected answer from %s", c->api);
+    json_decref(j);
+    ipfs_response_free(&r);
+    return rc;
+}
+
+static int emit_cid(ipfs_cid_fn fn, void *ctx, const char *cid)
+{
+    char canon[CID_MAX_STR];
+    if (cid_to_base32(cid, canon, sizeof canon) != 0)
+        return 0; /* not a CID we could have added; ignore */
+    return fn(ctx, canon);
+}
+
+int ipfs_pin_ls_recursive(const struct ipfs_client *c, ipfs_cid_fn fn, void *ctx,
+                          char *err, size_t errlen)
+{
+    struct ipfs_response r;
+    if (ipfs_call(c, "pin/ls", "type=recursive&cid-base=base32", &r, err, errlen) != 0)
+        return -1;
+    /* Kubo answers {"Keys": {cid: {"Type": ...}}}; streaming variants answer
+     * one {"Cid": ..., "Type": ...} per line. Accept both. */
+    int rc = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(r.body, "\n", &save); line && rc == 0; line = strtok_r(NULL, "\n", &save)) {
+        json_t *j = json_loads(line, 0, NULL);
+        if (!j)
+            continue;
+        json_t *keys = json_object_get(j, "Keys");
+        json_t *cid = json_object_get(j, "Cid");
+        if (json_is_object(keys)) {
+            const char *k;
+            json_t *v;
+            json_object_foreach(keys, k, v) {
+                if ((rc = emit_cid(fn, ctx, k)) != 0)
+                    break;
+            }
+        } else if (json_is_string(cid)) {
+            rc = emit_cid(fn, ctx, json_string_value(cid));
+        }
+        json_decref(j);
+    }
+    ipfs_response_free(&r);
+    if (rc != 0)
+        return err_set(err, errlen, "pin/ls: stopped by caller");
+    return 0;
+}

@@ -1,0 +1,69 @@
+/* A small client for the Kubo HTTP RPC API (also spoken by js-ipfs).
+ * Every call is a POST; errors come back as a JSON {"Message": ...} body or,
+ * once streaming has started, in the X-Stream-Error trailer. */
+#ifndef RADIO_IPFS_H
+#define RADIO_IPFS_H
+
+#include <stddef.h>
+
+#include "cid.h"
+
+struct ipfs_client {
+    char *api;              /* e.g. http://127.0.0.1:5001, no trailing slash */
+    char *auth;             /* full Authorization header value, or NULL */
+    double timeout;         /* seconds per request */
+    int retries;            /* extra attempts after a transport failure or 5xx */
+    double backoff;         /* first retry delay, seconds; doubles per attempt */
+    double backoff_max;     /* cap on a single delay, seconds */
+    size_t max_response;    /* bytes; larger answers are refused */
+};
+
+/* Call once per process, before threads start. */
+int ipfs_global_init(char *err, size_t errlen);
+
+int ipfs_client_init(struct ipfs_client *c, const char *api, const char *auth, char *err, size_t errlen);
+void ipfs_client_free(struct ipfs_client *c);
+
+/* An answer from the node. body is NUL-terminated. */
+struct ipfs_response {
+    long status;
+    char *body;
+    size_t len;
+};
+void ipfs_response_free(struct ipfs_response *r);
+
+/* POST /api/v0/<cmd>?<query> with no body; query is already URL-encoded (may be "").
+ * Retries transport failures and 5xx with backoff; returns the final answer
+ * or an error with the node's message. */
+int ipfs_call(const struct ipfs_client *c, const char *cmd, const char *query,
+              struct ipfs_response *out, char *err, size_t errlen);
+
+/* Same, uploading one file as multipart (for dag/put, name publish helpers...). */
+int ipfs_call_with_data(const struct ipfs_client *c, const char *cmd, const char *query,
+                        const void *data, size_t len, struct ipfs_response *out,
+                        char *err, size_t errlen);
+
+/* URL-encodes s into out. Returns 0 or -1 if it does not fit. */
+int ipfs_urlencode(const char *s, char *out, size_t outlen);
+
+/* One file to add: from memory (data/size) or from a path on disk. */
+struct ipfs_add_item {
+    const char *path;       /* file to read, or NULL to use data */
+    const void *data;
+    size_t size;
+    char cid[CID_MAX_STR];  /* out: the node's CID, canonical base32 */
+};
+
+/* Adds many files in one multipart request: CIDv1, raw leaves, pinned. */
+int ipfs_add_many(const struct ipfs_client *c, struct ipfs_add_item *items, size_t n,
+                  char *err, size_t errlen);
+
+/* The node's version string, e.g. "0.29.0" (a cheap liveness check). */
+int ipfs_version(const struct ipfs_client *c, char *out, size_t outlen, char *err, size_t errlen);
+
+/* Calls fn for each recursively pinned CID (canonical base32). */
+typedef int (*ipfs_cid_fn)(void *ctx, const char *cid);
+int ipfs_pin_ls_recursive(const struct ipfs_client *c, ipfs_cid_fn fn, void *ctx,
+                          char *err, size_t errlen);
+
+#endif

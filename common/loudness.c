@@ -1,0 +1,122 @@
+#include "loudness.h"
+
+#include "err.h"
+
+#include <ebur128.h>
+#include <math.h>
+#include <stdlib.h>
+
+/* libebur128 writes a few constant tables from ebur128_init() without a
+ * lock. Every thread writes the same values, so concurrent meters agree in
+ * practice; meters themselves share no state. */
+struct loud_meter {
+    ebur128_state *st;
+    unsigned flags;
+};
+
+/* FFmpeg's native 5.1 order is FL FR FC LFE BL BR; libebur128's default
+ * map for six channels already skips channel 3 (LFE), as BS.1770 wants. */
+struct loud_meter *loud_new(int channels, int sample_rate, unsigned flags, char *err, size_t errlen)
+{
+    if (channels < 1 || sample_rate < 1) {
+        err_set(err, errlen, "loudness meter: invalid format (%d channels, %d Hz)",
+                channels, sample_rate);
+        return NULL;
+    }
+    int mode = EBUR128_MODE_I | EBUR128_MODE_SAMPLE_PEAK;
+    if (flags & LOUD_TRUE_PEAK)
+        mode |= EBUR128_MODE_TRUE_PEAK;
+    if (flags & LOUD_SHORT_TERM)
+        mode |= EBUR128_MODE_S;
+
+    struct loud_meter *m = calloc(1, sizeof *m);
+    if (!m) {
+        err_set(err, errlen, "loudness meter: out of memory");
+        return NULL;
+    }
+    m->st = ebur128_init((unsigned)channels, (unsigned long)sample_rate, mode);
+    if (!m->st) {
+        free(m);
+        err_set(err, errlen, "loudness meter: cannot measure %d channels at %d Hz",
+                channels, sample_rate);
+        return NULL;
+    }
+    m->flags = flags;
+    return m;
+}
+
+void loud_free(struct loud_meter *m)
+{
+    if (!m)
+        return;
+    if (m->st)
+        ebur128_destroy(&m->st);
+    free(m);
+}
+
+int loud_add(struct loud_meter *m, const float *interleaved, size_t nframes, char *err, size_t errlen)
+{
+    if (nframes == 0)
+        return 0;
+    if (ebur128_add_frames_float(m->st, interleaved, nframes) != EBUR128_SUCCESS)
+        return err_set(err, errlen, "loudness meter: out of memory");
+    return 0;
+}
+
+double loud_integrated(const struct loud_meter *m)
+{
+    double lufs;
+    if (ebur128_loudness_global(m->st, &lufs) != EBUR128_SUCCESS)
+        return NAN;
+    return lufs;
+}
+
+static double linear_to_db(double v)
+{
+    return v > 0.0 ? 20.0 * log10(v) : -INFINITY;
+}
+
+typedef int (*peak_fn)(ebur128_state *st, unsigned int channel, double *out);
+
+static double max_peak_db(const struct loud_meter *m, peak_fn fn)
+{
+    double max = 0.0;
+    for (unsigned c = 0; c < m->st->channels; c++) {
+        double v;
+        if (fn(m->st, c, &v) != EBUR128_SUCCESS)
+            return NAN;
+        if (v > max)
+            max = v;
+    }
+    return linear_to_db(max);
+}
+
+double loud_true_peak_db(const struct loud_meter *m)
+{
+    return max_peak_db(m, (m->flags & LOUD_TRUE_PEAK) ? ebur128_true_peak : ebur128_sample_peak);
+}
+
+double loud_sample_peak_db(const struct loud_meter *m)
+{
+    return max_peak_db(m, ebur128_sample_peak);
+}
+
+double loud_short_term(const struct loud_meter *m)
+{
+    double lufs;
+    if (!(m->flags & LOUD_SHORT_TERM) ||
+        ebur128_loudness_shortterm(m->st, &lufs) != EBUR128_SUCCESS)
+        return NAN;
+    return lufs;
+}
+
+double loud_gain_for(double lufs, double true_peak, double target, double ceiling)
+{
+    /* Silence (gated away entirely) has no loudness to correct. */
+    if (!isfinite(lufs))
+        return 0.0;
+    double gain = target - lufs;
+    if (isfinite(true_peak) && ceiling - true_peak < gain)
+        gain = ceiling - true_peak;
+    return gain;
+}

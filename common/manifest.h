@@ -1,0 +1,100 @@
+/* manifest.json: every track and jingle, how it was encoded, and its
+ * segments (file, CID, exact duration, bytes). Written by setup, read by the
+ * streamer and healthmon. Serialisation is deterministic so an unchanged
+ * library yields a byte-identical file. */
+#ifndef RADIO_MANIFEST_H
+#define RADIO_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cid.h"
+
+#define MANIFEST_FORMAT "ipfs-radio-manifest"
+#define MANIFEST_VERSION 1
+#define MANIFEST_MAX_BYTES (512u << 20)
+
+struct manifest_segment {
+    char *file;              /* relative to processed/, e.g. segments/<id>/0.ts */
+    char cid[CID_MAX_STR];
+    int64_t samples;         /* source samples presented, at the station rate */
+    double duration;         /* samples / rate, seconds */
+    int64_t bytes;
+};
+
+enum manifest_kind { MANIFEST_MUSIC, MANIFEST_JINGLE };
+
+struct manifest_track {
+    char *id;                /* stable, filesystem- and URL-safe */
+    enum manifest_kind kind;
+    char *source;            /* path relative to its source folder */
+    int64_t source_size;
+    int64_t source_mtime_ns;
+    char source_sha256[65];  /* hex */
+    char fingerprint[65];    /* encoding parameters this track was cut with */
+    char *artist;
+    char *title;
+    int64_t samples;
+    double duration;
+    int normalized;
+    double measured_lufs;    /* only when normalized */
+    double measured_true_peak_dbtp;
+    double gain_db;
+    struct manifest_segment *segs;
+    size_t nsegs;
+};
+
+struct manifest_encoding {
+    int sample_rate;
+    int channels;
+    int bitrate;
+    double segment_seconds;
+    int normalize;
+    double target_lufs;
+    double true_peak_dbtp;
+    char fingerprint[65];
+};
+
+/* A source that could not be used, remembered so that an unchanged bad
+ * file is reported again without being decoded again. */
+struct manifest_skip {
+    char *source;
+    enum manifest_kind kind;
+    int64_t size;
+    int64_t mtime_ns;
+    char *reason;
+};
+
+struct manifest {
+    struct manifest_encoding enc;
+    struct manifest_skip *skipped;
+    size_t nskipped;
+    char *playlist_options;  /* JSON text of the options that produced playlist.m3u, or NULL */
+    struct manifest_track *tracks;
+    size_t ntracks;
+};
+
+/* The fingerprint of the parameters that affect a segment's bytes. */
+void manifest_fingerprint(const struct manifest_encoding *e, char out[65]);
+
+int manifest_load(const char *path, struct manifest *m, char *err, size_t errlen);
+int manifest_parse(const char *json_text, const char *origin, struct manifest *m, char *err, size_t errlen);
+/* Deterministic JSON (tracks sorted by id). Caller frees. NULL on OOM. */
+char *manifest_to_json(const struct manifest *m);
+void manifest_free(struct manifest *m);
+void manifest_track_free(struct manifest_track *t);
+
+/* Binary search by id; the tracks array must be sorted (manifest_sort). */
+const struct manifest_track *manifest_find(const struct manifest *m, const char *id);
+void manifest_sort(struct manifest *m);
+
+/* The skipped entry for this source if its size and mtime still match. */
+const struct manifest_skip *manifest_find_skip(const struct manifest *m, enum manifest_kind kind,
+                                               const char *source, int64_t size, int64_t mtime_ns);
+int manifest_add_skip(struct manifest *m, enum manifest_kind kind, const char *source,
+                      int64_t size, int64_t mtime_ns, const char *reason);
+
+/* "Artist - Title", or the title alone, into out. */
+void manifest_track_label(const struct manifest_track *t, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,41 @@
+/* Finding the sources: audio files below a folder, in a stable order, each
+ * with a track id that stays the same while its path does. */
+#ifndef RADIO_SCAN_H
+#define RADIO_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "manifest.h"
+
+#define SCAN_ID_MAX 96
+
+struct scan_file {
+    char *path;              /* as opened: root/relpath */
+    char *relpath;           /* relative to root, '/'-separated */
+    enum manifest_kind kind;
+    char id[SCAN_ID_MAX];
+    int64_t size;
+    int64_t mtime_ns;
+};
+
+struct scan_list {
+    struct scan_file *v;
+    size_t n;
+};
+
+/* Appends the audio files below root (sorted by relative path, hidden
+ * entries skipped). A missing root yields nothing and *missing = 1. */
+int scan_dir(const char *root, enum manifest_kind kind, const struct cfg_strlist *exts,
+             struct scan_list *out, int *missing, char *err, size_t errlen);
+void scan_list_free(struct scan_list *l);
+
+/* A slug of the path plus a short hash of kind and path: readable, unique,
+ * and safe in file names and URLs. */
+void scan_track_id(enum manifest_kind kind, const char *relpath, char out[SCAN_ID_MAX]);
+
+/* sha256 of a file's content, hex. */
+int scan_hash_file(const char *path, char out[65], char *err, size_t errlen);
+
+#endif

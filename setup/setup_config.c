@@ -1,0 +1,71 @@
+#include "setup_config.h"
+
+#include "err.h"
+
+#include <stddef.h>
+
+#define K(name, type, def, lo, hi, choices, doc) \
+    {#name, type, offsetof(struct setup_config, name), def, lo, hi, choices, doc}
+
+const struct cfg_key setup_config_keys[] = {
+    K(processed_dir, CFG_STRING, "\"processed\"", 0, 0, NULL,
+      "Output folder: manifest.json, playlist.m3u, segments/ (the streamer's input)"),
+    K(jingles_dir, CFG_STRING, "\"jingles\"", 0, 0, NULL,
+      "Folder of station jingles; missing or empty means music only"),
+    K(playlist_config, CFG_STRING, "\"config/playlist.config.json\"", 0, 0, NULL,
+      "Running-order config; its `source` key names the music folder"),
+    K(segment_seconds, CFG_NUMBER, "6", 1, 30,  NULL,
+      "Target segment length; cut at AAC frame boundaries, averaging this exactly"),
+    K(bitrate_kbps, CFG_INT, "128", 32, 320, NULL, "AAC-LC bitrate"),
+    K(sample_rate, CFG_INT, "48000", 8000, 96000, NULL,
+      "Station sample rate in Hz (every input is resampled to it)"),
+    K(channels, CFG_INT, "2", 1, 2, NULL, "Station channels: 1 mono, 2 stereo"),
+    K(loudness_normalize, CFG_BOOL, "true", 0, 0, NULL,
+      "Measure EBU R128 loudness per track and apply one gain"),
+    K(loudness_target_lufs, CFG_NUMBER, "-16", -40, -5, NULL, "Integrated loudness target"),
+    K(true_peak_ceiling_dbtp, CFG_NUMBER, "-1", -12, 0, NULL,
+      "The gain never pushes a track's true peak above this"),
+    K(jingle_every, CFG_INT, "4", 1, 1000, NULL,
+      "Music tracks between two jingles (the jingle cycle N)"),
+    K(jobs, CFG_INT, "0", 0, 256, NULL, "Tracks processed in parallel; 0 means one per CPU core"),
+    K(ipfs_api, CFG_STRING, "\"http://127.0.0.1:5001\"", 0, 0, NULL, "Kubo RPC API base URL"),
+    K(ipfs_auth_env, CFG_STRING, "\"\"", 0, 0, NULL,
+      "Name of an environment variable holding the API's Authorization header value"),
+    K(ipfs_timeout_seconds, CFG_NUMBER, "120", 1, 3600, NULL, "Timeout of one RPC request"),
+    K(ipfs_retries, CFG_INT, "4", 0, 100, NULL,
+      "Retries of a request that failed in transport, with doubling backoff"),
+    K(ipfs_retry_backoff_seconds, CFG_NUMBER, "0.5", 0.01, 60, NULL, "First retry delay"),
+    K(ipfs_add_batch, CFG_INT, "64", 1, 10000, NULL, "Segment files per add request"),
+    K(audio_extensions, CFG_STRING_LIST,
+      "[\"mp3\", \"flac\", \"wav\", \"ogg\", \"oga\", \"opus\", \"m4a\", \"aac\", \"mp4\", \"wma\", "
+      "\"aif\", \"aiff\", \"ape\", \"wv\", \"mka\", \"webm\", \"mpc\", \"ac3\", \"caf\"]",
+      0, 0, NULL, "File extensions (case-insensitive) treated as audio; other files are ignored"),
+    K(progress, CFG_STRING, "\"auto\"", 0, 0, "auto|bar|lines",
+      "Progress display: a bar on a terminal (auto), always a bar, or one log line per track"),
+    K(log_level, CFG_STRING, "\"info\"", 0, 0, "debug|info|notice|warn|error", "Lowest level logged"),
+};
+const size_t setup_config_nkeys = sizeof setup_config_keys / sizeof setup_config_keys[0];
+
+const struct cfg_key playlist_config_keys[] = {
+    {"source", CFG_STRING, offsetof(struct playlist_config, source), "\"music\"", 0, 0, NULL,
+     "Music folder (scanned recursively)"},
+};
+const size_t playlist_config_nkeys = sizeof playlist_config_keys / sizeof playlist_config_keys[0];
+
+int setup_config_check(const struct setup_config *c, const char *origin, char *err, size_t errlen)
+{
+    static const int rates[] = {8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000};
+    int ok = 0;
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
+        ok |= rates[i] == c->sample_rate;
+    if (!ok)
+        return err_set(err, errlen,
+                       "%s: key \"sample_rate\" is %d, not a rate AAC supports (e.g. 44100, 48000)",
+                       origin, c->sample_rate);
+    if (!c->processed_dir[0])
+        return err_set(err, errlen, "%s: key \"processed_dir\" must not be empty", origin);
+    for (size_t i = 0; i < c->audio_extensions.n; i++)
+        if (!c->audio_extensions.v[i][0])
+            return err_set(err, errlen, "%s: key \"audio_extensions\" has an empty entry", origin);
+    return 0;
+}

@@ -1,0 +1,45 @@
+/* Everything setup can be told, with defaults, ranges and meanings. */
+#ifndef RADIO_SETUP_CONFIG_H
+#define RADIO_SETUP_CONFIG_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+struct setup_config {
+    char *processed_dir;
+    char *jingles_dir;
+    char *playlist_config;
+    double segment_seconds;
+    int bitrate_kbps;
+    int sample_rate;
+    int channels;
+    int loudness_normalize;
+    double loudness_target_lufs;
+    double true_peak_ceiling_dbtp;
+    int jingle_every;
+    int jobs;
+    char *ipfs_api;
+    char *ipfs_auth_env;
+    double ipfs_timeout_seconds;
+    int ipfs_retries;
+    double ipfs_retry_backoff_seconds;
+    int ipfs_add_batch;
+    struct cfg_strlist audio_extensions;
+    char *progress;
+    char *log_level;
+};
+
+struct playlist_config {
+    char *source;
+};
+
+extern const struct cfg_key setup_config_keys[];
+extern const size_t setup_config_nkeys;
+extern const struct cfg_key playlist_config_keys[];
+extern const size_t playlist_config_nkeys;
+
+/* Extra cross-key checks after the per-key ones. */
+int setup_config_check(const struct setup_config *c, const char *origin, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,706 @@
+#include "setup_run.h"
+
+#include "atomic.h"
+#include "cache.h"
+#include "err.h"
+#include "ipfs.h"
+#include "log.h"
+#include "manifest.h"
+#include "playlist.h"
+#include "progress.h"
+#include "scan.h"
+#include "transcode.h"
+#include "upload.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+struct job {
+    const struct scan_file *src;
+    struct manifest_track *old;      /* in the previous manifest, or NULL */
+    struct cache_decision dec;
+    int stale;
+    int ok;                          /* has a usable track (in `out` if stale) */
+    int skipped;                     /* unusable: why says so */
+    struct manifest_track out;
+    char why[ERR_MSG_MAX];           /* when skipped */
+};
+
+struct run {
+    const struct setup_config *cfg;
+    struct tc_params tc;
+    struct ipfs_client ipfs;
+    char fingerprint[65];
+    char staging[4096];
+    struct job *jobs;
+    size_t njobs;
+    size_t next;                     /* next job index for a worker */
+    int fatal;
+    char fatal_msg[ERR_MSG_MAX];
+    struct progress prog;
+    pthread_mutex_t lock;
+};
+
+/* Collects a track's segments as the transcoder cuts them. */
+struct seg_sink {
+    const char *dir;
+    const char *id;
+    struct manifest_segment *segs;
+    struct upload_file *files;
+    char **paths;
+    size_t n, cap;
+};
+
+static int sink_segment(void *ctx, const struct tc_segment *seg, char *err, size_t errlen)
+{
+    struct seg_sink *s = ctx;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        struct manifest_segment *ns = realloc(s->segs, cap * sizeof *ns);
+        if (ns)
+            s->segs = ns;
+        struct upload_file *nf = realloc(s->files, cap * sizeof *nf);
+        if (nf)
+            s->files = nf;
+        char **np = realloc(s->paths, cap * sizeof *np);
+        if (np)
+            s->paths = np;
+        if (!ns || !nf || !np)
+            return err_set(err, errlen, "out of memory");
+        s->cap = cap;
+    }
+    char path[4096], rel[512];
+    snprintf(path, sizeof path, "%s/%d.ts", s->dir, seg->index);
+    snprintf(rel, sizeof rel, "segments/%s/%d.ts", s->id, seg->index);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return err_set(err, errlen, "create %s: %s", path, strerror(errno));
+    size_t w = fwrite(seg->data, 1, seg->size, f);
+    if (fclose(f) != 0 || w != seg->size)
+        return err_set(err, errlen, "write %s failed", path);
+    struct manifest_segment *ms = &s->segs[s->n];
+    struct upload_file *uf = &s->files[s->n];
+    memset(ms, 0, sizeof *ms);
+    memset(uf, 0, sizeof *uf);
+    s->paths[s->n] = strdup(path);
+    ms->file = strdup(rel);
+    if (!ms->file || !s->paths[s->n]) {
+        free(ms->file);
+        free(s->paths[s->n]);
+        return err_set(err, errlen, "out of memory");
+    }
+    ms->samples = seg->samples;
+    ms->duration = seg->duration;
+    ms->bytes = (int64_t)seg->size;
+    uf->path = s->paths[s->n];
+    uf->size = (int64_t)seg->size;
+    upload_expected_cid(seg->data, seg->size, uf->expect);
+    s->n++;
+    return 0;
+}
+
+static void sink_free(struct seg_sink *s, int keep_segs)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->paths[i]);
+        if (!keep_segs)
+            free(s->segs[i].file);
+    }
+    free(s->paths);
+    free(s->files);
+    if (!keep_segs)
+        free(s->segs);
+}
+
+/* "Artist - Title.ext" is the usual naming when tags are missing. */
+static void label_from_name(const char *relpath, char *artist, size_t alen, char *title, size_t tlen)
+{
+    const char *base = strrchr(relpath, '/');
+    base = base ? base + 1 : relpath;
+    char name[512];
+    snprintf(name, sizeof name, "%s", base);
+    char *dot = strrchr(name, '.');
+    if (dot && dot != name)
+        *dot = '\0';
+    char *sep = strstr(name, " - ");
+    if (sep && !artist[0]) {
+        *sep = '\0';
+        snprintf(artist, alen, "%s", name);
+        if (!title[0])
+            snprintf(title, tlen, "%s", sep + 3);
+    } else if (!title[0]) {
+        snprintf(title, tlen, "%s", sep ? sep + 3 : name);
+    }
+}
+
+static void set_fatal(struct run *r, const char *msg)
+{
+    pthread_mutex_lock(&r->lock);
+    if (!r->fatal) {
+        r->fatal = 1;
+        snprintf(r->fatal_msg, sizeof r->fatal_msg, "%s", msg);
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Returns 0 (done or skipped, see j->ok) or -1 for a fatal error. */
+static int process(struct run *r, struct job *j, char *err, size_t errlen)
+{
+    const struct scan_file *src = j->src;
+    char sha[65];
+    if (j->dec.hashed) {
+        memcpy(sha, j->dec.sha256, sizeof sha);
+    } else if (scan_hash_file(src->path, sha, j->why, sizeof j->why) != 0) {
+        return 0;
+    }
+    char dir[4096];
+    if (fs_path(dir, sizeof dir, err, errlen, "%s/%s", r->staging, src->id) != 0 ||
+        fs_mkdirs(dir, err, errlen) != 0)
+        return -1;
+    struct seg_sink sink = {.dir = dir, .id = src->id};
+    struct tc_result res;
+    if (tc_transcode_file(src->path, &r->tc, sink_segment, &sink, &res, j->why, sizeof j->why) != 0) {
+        sink_free(&sink, 0);
+        fs_remove_tree(dir, NULL, 0);
+        return 0;
+    }
+    if (upload_files(&r->ipfs, sink.files, sink.n, r->cfg->ipfs_add_batch, err, errlen) != 0) {
+        sink_free(&sink, 0);
+        return -1;
+    }
+    struct manifest_track *t = &j->out;
+    memset(t, 0, sizeof *t);
+    for (size_t i = 0; i < sink.n; i++)
+        memcpy(sink.segs[i].cid, sink.files[i].cid, sizeof sink.segs[i].cid);
+    label_from_name(src->relpath, res.artist, sizeof res.artist, res.title, sizeof res.title);
+    t->id = strdup(src->id);
+    t->kind = src->kind;
+    t->source = strdup(src->relpath);
+    t->artist = strdup(res.artist);
+    t->title = strdup(res.title);
+    t->source_size = src->size;
+    t->source_mtime_ns = src->mtime_ns;
+    memcpy(t->source_sha256, sha, sizeof sha);
+    memcpy(t->fingerprint, r->fingerprint, sizeof t->fingerprint);
+    t->samples = res.samples;
+    t->duration = res.duration;
+    t->normalized = res.normalized;
+    t->measured_lufs = res.measured_lufs;
+    t->measured_true_peak_dbtp = res.measured_true_peak_dbtp;
+    t->gain_db = res.gain_db;
+    t->segs = sink.segs;
+    t->nsegs = sink.n;
+    sink_free(&sink, 1);
+    if (!t->id || !t->source || !t->artist || !t->title) {
+        manifest_track_free(t);
+        return err_set(err, errlen, "out of memory");
+    }
+    if (t->normalized && (!isfinite(t->measured_lufs) || !isfinite(t->measured_true_peak_dbtp))) {
+        /* Digital silence has no loudness; it is kept, with no gain. */
+        t->normalized = 0;
+    }
+    j->ok = 1;
+    return 0;
+}
+
+static void *worker(void *arg)
+{
+    struct run *r = arg;
+    for (;;) {
+        pthread_mutex_lock(&r->lock);
+        while (r->next < r->njobs && !r->jobs[r->next].stale)
+            r->next++;
+        size_t i = r->next < r->njobs && !r->fatal ? r->next++ : r->njobs;
+        pthread_mutex_unlock(&r->lock);
+        if (i >= r->njobs)
+            break;
+        struct job *j = &r->jobs[i];
+        char err[ERR_MSG_MAX];
+        if (process(r, j, err, sizeof err) != 0) {
+            char msg[ERR_MSG_MAX + 600];
+            snprintf(msg, sizeof msg, "%s: %s", j->src->path, err);
+            set_fatal(r, msg);
+            break;
+        }
+        if (!j->ok) {
+            j->skipped = 1;
+            log_ev(LOG_WARN, "skipping file", "file", j->src->path, "reason", j->why, NULL);
+        }
+        progress_track_done(&r->prog, j->src->relpath, j->src->size, j->ok ? j->out.duration : 0, j->ok);
+    }
+    return NULL;
+}
+
+static int run_workers(struct run *r, int nstale)
+{
+    int n = r->cfg->jobs > 0 ? r->cfg->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    if (n > nstale)
+        n = nstale;
+    if (n == 0)
+        return 0;
+    pthread_t *th = calloc((size_t)n, sizeof *th);
+    if (!th)
+        return -1;
+    int started = 0;
+    for (; started < n; started++)
+        if (pthread_create(&th[started], NULL, worker, r) != 0)
+            break;
+    if (started == 0)
+        worker(r);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    free(th);
+    return 0;
+}
+
+/* --- re-adding what the node lacks --- */
+
+struct cidset {
+    char **v;
+    size_t n, cap;
+};
+
+static int cidset_add(void *ctx, const char *cid)
+{
+    struct cidset *s = ctx;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        char **nv = realloc(s->v, cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        s->v = nv;
+        s->cap = cap;
+    }
+    if (!(s->v[s->n] = strdup(cid)))
+        return -1;
+    s->n++;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void cidset_free(struct cidset *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+}
+
+static int restore_pins(struct run *r, int *reuploaded, char *err, size_t errlen)
+{
+    struct cidset pins = {0};
+    if (ipfs_pin_ls_recursive(&r->ipfs, cidset_add, &pins, err, errlen) != 0) {
+        cidset_free(&pins);
+        return -1;
+    }
+    qsort(pins.v, pins.n, sizeof *pins.v, cmp_str);
+    size_t cap = 0, n = 0;
+    struct upload_file *files = NULL;
+    char **paths = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < r->njobs && rc == 0; i++) {
+        struct job *j = &r->jobs[i];
+        if (j->stale || !j->old)
+            continue;
+        for (size_t s = 0; s < j->old->nsegs; s++) {
+            const char *cid = j->old->segs[s].cid;
+            if (bsearch(&cid, pins.v, pins.n, sizeof *pins.v, cmp_str))
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 256;
+                struct upload_file *nf = realloc(files, cap * sizeof *nf);
+                char **np = nf ? realloc(paths, cap * sizeof *np) : NULL;
+                if (nf)
+                    files = nf;
+                if (np)
+                    paths = np;
+                if (!nf || !np) {
+                    rc = err_set(err, errlen, "out of memory");
+                    break;
+                }
+            }
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", r->cfg->processed_dir, j->old->segs[s].file);
+            paths[n] = strdup(path);
+            memset(&files[n], 0, sizeof files[n]);
+            files[n].path = paths[n];
+            files[n].size = j->old->segs[s].bytes;
+            snprintf(files[n].expect, sizeof files[n].expect, "%s", cid);
+            n++;
+        }
+    }
+    if (rc == 0 && n > 0) {
+        char cnt[32];
+        snprintf(cnt, sizeof cnt, "%zu", n);
+        log_ev(LOG_NOTICE, "node lacks segments the manifest names; re-adding them from processed/",
+               "segments", cnt, NULL);
+        rc = upload_files(&r->ipfs, files, n, r->cfg->ipfs_add_batch, err, errlen);
+    }
+    *reuploaded = rc == 0 ? (int)n : 0;
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    free(files);
+    cidset_free(&pins);
+    return rc;
+}
+
+/* --- finishing: swap segments in, write playlist and manifest --- */
+
+static int swap_in(struct run *r, const char *id, char *err, size_t errlen)
+{
+    char from[4096], to[4096], old[4096];
+    if (fs_path(from, sizeof from, err, errlen, "%s/%s", r->staging, id) != 0 ||
+        fs_path(to, sizeof to, err, errlen, "%s/segments/%s", r->cfg->processed_dir, id) != 0 ||
+        fs_path(old, sizeof old, err, errlen, "%s/%s.old", r->staging, id) != 0)
+        return -1;
+    if (rename(to, old) != 0 && errno != ENOENT)
+        return err_set(err, errlen, "move aside %s: %s", to, strerror(errno));
+    if (rename(from, to) != 0)
+        return err_set(err, errlen, "move %s to %s: %s", from, to, strerror(errno));
+    return 0;
+}
+
+static int write_if_changed(const char *path, const char *text, int *written, char *err, size_t errlen)
+{
+    size_t len = strlen(text);
+    *written = 0;
+    if (atomic_same_content(path, text, len))
+        return 0;
+    if (atomic_write(path, text, len, err, errlen) != 0)
+        return -1;
+    *written = 1;
+    return 0;
+}
+
+static int build_playlist(struct run *r, struct manifest *m, struct playlist *pl, char *err, size_t errlen)
+{
+    size_t nm = 0, nj = 0;
+    for (size_t i = 0; i < r->njobs; i++)
+        if (r->jobs[i].ok && r->jobs[i].src->kind == MANIFEST_JINGLE)
+            nj++;
+        else if (r->jobs[i].ok)
+            nm++;
+    const struct manifest_track **music = calloc(nm + 1, sizeof *music);
+    const struct manifest_track **jingles = calloc(nj + 1, sizeof *jingles);
+    long count = playlist_interleave(nm, nj, r->cfg->jingle_every, NULL, 0);
+    long *order = calloc((size_t)count + 1, sizeof *order);
+    int rc = 0;
+    if (!music || !jingles || !order) {
+        rc = err_set(err, errlen, "out of memory");
+        goto out;
+    }
+    nm = nj = 0;
+    /* Jobs are in scan order (by path), which is the running order. */
+    for (size_t i = 0; i < r->njobs; i++) {
+        if (!r->jobs[i].ok)
+            continue;
+        const struct manifest_track *t = manifest_find(m, r->jobs[i].src->id);
+        if (r->jobs[i].src->kind == MANIFEST_JINGLE)
+            jingles[nj++] = t;
+        else
+            music[nm++] = t;
+    }
+    playlist_interleave(nm, nj, r->cfg->jingle_every, order, (size_t)count);
+    for (long i = 0; i < count && rc == 0; i++) {
+        const struct manifest_track *t = order[i] < 0 ? jingles[-order[i] - 1] : music[order[i]];
+        char label[600];
+        manifest_track_label(t, label, sizeof label);
+        if (playlist_append(pl, t->id, label, t->duration) != 0)
+            rc = err_set(err, errlen, "out of memory");
+    }
+out:
+    free(music);
+    free(jingles);
+    free(order);
+    return rc;
+}
+
+static char *playlist_options_json(const struct setup_config *cfg, const struct playlist_config *pc)
+{
+    json_t *o = json_pack("{s:i, s:s, s:s}", "jingle_every", cfg->jingle_every, "mode", "ordered",
+                          "source", pc->source);
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    return s;
+}
+
+static int finish(struct run *r, struct manifest *old, const struct playlist_config *pc,
+                  struct setup_result *res, char *err, size_t errlen)
+{
+    struct manifest m = {0};
+    m.enc.sample_rate = r->tc.sample_rate;
+    m.enc.channels = r->tc.channels;
+    m.enc.bitrate = r->tc.bitrate;
+    m.enc.segment_seconds = r->tc.segment_seconds;
+    m.enc.normalize = r->tc.normalize;
+    m.enc.target_lufs = r->tc.target_lufs;
+    m.enc.true_peak_dbtp = r->tc.true_peak_dbtp;
+    memcpy(m.enc.fingerprint, r->fingerprint, sizeof m.enc.fingerprint);
+    m.playlist_options = playlist_options_json(r->cfg, pc);
+    m.tracks = calloc(r->njobs + 1, sizeof *m.tracks);
+    if (!m.tracks || !m.playlist_options) {
+        manifest_free(&m);
+        return err_set(err, errlen, "out of memory");
+    }
+    char segdir[4096];
+    snprintf(segdir, sizeof segdir, "%s/segments", r->cfg->processed_dir);
+    int rc = fs_mkdirs(segdir, err, errlen);
+    for (size_t i = 0; i < r->njobs && rc == 0; i++) {
+        struct job *j = &r->jobs[i];
+        if (j->skipped && manifest_add_skip(&m, j->src->kind, j->src->relpath, j->src->size,
+                                            j->src->mtime_ns, j->why) != 0)
+            rc = err_set(err, errlen, "out of memory");
+        if (!j->ok)
+            continue;
+        if (j->stale) {
+            if ((rc = swap_in(r, j->src->id, err, errlen)) != 0)
+                break;
+            m.tracks[m.ntracks++] = j->out;
+            memset(&j->out, 0, sizeof j->out);
+        } else {
+            /* Reuse the previous entry; only the source's stat may be newer. */
+            m.tracks[m.ntracks] = *j->old;
+            memset(j->old, 0, sizeof *j->old);
+            struct manifest_track *t = &m.tracks[m.ntracks++];
+            t->source_size = j->src->size;
+            t->source_mtime_ns = j->src->mtime_ns;
+            if (j->dec.hashed)
+                memcpy(t->source_sha256, j->dec.sha256, sizeof t->source_sha256);
+        }
+    }
+    manifest_sort(&m);
+    /* Segment folders of tracks that left the library. */
+    for (size_t i = 0; i < old->ntracks && rc == 0; i++) {
+        const char *id = old->tracks[i].id;
+        if (!id || manifest_find(&m, id))
+            continue;
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/segments/%s", r->cfg->processed_dir, id);
+        if (fs_remove_tree(dir, NULL, 0) == 0)
+            res->removed++;
+    }
+    struct playlist pl = {0};
+    char path[4096];
+    if (rc == 0)
+        rc = build_playlist(r, &m, &pl, err, errlen);
+    char *m3u = rc == 0 ? playlist_to_m3u(&pl) : NULL;
+    char *json = rc == 0 ? manifest_to_json(&m) : NULL;
+    if (rc == 0 && (!m3u || !json))
+        rc = err_set(err, errlen, "out of memory");
+    if (rc == 0) {
+        snprintf(path, sizeof path, "%s/playlist.m3u", r->cfg->processed_dir);
+        rc = write_if_changed(path, m3u, &res->playlist_written, err, errlen);
+    }
+    if (rc == 0) {
+        snprintf(path, sizeof path, "%s/manifest.json", r->cfg->processed_dir);
+        rc = write_if_changed(path, json, &res->manifest_written, err, errlen);
+    }
+    free(m3u);
+    free(json);
+    playlist_free(&pl);
+    manifest_free(&m);
+    return rc;
+}
+
+static int lock_processed(const char *dir, int *fd, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.setup.lock", dir);
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0)
+        return err_set(err, errlen, "open %s: %s", path, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        close(*fd);
+        *fd = -1;
+        return err_set(err, errlen, "another setup is running on %s", dir);
+    }
+    return 0;
+}
+
+/* Leftovers of an interrupted run are never part of processed/'s content. */
+static void clean_stale_staging(const char *dir)
+{
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, ".staging-");
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, pattern, strlen(pattern)) == 0) {
+            char p[4096];
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            fs_remove_tree(p, NULL, 0);
+        }
+    }
+    closedir(d);
+}
+
+int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
+              struct setup_result *res, char *err, size_t errlen)
+{
+    memset(res, 0, sizeof *res);
+    struct run r = {.cfg = cfg};
+    r.tc.sample_rate = cfg->sample_rate;
+    r.tc.channels = cfg->channels;
+    r.tc.bitrate = cfg->bitrate_kbps * 1000;
+    r.tc.segment_seconds = cfg->segment_seconds;
+    r.tc.normalize = cfg->loudness_normalize;
+    r.tc.target_lufs = cfg->loudness_target_lufs;
+    r.tc.true_peak_dbtp = cfg->true_peak_ceiling_dbtp;
+    struct manifest_encoding enc = {
+        .sample_rate = r.tc.sample_rate, .channels = r.tc.channels, .bitrate = r.tc.bitrate,
+        .segment_seconds = r.tc.segment_seconds, .normalize = r.tc.normalize,
+        .target_lufs = r.tc.target_lufs, .true_peak_dbtp = r.tc.true_peak_dbtp};
+    manifest_fingerprint(&enc, r.fingerprint);
+
+    struct scan_list files = {0};
+    struct manifest old = {0};
+    int lockfd = -1, rc = -1, missing = 0;
+    pthread_mutex_init(&r.lock, NULL);
+
+    if (scan_dir(pc->source, MANIFEST_MUSIC, &cfg->audio_extensions, &files, &missing, err, errlen) != 0)
+        goto out;
+    if (missing) {
+        err_set(err, errlen, "music folder %s does not exist", pc->source);
+        goto out;
+    }
+    size_t nmusic = files.n;
+    if (nmusic == 0) {
+        err_set(err, errlen, "no music: %s holds no audio files", pc->source);
+        goto out;
+    }
+    if (scan_dir(cfg->jingles_dir, MANIFEST_JINGLE, &cfg->audio_extensions, &files, &missing, err, errlen) != 0)
+        goto out;
+    if (files.n == nmusic)
+        log_ev(LOG_NOTICE, "no jingles found: the running order is music only", "jingles_dir",
+               cfg->jingles_dir, NULL);
+
+    if (fs_mkdirs(cfg->processed_dir, err, errlen) != 0 ||
+        lock_processed(cfg->processed_dir, &lockfd, err, errlen) != 0)
+        goto out;
+    clean_stale_staging(cfg->processed_dir);
+
+    char mpath[4096];
+    snprintf(mpath, sizeof mpath, "%s/manifest.json", cfg->processed_dir);
+    if (access(mpath, F_OK) == 0 && manifest_load(mpath, &old, err, errlen) != 0) {
+        log_ev(LOG_WARN, "previous manifest unreadable; treating every track as new", "error", err, NULL);
+        memset(&old, 0, sizeof old);
+    }
+
+    const char *auth = cfg->ipfs_auth_env[0] ? getenv(cfg->ipfs_auth_env) : NULL;
+    if (ipfs_client_init(&r.ipfs, cfg->ipfs_api, auth, err, errlen) != 0)
+        goto out;
+    r.ipfs.timeout = cfg->ipfs_timeout_seconds;
+    r.ipfs.retries = cfg->ipfs_retries;
+    r.ipfs.backoff = cfg->ipfs_retry_backoff_seconds;
+    char version[64];
+    if (ipfs_version(&r.ipfs, version, sizeof version, err, errlen) != 0) {
+        err_prefix(err, errlen, "IPFS node not usable");
+        goto out;
+    }
+    log_ev(LOG_INFO, "IPFS node ready", "api", cfg->ipfs_api, "version", version, NULL);
+
+    r.njobs = files.n;
+    r.jobs = calloc(files.n, sizeof *r.jobs);
+    if (!r.jobs) {
+        err_set(err, errlen, "out of memory");
+        goto out;
+    }
+    int nstale = 0;
+    int64_t stale_bytes = 0;
+    for (size_t i = 0; i < files.n; i++) {
+        struct job *j = &r.jobs[i];
+        j->src = &files.v[i];
+        j->old = (struct manifest_track *)manifest_find(&old, j->src->id);
+        cache_check(j->old, j->src, r.fingerprint, cfg->processed_dir, &j->dec);
+        j->stale = j->dec.verdict != CACHE_FRESH;
+        j->ok = !j->stale;
+        const struct manifest_skip *known_bad =
+            j->old ? NULL : manifest_find_skip(&old, j->src->kind, j->src->relpath, j->src->size, j->src->mtime_ns);
+        if (known_bad) {
+            /* Unchanged since it failed: report it again, but don't decode it again. */
+            j->stale = 0;
+            j->ok = 0;
+            j->skipped = 1;
+            snprintf(j->why, sizeof j->why, "%s", known_bad->reason);
+            log_ev(LOG_WARN, "skipping file, unchanged since it failed", "file", j->src->path,
+                   "reason", j->why, NULL);
+        } else if (j->stale) {
+            nstale++;
+            stale_bytes += j->src->size;
+            log_ev(LOG_DEBUG, "track is stale", "file", j->src->path, "reason",
+                   cache_verdict_name(j->dec.verdict), "detail", j->dec.detail, NULL);
+        } else {
+            res->cached++;
+        }
+    }
+
+    if (restore_pins(&r, &res->reuploaded, err, errlen) != 0) {
+        err_prefix(err, errlen, "checking the node's pins");
+        goto out;
+    }
+
+    snprintf(r.staging, sizeof r.staging, "%s/.staging-%ld", cfg->processed_dir, (long)getpid());
+    if (nstale) {
+        int bar = strcmp(cfg->progress, "bar") == 0 ||
+                  (strcmp(cfg->progress, "auto") == 0 && isatty(STDERR_FILENO));
+        char n[32];
+        snprintf(n, sizeof n, "%d", nstale);
+        log_ev(LOG_INFO, "processing stale tracks", "tracks", n, NULL);
+        progress_init(&r.prog, bar, nstale, stale_bytes);
+        if (fs_mkdirs(r.staging, err, errlen) != 0 || run_workers(&r, nstale) != 0) {
+            progress_finish(&r.prog);
+            goto out;
+        }
+        progress_finish(&r.prog);
+        if (r.fatal) {
+            err_set(err, errlen, "%s", r.fatal_msg);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < r.njobs; i++) {
+        struct job *j = &r.jobs[i];
+        if (j->stale && j->ok)
+            res->encoded++;
+        if (j->skipped)
+            res->skipped++;
+        if (j->ok && j->src->kind == MANIFEST_JINGLE)
+            res->jingles++;
+        else if (j->ok)
+            res->music++;
+    }
+    if (res->music == 0) {
+        err_set(err, errlen, "no playable music: every file in %s was skipped", pc->source);
+        goto out;
+    }
+    rc = finish(&r, &old, pc, res, err, errlen);
+out:
+    if (r.staging[0])
+        fs_remove_tree(r.staging, NULL, 0);
+    for (size_t i = 0; r.jobs && i < r.njobs; i++)
+        manifest_track_free(&r.jobs[i].out);
+    free(r.jobs);
+    ipfs_client_free(&r.ipfs);
+    manifest_free(&old);
+    scan_list_free(&files);
+    pthread_mutex_destroy(&r.lock);
+    if (lockfd >= 0)
+        close(lockfd);
+    return rc;
+}

@@ -1,0 +1,27 @@
+/* One setup run: scan, decide what is stale, transcode and add the stale
+ * tracks in parallel, re-add blocks a fresh node lacks, then swap the new
+ * segments in and write playlist.m3u and (last) manifest.json atomically.
+ * On a fatal error processed/ is left exactly as it was. */
+#ifndef RADIO_SETUP_RUN_H
+#define RADIO_SETUP_RUN_H
+
+#include <stddef.h>
+
+#include "setup_config.h"
+
+struct setup_result {
+    int encoded;
+    int cached;
+    int skipped;
+    int removed;
+    int reuploaded;
+    int playlist_written;
+    int manifest_written;
+    int music;               /* music tracks in the running order */
+    int jingles;
+};
+
+int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
+              struct setup_result *res, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,58 @@
+/* One source file in, the station's AAC-in-MPEG-TS segments out.
+ * Decode (any libavformat input, attached pictures ignored), resample to the
+ * station format, optionally measure EBU R128 loudness and apply one gain,
+ * encode AAC-LC with one encoder and one timestamp line per track, and cut at
+ * AAC frame boundaries on a cumulative grid so durations never drift. */
+#ifndef RADIO_TRANSCODE_H
+#define RADIO_TRANSCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tc_params {
+    int sample_rate;         /* station rate, Hz */
+    int channels;            /* 1 or 2 */
+    int bitrate;             /* bits per second */
+    double segment_seconds;  /* target segment length */
+    int normalize;           /* nonzero: measure and apply loudness gain */
+    double target_lufs;      /* integrated loudness target */
+    double true_peak_dbtp;   /* ceiling the gain must not push peaks above */
+};
+
+/* One finished segment, handed to the caller as soon as it is cut. The
+ * bytes are a self-contained MPEG-TS (PAT and PMT first). */
+struct tc_segment {
+    int index;               /* 0-based within the track */
+    const uint8_t *data;     /* valid only during the callback */
+    size_t size;
+    int64_t samples;         /* source samples it presents, at sample_rate */
+    double duration;         /* samples / sample_rate */
+};
+
+/* Return 0 to continue, negative to abort (transcode then fails with the
+ * message the callback wrote into err). */
+typedef int (*tc_segment_cb)(void *ctx, const struct tc_segment *seg, char *err, size_t errlen);
+
+struct tc_result {
+    int64_t samples;         /* station-rate samples of the whole track */
+    double duration;         /* samples / sample_rate */
+    int segments;
+    int normalized;          /* gain was measured and applied */
+    double measured_lufs;    /* integrated loudness before gain (NAN if not measured) */
+    double measured_true_peak_dbtp; /* before gain (NAN if not measured) */
+    double gain_db;          /* applied (0 if not normalised) */
+    char artist[256];        /* from tags; empty if none */
+    char title[256];         /* from tags; empty if none */
+};
+
+/* Returns 0, or negative with a message naming the problem (not the file:
+ * the caller adds that). Safe to call from several threads at once. */
+int tc_transcode_file(const char *path, const struct tc_params *p,
+                      tc_segment_cb on_segment, void *ctx,
+                      struct tc_result *out, char *err, size_t errlen);
+
+/* Reads only the tags (artist, title) and duration; no decoding. */
+int tc_probe_tags(const char *path, char *artist, size_t alen, char *title, size_t tlen,
+                  char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,347 @@
+"""setup against the real test IPFS node, on a library generated here with
+ffmpeg's lavfi sources: every format and failure the issue lists, then the
+cache behaviours, a node that lost its blocks, and a node that is down."""
+import glob
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import radiotest as rt  # noqa: E402
+
+SETUP = sys.argv[1]
+API, GATEWAY = rt.node_urls()
+RATE = 48000
+FRAME = rt.AAC_FRAME / RATE
+TARGET = -16.0
+
+work = tempfile.mkdtemp(prefix="radio-setup-it-")
+music = os.path.join(work, "music")
+jingles = os.path.join(work, "jingles")
+processed = os.path.join(work, "processed")
+os.makedirs(os.path.join(music, "Sub Folder"))
+os.makedirs(jingles)
+
+
+def lavfi_music(seconds, base=220, gain_db=-20):
+    """A chord with a slow tremolo and a little noise: music-like, not a bare sine."""
+    return ["-f", "lavfi", "-i",
+            f"aevalsrc=(sin(2*PI*{base}*t)+0.6*sin(2*PI*{base*1.25}*t)+0.5*sin(2*PI*{base*1.5}*t))"
+            f"*(0.6+0.4*sin(2*PI*0.5*t))*pow(10\\,{gain_db}/20):s=44100:d={seconds}",
+            "-f", "lavfi", "-i", f"anoisesrc=d={seconds}:c=pink:a=0.02:r=44100"]
+
+
+MIX = ["-filter_complex", "[0:a][1:a]amix=inputs=2:normalize=0[a]", "-map", "[a]"]
+
+# Valid sources, each a different container, codec, rate or layout.
+rt.ffmpeg(*lavfi_music(20, 220, -30), "-f", "lavfi", "-i", "color=c=red:s=64x64:d=1",
+          "-filter_complex", "[0:a][1:a]amix=inputs=2:normalize=0[a]", "-map", "[a]", "-map", "2:v",
+          "-frames:v", "1", "-c:v", "mjpeg", "-disposition:v", "attached_pic",
+          "-metadata", "artist=Cover Artist", "-metadata", "title=With Cover",
+          "-c:a", "libmp3lame", "-b:a", "192k", "-id3v2_version", "3",
+          os.path.join(music, "01 cover.mp3"))
+rt.ffmpeg(*lavfi_music(14, 330, -12), *MIX, "-ar", "96000", "-c:a", "flac",
+          "-sample_fmt", "s32", "-bits_per_raw_sample", "24", os.path.join(music, "02 hires.flac"))
+rt.ffmpeg(*lavfi_music(9, 440, -25), *MIX, "-ar", "8000", "-ac", "1", "-c:a", "pcm_s16le",
+          os.path.join(music, "03 mono 8k.wav"))
+rt.ffmpeg(*lavfi_music(12, 262, -18), *MIX, "-c:a", "libvorbis", "-q:a", "4",
+          os.path.join(music, "Sub Folder", "04 vorbis.ogg"))
+rt.ffmpeg(*lavfi_music(11, 294, -22), *MIX, "-c:a", "libopus", "-b:a", "96k",
+          os.path.join(music, "05 opus.opus"))
+rt.ffmpeg(*lavfi_music(13, 349, -14), *MIX, "-c:a", "aac", "-b:a", "160k",
+          "-metadata", "artist=M4A Artist", "-metadata", "title=M4A Title",
+          os.path.join(music, "06 aac.m4a"))
+rt.ffmpeg(*lavfi_music(10, 392, -20), *MIX, "-c:a", "libvorbis",
+          os.path.join(music, "Ünïcödé Ärtist - Sóng with spaces.ogg"))
+rt.ffmpeg(*lavfi_music(2, 523, -20), *MIX, "-c:a", "libmp3lame", os.path.join(music, "07 short.mp3"))
+# Jingles.
+for i, f in enumerate((660, 880)):
+    rt.ffmpeg(*lavfi_music(3, f, -10), *MIX, "-c:a", "flac", os.path.join(jingles, f"jingle {i + 1}.flac"))
+
+# Bad sources: each must be named, skipped, and reported in the exit status.
+with open(os.path.join(music, "08 corrupt.flac"), "wb") as f:
+    f.write(b"fLaC" + os.urandom(20000))
+open(os.path.join(music, "09 empty.mp3"), "wb").close()
+with open(os.path.join(music, "10 not audio.mp3"), "w") as f:
+    f.write("this is a text file, not an mp3\n" * 50)
+with open(os.path.join(music, "cover.jpg"), "wb") as f:
+    f.write(b"\xff\xd8 not part of the library")
+BAD = {"08 corrupt.flac", "09 empty.mp3", "10 not audio.mp3"}
+GOOD_MUSIC = 8
+
+config_path = os.path.join(work, "setup.json")
+playlist_config = os.path.join(work, "playlist.json")
+with open(playlist_config, "w") as f:
+    json.dump({"source": music}, f)
+
+
+def write_config(**over):
+    cfg = {"processed_dir": processed, "jingles_dir": jingles, "playlist_config": playlist_config,
+           "ipfs_api": API, "jobs": 2, "jingle_every": 3, "progress": "lines", "ipfs_retries": 1,
+           "ipfs_retry_backoff_seconds": 0.1}
+    cfg.update(over)
+    with open(config_path, "w") as f:
+        json.dump(cfg, f)
+
+
+def setup_run(expect_status):
+    p = rt.run([SETUP, "--config", config_path], check=False)
+    if p.returncode != expect_status:
+        raise AssertionError(f"setup exited {p.returncode}, expected {expect_status}\n{p.stderr[-5000:]}")
+    return p
+
+
+def tree_state():
+    """Content and mtime of everything under processed/ (to prove nothing moved)."""
+    out = {}
+    for root, _, files in os.walk(processed):
+        for n in files:
+            p = os.path.join(root, n)
+            with open(p, "rb") as f:
+                out[os.path.relpath(p, processed)] = (hashlib.sha256(f.read()).hexdigest(),
+                                                      os.stat(p).st_mtime_ns)
+    return out
+
+
+def manifest():
+    with open(os.path.join(processed, "manifest.json")) as f:
+        return json.load(f)
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def test_first_run_cuts_everything_and_names_bad_files():
+    write_config()
+    p = setup_run(3)
+    events = rt.log_events(p.stderr)
+    skipped = {os.path.basename(kv.get("file", "")) for lvl, msg, kv in events if msg.startswith("skipping file")}
+    check(skipped == BAD, f"skipped files {skipped} != {BAD}")
+    done = rt.last_event(p.stderr, "setup done")
+    check(done["encoded"] == str(GOOD_MUSIC + 2), f"encoded {done}")
+    check(done["skipped"] == "3", f"skipped {done}")
+    m = manifest()
+    kinds = [t["kind"] for t in m["tracks"]]
+    check(kinds.count("music") == GOOD_MUSIC and kinds.count("jingle") == 2, f"kinds {kinds}")
+    check(len(m["skipped"]) == 3, "manifest remembers the skipped files")
+
+
+def test_playlist_interleaves_jingles_and_names_tracks():
+    m = manifest()
+    by_id = {t["id"]: t for t in m["tracks"]}
+    with open(os.path.join(processed, "playlist.m3u")) as f:
+        lines = [l.rstrip("\n") for l in f]
+    check(lines[0] == "#EXTM3U", "extended M3U header")
+    ids = [l for l in lines[1:] if l and not l.startswith("#")]
+    extinf = [l for l in lines if l.startswith("#EXTINF:")]
+    check(len(ids) == len(extinf), "one EXTINF per entry")
+    kinds = [by_id[i]["kind"] for i in ids]
+    # J1, 3 music, J2, 3 music, J1, 2 music
+    check(kinds == ["jingle"] + ["music"] * 3 + ["jingle"] + ["music"] * 3 + ["jingle"] + ["music"] * 2,
+          f"rotation {kinds}")
+    check(ids[0] != ids[4] and ids[0] == ids[8], "jingles rotate in order")
+    labels = " | ".join(extinf)
+    for want in ("Cover Artist - With Cover", "M4A Artist - M4A Title", "Ünïcödé Ärtist - Sóng with spaces"):
+        check(want in labels, f"label {want!r} missing from {labels}")
+
+
+def test_segments_decode_alone_and_durations_are_exact():
+    m = manifest()
+    for t in m["tracks"]:
+        total = 0.0
+        segs = t["segments"]
+        for i, s in enumerate(segs):
+            path = os.path.join(processed, s["file"])
+            check(os.path.getsize(path) == s["bytes"], f"{path} size")
+            with open(path, "rb") as f:
+                data = f.read()
+            check(data[0] == 0x47, f"{path}: not MPEG-TS")
+            st = rt.ffprobe_stream(path)
+            check(st["codec_name"] == "aac" and st.get("profile") == "LC", f"{path}: {st.get('codec_name')} {st.get('profile')}")
+            check(int(st["sample_rate"]) == RATE and int(st["channels"]) == 2, f"{path}: format")
+            got = rt.decoded_duration(path)  # also fails on any decoder complaint
+            # The decoder also outputs the encoder's priming frame (first
+            # segment) and the last frame's padding (last segment); the
+            # manifest counts source samples only.
+            slack = FRAME * ((i == 0) + (i == len(segs) - 1)) + 1e-6
+            check(-1e-5 <= got - s["duration"] <= slack,
+                  f"{path}: decoded {got:.4f}s, manifest says {s['duration']:.4f}s")
+            check(s["duration"] == round(s["samples"] / RATE, 6), f"{path}: duration is samples/rate")
+            total += s["duration"]
+        check(abs(total - t["duration"]) < 1e-4, f"{t['id']}: segment sum {total} != {t['duration']}")
+        src_root = jingles if t["kind"] == "jingle" else music
+        # What a decoder gets out of the source, sample-exact (a container's
+        # stated duration may include encoder padding).
+        src = rt.decoded_duration(os.path.join(src_root, t["source"]["path"]))
+        check(abs(total - src) <= FRAME, f"{t['source']['path']}: segments {total:.4f}s vs source {src:.4f}s")
+        durs = [s["duration"] for s in t["segments"]]
+        check(all(d <= 6.0 + FRAME for d in durs), f"{t['id']}: segment too long {durs}")
+        check(len(durs) == max(1, round(src / 6.0 + 0.49)) or len(durs) == int(src // 6) + 1,
+              f"{t['id']}: {len(durs)} segments for {src}s")
+
+
+def test_loudness_lands_on_target_by_an_independent_meter():
+    m = manifest()
+    for t in m["tracks"]:
+        if t["duration"] < 3:
+            continue  # the integrated measure needs a few blocks of 400 ms
+        joined = os.path.join(work, "joined.ts")
+        with open(joined, "wb") as out:
+            for s in t["segments"]:
+                with open(os.path.join(processed, s["file"]), "rb") as f:
+                    out.write(f.read())
+        lufs, peak = rt.ebur128(joined)
+        check("loudness" in t, f"{t['id']}: loudness recorded")
+        limited = t["loudness"]["measured_true_peak_dbtp"] + (TARGET - t["loudness"]["measured_lufs"]) > -1.0
+        if not limited:
+            check(abs(lufs - TARGET) <= 1.0, f"{t['source']['path']}: {lufs} LUFS, target {TARGET}")
+        check(peak <= -1.0 + 0.6, f"{t['source']['path']}: true peak {peak} dBTP above the ceiling")
+
+
+def test_every_cid_comes_back_through_the_gateway_byte_for_byte():
+    m = manifest()
+    for t in m["tracks"]:
+        for s in t["segments"]:
+            with open(os.path.join(processed, s["file"]), "rb") as f:
+                want = f.read()
+            with urllib.request.urlopen(f"{GATEWAY}/ipfs/{s['cid']}", timeout=60) as r:
+                got = r.read()
+            check(got == want, f"{s['cid']}: gateway bytes differ from {s['file']}")
+            check(s["cid"].startswith("bafkrei"), f"{s['cid']}: expected a CIDv1 raw leaf")
+
+
+def test_second_run_changes_nothing():
+    before = tree_state()
+    p = setup_run(3)
+    done = rt.last_event(p.stderr, "setup done")
+    check(done["encoded"] == "0" and done["segments_readded"] == "0", f"second run did work: {done}")
+    check(done["playlist"] == "unchanged" and done["manifest"] == "unchanged", f"{done}")
+    check("nothing decoded, nothing uploaded" in p.stderr, "says that nothing changed")
+    skipped = [kv for lvl, msg, kv in rt.log_events(p.stderr) if msg.startswith("skipping file")]
+    check(len(skipped) == 3, "bad files are still reported")
+    check(tree_state() == before, "processed/ changed on a run with nothing to do")
+
+
+def test_jingle_cycle_change_rewrites_only_the_playlist():
+    before = tree_state()
+    write_config(jingle_every=2)
+    p = setup_run(3)
+    done = rt.last_event(p.stderr, "setup done")
+    check(done["encoded"] == "0" and done["playlist"] == "written", f"{done}")
+    after = tree_state()
+    seg_before = {k: v for k, v in before.items() if k.startswith("segments/")}
+    seg_after = {k: v for k, v in after.items() if k.startswith("segments/")}
+    check(seg_before == seg_after, "segments were touched by a jingle cycle change")
+
+
+def test_adding_one_track_encodes_only_it():
+    rt.ffmpeg(*lavfi_music(7, 600, -20), *MIX, "-c:a", "flac", os.path.join(music, "11 added.flac"))
+    p = setup_run(3)
+    done = rt.last_event(p.stderr, "setup done")
+    check(done["encoded"] == "1" and done["music"] == str(GOOD_MUSIC + 1), f"{done}")
+
+
+def test_touching_a_source_does_not_reencode_it():
+    os.utime(os.path.join(music, "02 hires.flac"))
+    p = setup_run(3)
+    done = rt.last_event(p.stderr, "setup done")
+    check(done["encoded"] == "0", f"a touched file was re-encoded: {done}")
+
+
+def test_removing_one_track_drops_it_and_its_segments():
+    m = manifest()
+    gone = next(t for t in m["tracks"] if t["source"]["path"] == "11 added.flac")
+    os.remove(os.path.join(music, "11 added.flac"))
+    p = setup_run(3)
+    done = rt.last_event(p.stderr, "setup done")
+    check(done["encoded"] == "0" and done["removed"] == "1", f"{done}")
+    check(not os.path.exists(os.path.join(processed, "segments", gone["id"])), "segments left behind")
+    check(all(t["id"] != gone["id"] for t in manifest()["tracks"]), "still in the manifest")
+
+
+def test_damaged_segment_file_recuts_that_track_only():
+    m = manifest()
+    t = m["tracks"][0]
+    with open(os.path.join(processed, t["segments"][0]["file"]), "ab") as f:
+        f.write(b"junk")
+    p = setup_run(3)
+    done = rt.last_event(p.stderr, "setup done")
+    check(done["encoded"] == "1", f"{done}")
+
+
+def test_node_that_lost_its_blocks_gets_them_back_without_reencoding():
+    m = manifest()
+    cids = [s["cid"] for t in m["tracks"] for s in t["segments"]]
+    for c in cids:
+        rt.rpc(API, "pin/rm", arg=c)
+    rt.rpc(API, "repo/gc")
+    p = setup_run(3)
+    done = rt.last_event(p.stderr, "setup done")
+    check(done["encoded"] == "0", f"{done}")
+    check(int(done["segments_readded"]) == len(cids), f"re-added {done['segments_readded']} of {len(cids)}")
+    pins = rt.rpc(API, "pin/ls", type="recursive", **{"cid-base": "base32"})
+    missing = [c for c in cids if c not in pins]
+    check(not missing, f"not pinned again: {missing[:3]}")
+
+
+def test_bitrate_change_recuts_everything():
+    write_config(jingle_every=2, bitrate_kbps=96)
+    p = setup_run(3)
+    done = rt.last_event(p.stderr, "setup done")
+    check(done["encoded"] == str(GOOD_MUSIC + 2), f"{done}")
+    check(manifest()["encoding"]["bitrate"] == 96000, "bitrate recorded")
+
+
+def test_node_down_fails_clearly_and_leaves_processed_alone():
+    before = tree_state()
+    write_config(jingle_every=2, bitrate_kbps=112, ipfs_api="http://127.0.0.1:9", ipfs_retries=1)
+    p = setup_run(1)
+    check("127.0.0.1:9" in p.stderr and "unreachable" in p.stderr, f"unclear message:\n{p.stderr[-2000:]}")
+    check(tree_state() == before, "processed/ changed although setup failed")
+    check(not glob.glob(os.path.join(processed, ".staging-*")), "staging left behind")
+
+
+def test_no_music_is_a_clear_error():
+    empty = os.path.join(work, "empty-music")
+    os.makedirs(empty)
+    with open(playlist_config, "w") as f:
+        json.dump({"source": empty}, f)
+    write_config()
+    p = setup_run(1)
+    check("no music" in p.stderr, p.stderr[-2000:])
+    with open(playlist_config, "w") as f:
+        json.dump({"source": music}, f)
+
+
+def test_bad_config_names_the_key():
+    with open(config_path, "w") as f:
+        json.dump({"segment_seconds": "six"}, f)
+    p = setup_run(2)
+    check("segment_seconds" in p.stderr and config_path in p.stderr, p.stderr)
+
+
+TESTS = [v for k, v in list(globals().items()) if k.startswith("test_")]
+
+if __name__ == "__main__":
+    failed = 0
+    for t in TESTS:
+        try:
+            t()
+            print(f"ok   {t.__name__}", flush=True)
+        except AssertionError as e:
+            failed += 1
+            print(f"FAIL {t.__name__}: {e}", flush=True)
+            if os.environ.get("RADIO_STOP_ON_FAIL"):
+                break
+    print(f"{len(TESTS) - failed} passed, {failed} failed")
+    if not failed:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print(f"work folder kept: {work}")
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing need, only where missing, so a
+# fresh Debian machine needs nothing else. Safe to run again and again.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config
+  libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
+  libcurl4-openssl-dev libjansson-dev libsodium-dev libebur128-dev
+  libcmocka-dev
+  ffmpeg nodejs npm curl python3
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

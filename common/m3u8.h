@@ -1,0 +1,50 @@
+/* HLS media playlists (RFC 8216): rendering the live playlist the streamer
+ * publishes, and a bounded parser for playlists read back from gateways,
+ * which are untrusted input. */
+#ifndef RADIO_M3U8_H
+#define RADIO_M3U8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define M3U8_MAX_BYTES (4u << 20)
+#define M3U8_MAX_LINE 8192
+#define M3U8_MAX_SEGMENTS 100000
+#define M3U8_TIME_LEN 32          /* "2026-11-21T01:02:03.456Z" + NUL, with room */
+
+struct m3u8_segment {
+    int64_t seq;                  /* media sequence number */
+    double duration;              /* EXTINF seconds */
+    char *uri;
+    char *title;                  /* EXTINF title, may be empty */
+    int discontinuity;            /* EXT-X-DISCONTINUITY precedes it */
+    double pdt;                   /* EXT-X-PROGRAM-DATE-TIME, Unix seconds; NAN if none */
+};
+
+struct m3u8_playlist {
+    int version;                  /* EXT-X-VERSION, 0 if absent */
+    int target_duration;          /* EXT-X-TARGETDURATION, -1 if absent */
+    int64_t media_sequence;       /* EXT-X-MEDIA-SEQUENCE (0 if absent) */
+    int64_t discontinuity_sequence;
+    int endlist;
+    int has_playlist_type;
+    struct m3u8_segment *segs;
+    size_t nsegs;
+};
+
+/* Renders a live media playlist: no PLAYLIST-TYPE, no ENDLIST, the lowest
+ * EXT-X-VERSION its tags need, PROGRAM-DATE-TIME on every segment. The
+ * caller frees *out. Returns 0 or -1 (out of memory). */
+int m3u8_render(const struct m3u8_playlist *pl, char **out, size_t *len);
+
+/* Parses a media playlist; never trusts it: bounded sizes, counts and
+ * numbers, any byte sequence is either accepted or refused with a reason. */
+int m3u8_parse(const char *text, size_t len, struct m3u8_playlist *pl, char *err, size_t errlen);
+void m3u8_free(struct m3u8_playlist *pl);
+
+/* ISO 8601 UTC with milliseconds and Z: 2026-11-21T01:02:03.456Z. */
+void m3u8_format_time(double unix_seconds, char out[M3U8_TIME_LEN]);
+/* Accepts that form and offsets like +00:00 / -05:30. Returns 0 or -1. */
+int m3u8_parse_time(const char *s, double *unix_seconds);
+
+#endif

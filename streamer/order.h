@@ -1,0 +1,59 @@
+/* The running order as the streamer plays it: the playlist's tracks, looked
+ * up in the manifest and flattened into one loop of segments with prefix
+ * sums of exact sample counts, so the segment on air at any instant is a
+ * binary search away however long the catalogue is. */
+#ifndef RADIO_ORDER_H
+#define RADIO_ORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cid.h"
+#include "manifest.h"
+#include "playlist.h"
+
+struct order_seg {
+    char cid[CID_MAX_STR];
+    int64_t samples;
+    uint32_t track;          /* index into order.tracks */
+    uint8_t track_start;     /* first segment of a track or jingle */
+    char *file;              /* relative to processed/, to re-add it to a node that lacks it */
+};
+
+struct order_track {
+    size_t first;            /* index of its first segment */
+    size_t count;
+    char *id;
+    char *label;             /* "Artist - Title" */
+};
+
+struct order {
+    int rate;
+    size_t n;                /* segments per loop */
+    struct order_seg *segs;
+    int64_t *prefix;         /* n + 1 sums of samples: prefix[i] = start of segment i */
+    int64_t *tags;           /* n + 1: track starts before segment i */
+    size_t ntracks;
+    struct order_track *tracks;
+    int max_rounded;         /* largest EXTINF rounded to an integer: the target duration */
+    char id[65];             /* identity of the order: same segments, same titles */
+};
+
+/* Builds the order from a manifest and a running order. Refuses an empty
+ * order, a track the manifest lacks, a track without segments. */
+int order_build(const struct manifest *m, const struct playlist *pl, struct order *o,
+                char *err, size_t errlen);
+/* Loads processed/manifest.json and processed/playlist.m3u and builds. */
+int order_load(const char *processed_dir, struct order *o, char *err, size_t errlen);
+void order_free(struct order *o);
+
+/* Index of the segment containing sample offset `pos` (0 <= pos < loop). */
+size_t order_index_at(const struct order *o, int64_t pos);
+/* Index of the first segment of the track after the one holding segment i
+ * (n when that track is the last of the loop). */
+size_t order_next_track_start(const struct order *o, size_t i);
+
+static inline int64_t order_loop_samples(const struct order *o) { return o->prefix[o->n]; }
+static inline int64_t order_loop_tags(const struct order *o) { return o->tags[o->n]; }
+
+#endif

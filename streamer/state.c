@@ -1,0 +1,172 @@
+#include "state.h"
+
+#include "atomic.h"
+#include "err.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void state_free(struct streamer_state *s)
+{
+    station_memory_free(&s->mem);
+    free(s->playlists);
+    memset(s, 0, sizeof *s);
+}
+
+int state_push_playlist(struct streamer_state *s, const char *cid)
+{
+    char (*nv)[CID_MAX_STR] = realloc(s->playlists, (s->nplaylists + 1) * sizeof *nv);
+    if (!nv)
+        return -1;
+    s->playlists = nv;
+    snprintf(s->playlists[s->nplaylists++], CID_MAX_STR, "%s", cid);
+    return 0;
+}
+
+static json_t *hist_json(const struct sched_hist *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{s:I, s:s, s:I, s:f, s:f, s:b, s:I, s:s, s:s}", "seq",
+                                           (json_int_t)v[i].seq, "cid", v[i].cid, "samples",
+                                           (json_int_t)v[i].samples, "duration", v[i].duration,
+                                           "pdt", v[i].pdt, "disc", v[i].disc, "disc_before",
+                                           (json_int_t)v[i].disc_before, "title", v[i].title,
+                                           "track", v[i].track_id));
+    return a;
+}
+
+int state_save(const char *path, const struct streamer_state *s, char *err, size_t errlen)
+{
+    const struct station_memory *m = &s->mem;
+    json_t *root = json_object();
+    json_object_set_new(root, "format", json_string(STATE_FORMAT));
+    json_object_set_new(root, "version", json_integer(STATE_VERSION));
+    json_object_set_new(root, "epoch", json_real(m->epoch));
+    json_object_set_new(root, "target_duration", json_integer(m->target));
+    json_object_set_new(root, "anchor", json_pack("{s:f, s:I, s:I, s:s}", "time", m->anchor.time,
+                                                  "seq", (json_int_t)m->anchor.seq, "disc_before",
+                                                  (json_int_t)m->anchor.disc_before, "order_id",
+                                                  m->anchor.order_id));
+    json_object_set_new(root, "history", hist_json(m->hist, m->nhist));
+    json_object_set_new(root, "window", hist_json(m->window, m->nwindow));
+    json_object_set_new(root, "ipns_name", json_string(s->ipns_name));
+    json_t *pls = json_array();
+    for (size_t i = 0; i < s->nplaylists; i++)
+        json_array_append_new(pls, json_string(s->playlists[i]));
+    json_object_set_new(root, "playlists", pls);
+    /* 17 significant digits: doubles (air times) round-trip exactly. */
+    char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    if (!text)
+        return err_set(err, errlen, "out of memory");
+    int rc = atomic_write(path, text, strlen(text), err, errlen);
+    free(text);
+    return rc;
+}
+
+static int load_hist(json_t *a, struct sched_hist **out, size_t *n, const char *what,
+                     char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    if (!json_is_array(a))
+        return err_set(err, errlen, "\"%s\" must be a list", what);
+    size_t len = json_array_size(a);
+    *out = calloc(len + 1, sizeof **out);
+    if (!*out)
+        return err_set(err, errlen, "out of memory");
+    for (size_t i = 0; i < len; i++) {
+        json_t *e = json_array_get(a, i);
+        struct sched_hist *h = &(*out)[i];
+        json_int_t seq, samples, db;
+        int disc;
+        const char *cid, *title, *track;
+        double dur, pdt;
+        if (json_unpack(e, "{s:I, s:s, s:I, s:F, s:F, s:b, s:I, s:s, s:s}", "seq", &seq, "cid", &cid,
+                        "samples", &samples, "duration", &dur, "pdt", &pdt, "disc", &disc,
+                        "disc_before", &db, "title", &title, "track", &track) != 0 ||
+            (i > 0 && seq != (*out)[i - 1].seq + 1) || !isfinite(pdt) || !isfinite(dur))
+            return err_set(err, errlen, "\"%s\" item %zu is malformed", what, i);
+        h->seq = seq;
+        snprintf(h->cid, sizeof h->cid, "%s", cid);
+        h->samples = samples;
+        h->duration = dur;
+        h->pdt = pdt;
+        h->disc = disc;
+        h->disc_before = db;
+        h->title = strdup(title);
+        h->track_id = strdup(track);
+        (*n)++;
+        if (!h->title || !h->track_id)
+            return err_set(err, errlen, "out of memory");
+    }
+    return 0;
+}
+
+int state_load(const char *path, struct streamer_state *s, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    if (access(path, F_OK) != 0 && errno == ENOENT)
+        return 0;
+    char *text = NULL;
+    if (atomic_read(path, STATE_MAX_BYTES, &text, NULL, err, errlen) != 0)
+        return -1;
+    json_error_t je;
+    json_t *root = json_loads(text, 0, &je);
+    free(text);
+    if (!root)
+        return err_set(err, errlen, "%s: line %d: %s", path, je.line, je.text);
+    int rc = -1;
+    struct station_memory *m = &s->mem;
+    const char *fmt, *order_id, *name = "";
+    json_int_t ver, target, aseq, adb;
+    double epoch, atime;
+    json_t *hist, *window, *pls = NULL;
+    if (json_unpack_ex(root, &je, 0, "{s:s, s:I, s:F, s:I, s:{s:F, s:I, s:I, s:s}, s:o, s:o, s?s, s?o}",
+                       "format", &fmt, "version", &ver, "epoch", &epoch, "target_duration", &target,
+                       "anchor", "time", &atime, "seq", &aseq, "disc_before", &adb, "order_id",
+                       &order_id, "history", &hist, "window", &window, "ipns_name", &name,
+                       "playlists", &pls) != 0) {
+        err_set(err, errlen, "%s: %s", path, je.text);
+        goto out;
+    }
+    if (strcmp(fmt, STATE_FORMAT) != 0 || ver != STATE_VERSION) {
+        err_set(err, errlen, "%s: not a version %d streamer state", path, STATE_VERSION);
+        goto out;
+    }
+    if (target < 1 || aseq < 0 || adb < 0 || !isfinite(atime) || strlen(order_id) != 64) {
+        err_set(err, errlen, "%s: anchor or target out of range", path);
+        goto out;
+    }
+    m->epoch = epoch;
+    m->target = (int)target;
+    m->anchor.time = atime;
+    m->anchor.seq = aseq;
+    m->anchor.disc_before = adb;
+    memcpy(m->anchor.order_id, order_id, 65);
+    if (load_hist(hist, &m->hist, &m->nhist, "history", err, errlen) != 0 ||
+        load_hist(window, &m->window, &m->nwindow, "window", err, errlen) != 0) {
+        err_prefix(err, errlen, "%s", path);
+        goto out;
+    }
+    snprintf(s->ipns_name, sizeof s->ipns_name, "%s", name);
+    for (size_t i = 0; json_is_array(pls) && i < json_array_size(pls); i++) {
+        json_t *c = json_array_get(pls, i);
+        if (json_is_string(c) && state_push_playlist(s, json_string_value(c)) != 0) {
+            err_set(err, errlen, "out of memory");
+            goto out;
+        }
+    }
+    m->have = 1;
+    rc = 0;
+out:
+    json_decref(root);
+    if (rc != 0)
+        state_free(s);
+    return rc;
+}

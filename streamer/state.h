@@ -1,0 +1,30 @@
+/* The streamer's persisted state, state/state.json: the timeline (anchor,
+ * history, last published window) and the playlist objects still held on
+ * the node. Written atomically after every change; a kill -9 at any moment
+ * leaves either the previous file or the new one. */
+#ifndef RADIO_STATE_H
+#define RADIO_STATE_H
+
+#include <stddef.h>
+
+#include "cid.h"
+#include "station.h"
+
+#define STATE_FORMAT "ipfs-radio-streamer-state"
+#define STATE_VERSION 1
+#define STATE_MAX_BYTES (64u << 20)
+
+struct streamer_state {
+    struct station_memory mem;
+    char ipns_name[128];
+    char (*playlists)[CID_MAX_STR];  /* published playlist CIDs still pinned, oldest first */
+    size_t nplaylists;
+};
+
+void state_free(struct streamer_state *s);
+/* A missing file is a new station (returns 0 with mem.have = 0). */
+int state_load(const char *path, struct streamer_state *s, char *err, size_t errlen);
+int state_save(const char *path, const struct streamer_state *s, char *err, size_t errlen);
+int state_push_playlist(struct streamer_state *s, const char *cid);
+
+#endif

@@ -1,0 +1,238 @@
+#include "station.h"
+
+#include "err.h"
+#include "m3u8.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void station_memory_free(struct station_memory *m)
+{
+    for (size_t i = 0; i < m->nhist; i++) {
+        free(m->hist[i].title);
+        free(m->hist[i].track_id);
+    }
+    for (size_t i = 0; i < m->nwindow; i++) {
+        free(m->window[i].title);
+        free(m->window[i].track_id);
+    }
+    free(m->hist);
+    free(m->window);
+    memset(m, 0, sizeof *m);
+}
+
+static int push_all(struct sched *s, const struct sched_hist *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].seq < s->anchor.seq && sched_hist_push(s, &v[i]) != 0)
+            return -1;
+    return 0;
+}
+
+int station_open(struct station *st, const struct station_opts *opts, struct order *o,
+                 const struct station_memory *mem, double now, char *err, size_t errlen)
+{
+    memset(st, 0, sizeof *st);
+    st->opts = *opts;
+    st->newest = -1;
+    st->first = -1;
+    st->items = calloc(opts->window ? opts->window : 1, sizeof *st->items);
+    if (!st->items) {
+        order_free(o);
+        return err_set(err, errlen, "out of memory");
+    }
+    struct sched_anchor a = {0};
+    if (!mem || !mem->have) {
+        /* A new station: on air from now, on a whole millisecond. */
+        a.time = floor(now * 1000.0) / 1000.0;
+        st->target = o->max_rounded;
+        st->epoch = a.time;
+        sched_init(&st->sched, o, &a);
+        return 0;
+    }
+    st->epoch = mem->epoch;
+    st->target = mem->target > o->max_rounded ? mem->target : o->max_rounded;
+    const struct sched_hist *last = mem->nwindow ? &mem->window[mem->nwindow - 1] : NULL;
+    int rc = 0;
+    if (strcmp(mem->anchor.order_id, o->id) == 0) {
+        sched_init(&st->sched, o, &mem->anchor);
+        rc = push_all(&st->sched, mem->hist, mem->nhist);
+    } else {
+        /* The order changed while we were off and the old one is gone:
+         * the new one starts after the last segment listeners were given. */
+        a = mem->anchor;
+        if (last) {
+            a.seq = last->seq + 1;
+            a.disc_before = last->disc_before + last->disc;
+            a.time = last->pdt + last->duration;
+        }
+        if (a.time < now)
+            a.time = floor(now * 1000.0) / 1000.0;
+        sched_init(&st->sched, o, &a);
+        rc = push_all(&st->sched, mem->window, mem->nwindow);
+    }
+    if (rc != 0) {
+        station_close(st);
+        return err_set(err, errlen, "remembered history is not contiguous");
+    }
+    if (last) {
+        st->newest = last->seq;
+        st->first = mem->window[0].seq;
+    }
+    return 0;
+}
+
+void station_close(struct station *st)
+{
+    sched_free(&st->sched);
+    free(st->items);
+    st->items = NULL;
+}
+
+double station_next_boundary(const struct station *st, double now)
+{
+    int64_t q = sched_seq_at(&st->sched, now);
+    struct sched_item it;
+    if (q < 0)
+        return st->sched.anchor.time > now ? st->sched.anchor.time : now + 1;
+    /* The next segment's own start, not this one's start plus its duration:
+     * the two doubles may differ in the last bit. */
+    if (sched_item(&st->sched, q + 1, &it) == 0)
+        return it.pdt;
+    if (sched_item(&st->sched, q, &it) == 0)
+        return it.pdt + it.duration;
+    return now + 1;
+}
+
+static int render(const struct station *st, const struct sched_item *items, size_t n,
+                  struct station_out *out)
+{
+    struct m3u8_playlist pl = {0};
+    pl.target_duration = st->target;
+    pl.media_sequence = items[0].seq;
+    pl.discontinuity_sequence = items[0].disc_before;
+    pl.segs = calloc(n, sizeof *pl.segs);
+    if (!pl.segs)
+        return -1;
+    pl.nsegs = n;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct m3u8_segment *g = &pl.segs[i];
+        char uri[CID_MAX_STR + 512];
+        if (st->opts.uri_mode == STATION_URI_GATEWAY)
+            snprintf(uri, sizeof uri, "%s/ipfs/%s", st->opts.gateway_base, items[i].cid);
+        else
+            snprintf(uri, sizeof uri, "/ipfs/%s", items[i].cid);
+        g->seq = items[i].seq;
+        g->duration = items[i].duration;
+        g->pdt = items[i].pdt;
+        g->discontinuity = items[i].disc;
+        g->uri = strdup(uri);
+        g->title = strdup(items[i].title);
+        if (!g->uri || !g->title)
+            rc = -1;
+    }
+    if (rc == 0)
+        rc = m3u8_render(&pl, &out->playlist, &out->len);
+    m3u8_free(&pl);
+    return rc;
+}
+
+enum station_tick_result station_tick(struct station *st, double now, struct station_out *out,
+                                      char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int64_t q = sched_seq_at(&st->sched, now);
+    if (q < 0 || q < st->newest)
+        return st->newest >= 0 ? STATION_HELD : STATION_NOTHING;
+    if (q == st->newest || (st->newest >= 0 && q - st->newest < st->opts.publish_every))
+        return STATION_NOTHING;
+    size_t n = sched_window(&st->sched, q, st->opts.window, st->items);
+    if (n == 0)
+        return STATION_NOTHING;
+    if (render(st, st->items, n, out) != 0) {
+        err_set(err, errlen, "out of memory rendering the playlist");
+        return STATION_NOTHING;
+    }
+    st->newest = q;
+    st->first = st->items[0].seq;
+    sched_prune(&st->sched, st->first);
+    out->newest = q;
+    out->first = st->first;
+    out->media_sequence = st->items[0].seq;
+    out->discontinuity_sequence = st->items[0].disc_before;
+    out->now_playing = st->items[n - 1];
+    out->newest_end = st->items[n - 1].pdt + st->items[n - 1].duration;
+    return STATION_PUBLISH;
+}
+
+int station_reload(struct station *st, struct order *o, double now, char *err, size_t errlen)
+{
+    if (o->max_rounded > st->target)
+        return err_set(err, errlen,
+                       "the new running order has a %d s segment; the station's target duration is %d s "
+                       "and cannot grow while on air (restart the streamer to allow it)",
+                       o->max_rounded, st->target);
+    if (strcmp(o->id, st->sched.order.id) == 0) {
+        order_free(o);
+        return 0;
+    }
+    int64_t after = st->newest;
+    if (after < 0) {
+        after = sched_seq_at(&st->sched, now);
+        if (after < 0)
+            after = st->sched.anchor.seq - 1;
+    }
+    return sched_switch(&st->sched, o, after, st->opts.window, err, errlen);
+}
+
+static int copy_hist(struct sched_hist *d, const struct sched_item *it)
+{
+    memset(d, 0, sizeof *d);
+    d->seq = it->seq;
+    snprintf(d->cid, sizeof d->cid, "%s", it->cid);
+    d->samples = it->samples;
+    d->duration = it->duration;
+    d->pdt = it->pdt;
+    d->disc = it->disc;
+    d->disc_before = it->disc_before;
+    d->title = strdup(it->title);
+    d->track_id = strdup(it->track_id);
+    return d->title && d->track_id ? 0 : -1;
+}
+
+int station_remember(const struct station *st, struct station_memory *mem)
+{
+    memset(mem, 0, sizeof *mem);
+    mem->have = 1;
+    mem->anchor = st->sched.anchor;
+    mem->target = st->target;
+    mem->epoch = st->epoch;
+    const struct sched *s = &st->sched;
+    mem->hist = calloc(s->nhist + 1, sizeof *mem->hist);
+    size_t span = st->newest >= 0 ? (size_t)(st->newest - st->first + 1) : 0;
+    mem->window = calloc(span + 1, sizeof *mem->window);
+    if (!mem->hist || !mem->window) {
+        station_memory_free(mem);
+        return -1;
+    }
+    for (size_t i = 0; i < s->nhist; i++) {
+        struct sched_item it;
+        if (sched_item(s, s->hist[i].seq, &it) != 0 || copy_hist(&mem->hist[mem->nhist++], &it) != 0) {
+            station_memory_free(mem);
+            return -1;
+        }
+    }
+    for (int64_t q = st->first; st->newest >= 0 && q <= st->newest; q++) {
+        struct sched_item it;
+        if (sched_item(s, q, &it) != 0)
+            continue;
+        if (copy_hist(&mem->window[mem->nwindow++], &it) != 0) {
+            station_memory_free(mem);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,81 @@
+/* What goes on air: from the timeline and wall-clock time to the live
+ * playlist text, with the rules players check enforced here: the media
+ * sequence never decreases (a clock stepping back holds the station rather
+ * than rewinding it), the target duration never changes, and a new running
+ * order starts at a track boundary. No I/O: time comes in as an argument. */
+#ifndef RADIO_STATION_H
+#define RADIO_STATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schedule.h"
+
+enum station_uri_mode { STATION_URI_PATH, STATION_URI_GATEWAY };
+
+struct station_opts {
+    size_t window;               /* segments per playlist */
+    int publish_every;           /* publish after this many new segments */
+    enum station_uri_mode uri_mode;
+    const char *gateway_base;    /* for STATION_URI_GATEWAY, no trailing slash */
+};
+
+/* What survives a restart (see state.c for the file). */
+struct station_memory {
+    int have;                    /* 0: a new station */
+    struct sched_anchor anchor;
+    struct sched_hist *hist;     /* the timeline's history */
+    size_t nhist;
+    struct sched_hist *window;   /* the last published window */
+    size_t nwindow;
+    int target;
+    double epoch;                /* when the station first went on air */
+};
+void station_memory_free(struct station_memory *m);
+
+struct station {
+    struct station_opts opts;
+    struct sched sched;
+    int target;
+    double epoch;
+    int64_t newest;              /* newest sequence number published, -1 before the first */
+    int64_t first;               /* oldest in that playlist */
+    struct sched_item *items;    /* scratch for a window */
+};
+
+/* Starts from memory (or fresh at `now`). A running order other than the
+ * remembered one starts after the last published segment, at the later of
+ * now and that segment's end. Takes ownership of *o. */
+int station_open(struct station *st, const struct station_opts *opts, struct order *o,
+                 const struct station_memory *mem, double now, char *err, size_t errlen);
+void station_close(struct station *st);
+
+enum station_tick_result {
+    STATION_NOTHING,             /* no new segment on air */
+    STATION_PUBLISH,             /* out holds a new playlist */
+    STATION_HELD,                /* the clock is behind the last publish: holding */
+};
+
+struct station_out {
+    char *playlist;              /* caller frees */
+    size_t len;
+    int64_t newest, first;
+    int64_t media_sequence, discontinuity_sequence;
+    struct sched_item now_playing;
+    double newest_end;           /* when the newest segment ends */
+};
+
+enum station_tick_result station_tick(struct station *st, double now, struct station_out *out,
+                                      char *err, size_t errlen);
+
+/* Schedules a new running order at the next track boundary. Refuses one
+ * whose segments would need a larger target duration. Takes *o on success. */
+int station_reload(struct station *st, struct order *o, double now, char *err, size_t errlen);
+
+/* When the segment on air at `now` ends: the next moment worth a tick. */
+double station_next_boundary(const struct station *st, double now);
+
+/* Snapshot for persisting. Caller frees with station_memory_free. */
+int station_remember(const struct station *st, struct station_memory *mem);
+
+#endif

@@ -1,0 +1,416 @@
+/* The timeline rules of DESIGN.md, checked after every publish of a
+ * simulated week with a fake clock: with and without restarts every few
+ * hours, a new running order every day, and a clock stepping backwards. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "m3u8.h"
+#include "state.h"
+#include "station.h"
+
+#define RATE 48000
+#define WEEK (7 * 86400.0)
+#define START 1795000000.0
+
+/* --- a synthetic library: tracks of alternating 6.016/5.995 s segments --- */
+
+struct lib {
+    struct manifest m;
+};
+
+static void add_track(struct manifest *m, const char *id, int nsegs, int64_t last_samples, int jingle)
+{
+    m->tracks = realloc(m->tracks, (m->ntracks + 1) * sizeof *m->tracks);
+    struct manifest_track *t = &m->tracks[m->ntracks++];
+    memset(t, 0, sizeof *t);
+    t->id = strdup(id);
+    t->kind = jingle ? MANIFEST_JINGLE : MANIFEST_MUSIC;
+    t->artist = strdup(jingle ? "" : "Artist");
+    t->title = strdup(id);
+    t->source = strdup(id);
+    t->nsegs = (size_t)nsegs;
+    t->segs = calloc((size_t)nsegs, sizeof *t->segs);
+    for (int i = 0; i < nsegs; i++) {
+        char f[128], data[128];
+        snprintf(f, sizeof f, "segments/%s/%d.ts", id, i);
+        snprintf(data, sizeof data, "%s/%d", id, i);
+        t->segs[i].file = strdup(f);
+        cid_raw_from_bytes(data, strlen(data), t->segs[i].cid);
+        t->segs[i].samples = i == nsegs - 1 ? last_samples : (i % 2 ? 288768 : 287744);
+        t->segs[i].duration = (double)t->segs[i].samples / RATE;
+        t->segs[i].bytes = 1000;
+    }
+}
+
+static void make_library(struct manifest *m)
+{
+    memset(m, 0, sizeof *m);
+    m->enc.sample_rate = RATE;
+    add_track(m, "j1", 1, 150000, 1);       /* one-segment jingle */
+    add_track(m, "j2", 2, 100000, 1);
+    add_track(m, "t1", 31, 200000, 0);      /* ~3 min */
+    add_track(m, "t2", 45, 287744, 0);
+    add_track(m, "t3", 1, 96000, 0);        /* 2 s track: one short segment */
+    add_track(m, "t4", 20, 50000, 0);
+    add_track(m, "t5", 38, 280000, 0);
+    manifest_sort(m);
+}
+
+static void make_order(const struct manifest *m, const char *const *ids, size_t n, struct order *o)
+{
+    struct playlist pl = {0};
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(playlist_append(&pl, ids[i], NULL, -1), 0);
+    char err[256];
+    if (order_build(m, &pl, o, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    playlist_free(&pl);
+}
+
+static const char *const ORDER_A[] = {"j1", "t1", "t2", "j2", "t3", "t4", "t5"};
+static const char *const ORDER_B[] = {"j2", "t5", "t3", "j1", "t1"};
+static const char *const ORDER_C[] = {"t3"};
+
+/* --- what every published playlist must satisfy, across all publishes --- */
+
+struct seen {
+    char uri[CID_MAX_STR + 16];
+    int64_t disc_number;         /* discontinuity sequence number of the segment */
+    char pdt[M3U8_TIME_LEN];
+};
+
+struct checker {
+    int64_t last_media_seq;
+    int64_t last_newest;
+    int last_full;
+    int target;
+    size_t publishes;
+    /* Every sequence number ever published, by seq (dense from 0). */
+    struct seen *seen;
+    size_t nseen;
+    double clock_max;
+};
+
+static void check_playlist(struct checker *c, const char *text, size_t len, size_t window)
+{
+    struct m3u8_playlist pl;
+    char err[256];
+    if (m3u8_parse(text, len, &pl, err, sizeof err) != 0)
+        fail_msg("own playlist does not parse: %s", err);
+    assert_false(pl.endlist);
+    assert_false(pl.has_playlist_type);
+    assert_int_equal(pl.version, 3);
+    assert_true(pl.nsegs >= 1 && pl.nsegs <= window);
+    if (c->target == 0)
+        c->target = pl.target_duration;
+    assert_int_equal(pl.target_duration, c->target);
+    /* Never backwards; and advances by exactly the segments that left. */
+    assert_true(pl.media_sequence >= c->last_media_seq);
+    int64_t newest = pl.segs[pl.nsegs - 1].seq;
+    assert_true(newest > c->last_newest);
+    /* A full window slides by exactly the segments that arrived. */
+    if (c->publishes && c->last_full && pl.nsegs == window)
+        assert_int_equal(pl.media_sequence - c->last_media_seq, newest - c->last_newest);
+    c->last_full = pl.nsegs == window;
+    int64_t disc = pl.discontinuity_sequence;
+    for (size_t i = 0; i < pl.nsegs; i++) {
+        const struct m3u8_segment *s = &pl.segs[i];
+        disc += s->discontinuity;
+        assert_true(isfinite(s->pdt));
+        if (lround(s->duration) > pl.target_duration)
+            fail_msg("seq %lld: EXTINF %.3f above target %d", (long long)s->seq, s->duration, pl.target_duration);
+        if (i > 0) {
+            double expect = pl.segs[i - 1].pdt + pl.segs[i - 1].duration;
+            /* Date-times follow durations (to the millisecond both carry),
+             * and a jump forward only where a discontinuity is marked. */
+            if (!s->discontinuity)
+                assert_true(fabs(s->pdt - expect) < 0.0021);
+            else
+                assert_true(s->pdt - expect > -0.0021);
+        }
+        char when[M3U8_TIME_LEN];
+        m3u8_format_time(s->pdt, when);
+        if ((size_t)s->seq >= c->nseen) {
+            size_t n = ((size_t)s->seq + 1) * 2;
+            c->seen = realloc(c->seen, n * sizeof *c->seen);
+            assert_non_null(c->seen);
+            memset(c->seen + c->nseen, 0, (n - c->nseen) * sizeof *c->seen);
+            c->nseen = n;
+        }
+        struct seen *v = &c->seen[s->seq];
+        if (!v->uri[0]) {
+            snprintf(v->uri, sizeof v->uri, "%s", s->uri);
+            v->disc_number = disc;
+            snprintf(v->pdt, sizeof v->pdt, "%s", when);
+        } else {
+            if (strcmp(v->uri, s->uri) != 0 || v->disc_number != disc || strcmp(v->pdt, when) != 0)
+                fail_msg("seq %lld changed: uri %s -> %s, disc %lld -> %lld, pdt %s -> %s",
+                         (long long)s->seq, v->uri, s->uri, (long long)v->disc_number,
+                         (long long)disc, v->pdt, when);
+        }
+    }
+    c->last_media_seq = pl.media_sequence;
+    c->last_newest = newest;
+    c->publishes++;
+    m3u8_free(&pl);
+}
+
+/* --- the simulation --- */
+
+struct sim {
+    size_t window;
+    double restart_every;        /* 0: never */
+    double reload_every;         /* 0: never */
+    double step_back_at;         /* 0: never; the clock jumps back by step_back */
+    double step_back;
+    double span;
+};
+
+static void restart(struct station *st, const struct station_opts *opts, const struct manifest *m,
+                    const char *const *ids, size_t n, double now, const char *state_path)
+{
+    struct streamer_state ss = {0};
+    char err[256];
+    assert_int_equal(station_remember(st, &ss.mem), 0);
+    if (state_save(state_path, &ss, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    state_free(&ss);
+    station_close(st);
+    if (state_load(state_path, &ss, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    struct order o;
+    make_order(m, ids, n, &o);
+    if (station_open(st, opts, &o, &ss.mem, now, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    state_free(&ss);
+}
+
+static void simulate(const struct sim *sim)
+{
+    struct manifest m;
+    make_library(&m);
+    struct station_opts opts = {sim->window, 1, STATION_URI_PATH, NULL};
+    struct order o;
+    make_order(&m, ORDER_A, sizeof ORDER_A / sizeof *ORDER_A, &o);
+    struct station st;
+    char err[256];
+    double now = START;
+    assert_int_equal(station_open(&st, &opts, &o, NULL, now, err, sizeof err), 0);
+    struct checker c = {.last_newest = -1};
+    char state_path[] = "/tmp/radio-timeline-XXXXXX";
+    int fd = mkstemp(state_path);
+    assert_true(fd >= 0);
+    const char *const *cur = ORDER_A;
+    size_t ncur = sizeof ORDER_A / sizeof *ORDER_A;
+    double next_restart = sim->restart_every ? START + sim->restart_every : INFINITY;
+    double next_reload = sim->reload_every ? START + sim->reload_every : INFINITY;
+    int stepped = 0, reloads = 0, held = 0;
+    while (now < START + sim->span) {
+        struct station_out out;
+        enum station_tick_result r = station_tick(&st, now, &out, err, sizeof err);
+        if (r == STATION_PUBLISH) {
+            check_playlist(&c, out.playlist, out.len, sim->window);
+            free(out.playlist);
+        } else if (r == STATION_HELD) {
+            held++;
+        }
+        if (now >= next_restart) {
+            restart(&st, &opts, &m, cur, ncur, now, state_path);
+            next_restart += sim->restart_every;
+        }
+        if (now >= next_reload) {
+            reloads++;
+            cur = reloads % 3 == 1 ? ORDER_B : reloads % 3 == 2 ? ORDER_C : ORDER_A;
+            ncur = cur == ORDER_B ? 5 : cur == ORDER_C ? 1 : 7;
+            struct order no;
+            make_order(&m, cur, ncur, &no);
+            if (station_reload(&st, &no, now, err, sizeof err) != 0)
+                fail_msg("%s", err);
+            order_free(&no);
+            next_reload += sim->reload_every;
+        }
+        double next = station_next_boundary(&st, now);
+        assert_true(next > now - sim->step_back - 1);
+        now = next > now ? next : now + 0.5;
+        if (sim->step_back_at && !stepped && now >= START + sim->step_back_at) {
+            now -= sim->step_back;
+            stepped = 1;
+        }
+    }
+    if (sim->step_back_at)
+        assert_true(held > 0);
+    assert_true(c.publishes > sim->span / 6.1 * 0.9);
+    station_close(&st);
+    manifest_free(&m);
+    free(c.seen);
+    unlink(state_path);
+}
+
+static void week_at_default_cadence_keeps_every_rule(void **state)
+{
+    (void)state;
+    struct sim s = {.window = 50, .span = WEEK};
+    simulate(&s);
+}
+
+static void week_with_restarts_reloads_and_a_clock_step_back(void **state)
+{
+    (void)state;
+    struct sim s = {.window = 50, .span = WEEK, .restart_every = 3 * 3600.0 + 17,
+                    .reload_every = 86400.0 + 333, .step_back_at = 2.5 * 86400, .step_back = 600};
+    simulate(&s);
+}
+
+static void window_of_one_and_of_a_thousand(void **state)
+{
+    (void)state;
+    struct sim one = {.window = 1, .span = 86400, .restart_every = 7200, .reload_every = 20000};
+    simulate(&one);
+    struct sim big = {.window = 1000, .span = 6 * 3600, .restart_every = 5000, .reload_every = 7000};
+    simulate(&big);
+}
+
+static void running_order_shorter_than_the_window_loops(void **state)
+{
+    (void)state;
+    struct manifest m;
+    make_library(&m);
+    struct order o;
+    make_order(&m, ORDER_C, 1, &o); /* one 2-second segment */
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL};
+    struct station st;
+    char err[256];
+    assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
+    struct checker c = {.last_newest = -1};
+    double now = START;
+    for (int i = 0; i < 500; i++) {
+        struct station_out out;
+        if (station_tick(&st, now, &out, err, sizeof err) == STATION_PUBLISH) {
+            check_playlist(&c, out.playlist, out.len, 50);
+            /* Every segment is a track start: all carry the tag. */
+            assert_non_null(strstr(out.playlist, "#EXT-X-DISCONTINUITY\n"));
+            free(out.playlist);
+        }
+        now = station_next_boundary(&st, now);
+    }
+    assert_int_equal(c.last_newest, 499);
+    station_close(&st);
+    manifest_free(&m);
+    free(c.seen);
+}
+
+static void new_order_starts_at_the_next_track_boundary(void **state)
+{
+    (void)state;
+    struct manifest m;
+    make_library(&m);
+    struct order o;
+    make_order(&m, ORDER_A, 7, &o);
+    struct station_opts opts = {10, 1, STATION_URI_PATH, NULL};
+    struct station st;
+    char err[256];
+    assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
+    double now = START + 60; /* inside t1 (j1 is ~3 s) */
+    struct station_out out;
+    assert_int_equal(station_tick(&st, now, &out, err, sizeof err), STATION_PUBLISH);
+    free(out.playlist);
+    assert_string_equal(out.now_playing.track_id, "t1");
+    struct order b;
+    make_order(&m, ORDER_B, 5, &b);
+    assert_int_equal(station_reload(&st, &b, now, err, sizeof err), 0);
+    /* Still t1 until it ends; then ORDER_B from its start: j2. */
+    char track[64] = "t1";
+    while (strcmp(track, "t1") == 0) {
+        now = station_next_boundary(&st, now);
+        if (station_tick(&st, now, &out, err, sizeof err) == STATION_PUBLISH) {
+            snprintf(track, sizeof track, "%s", out.now_playing.track_id);
+            if (strcmp(track, "t1") != 0) {
+                assert_string_equal(track, "j2");
+                assert_true(out.now_playing.disc);
+            }
+            free(out.playlist);
+        }
+    }
+    station_close(&st);
+    manifest_free(&m);
+}
+
+static void restart_resumes_by_wall_clock(void **state)
+{
+    (void)state;
+    struct manifest m;
+    make_library(&m);
+    struct order o;
+    make_order(&m, ORDER_A, 7, &o);
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL};
+    struct station st;
+    char err[256];
+    assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
+    struct station_out out;
+    assert_int_equal(station_tick(&st, START + 100, &out, err, sizeof err), STATION_PUBLISH);
+    free(out.playlist);
+    int64_t before = out.newest;
+    char path[] = "/tmp/radio-restart-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    /* Off for an hour: on return, what is on air is what the clock says. */
+    restart(&st, &opts, &m, ORDER_A, 7, START + 3700, path);
+    assert_int_equal(station_tick(&st, START + 3700, &out, err, sizeof err), STATION_PUBLISH);
+    free(out.playlist);
+    assert_true(out.newest > before + 500);
+    assert_true(out.now_playing.pdt <= START + 3700 &&
+                out.now_playing.pdt + out.now_playing.duration > START + 3700);
+    station_close(&st);
+    manifest_free(&m);
+    unlink(path);
+}
+
+static void larger_target_duration_is_refused_while_on_air(void **state)
+{
+    (void)state;
+    struct manifest m;
+    make_library(&m);
+    add_track(&m, "long", 2, 10 * RATE, 0); /* a 10 s segment */
+    manifest_sort(&m);
+    struct order o, big;
+    make_order(&m, ORDER_A, 7, &o);
+    const char *ids[] = {"long"};
+    make_order(&m, ids, 1, &big);
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL};
+    struct station st;
+    char err[256] = "";
+    assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
+    assert_int_not_equal(station_reload(&st, &big, START, err, sizeof err), 0);
+    assert_non_null(strstr(err, "target duration"));
+    order_free(&big);
+    station_close(&st);
+    manifest_free(&m);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(week_at_default_cadence_keeps_every_rule),
+        cmocka_unit_test(week_with_restarts_reloads_and_a_clock_step_back),
+        cmocka_unit_test(window_of_one_and_of_a_thousand),
+        cmocka_unit_test(running_order_shorter_than_the_window_loops),
+        cmocka_unit_test(new_order_starts_at_the_next_track_boundary),
+        cmocka_unit_test(restart_resumes_by_wall_clock),
+        cmocka_unit_test(larger_target_duration_is_refused_while_on_air),
+    };
+    if (getenv("TEST_FILTER"))
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -13,6 +13,7 @@ all: build
 deps:
 	@tools/install-deps.sh
 	@tests/ipfs-node/install.sh
+	@tests/js/install.sh
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

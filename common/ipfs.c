@@ -155,6 +155,16 @@ struct upload {
     size_t len;
 };
 
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt;
+    (void)dn;
+    (void)ut;
+    (void)un;
+    const struct ipfs_client *c = ud;
+    return c->should_abort && c->should_abort(c->abort_ctx) ? 1 : 0;
+}
+
 static int attempt(const struct ipfs_client *c, const char *url, const struct upload *up,
                    struct sink *s, long *status, char *err, size_t errlen)
 {
@@ -209,6 +219,11 @@ static int attempt(const struct ipfs_client *c, const char *url, const struct up
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(c->timeout * 1000));
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->timeout * 1000));
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    if (c->should_abort) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)c);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
     CURLcode rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
     if (mime)
@@ -233,6 +248,8 @@ static int request(const struct ipfs_client *c, const char *cmd, const char *que
     double delay = c->backoff;
     char last[ERR_MSG_MAX] = "";
     for (int tryno = 0; tryno <= c->retries; tryno++) {
+        if (c->should_abort && c->should_abort(c->abort_ctx))
+            return err_set(err, errlen, "%s: aborted", cmd);
         if (tryno > 0) {
             log_ev(LOG_WARN, "IPFS request failed, retrying", "cmd", cmd, "error", last, NULL);
             struct timespec ts = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
@@ -390,5 +407,85 @@ int ipfs_pin_ls_recursive(const struct ipfs_client *c, ipfs_cid_fn fn, void *ctx
     ipfs_response_free(&r);
     if (rc != 0)
         return err_set(err, errlen, "pin/ls: stopped by caller");
+    return 0;
+}
+
+int ipfs_key_ensure(const struct ipfs_client *c, const char *name, char *id, size_t idlen,
+                    char *err, size_t errlen)
+{
+    struct ipfs_response r;
+    if (ipfs_call(c, "key/list", "", &r, err, errlen) != 0)
+        return -1;
+    json_t *j = json_loads(r.body, 0, NULL);
+    ipfs_response_free(&r);
+    json_t *keys = j ? json_object_get(j, "Keys") : NULL;
+    int found = 0;
+    for (size_t i = 0; json_is_array(keys) && i < json_array_size(keys) && !found; i++) {
+        json_t *k = json_array_get(keys, i);
+        json_t *n = json_object_get(k, "Name"), *v = json_object_get(k, "Id");
+        if (json_is_string(n) && json_is_string(v) && strcmp(json_string_value(n), name) == 0) {
+            snprintf(id, idlen, "%s", json_string_value(v));
+            found = 1;
+        }
+    }
+    json_decref(j);
+    if (found)
+        return 0;
+    char q[512], enc[256];
+    if (ipfs_urlencode(name, enc, sizeof enc) != 0)
+        return err_set(err, errlen, "key name too long");
+    snprintf(q, sizeof q, "arg=%s&type=ed25519", enc);
+    if (ipfs_call(c, "key/gen", q, &r, err, errlen) != 0)
+        return -1;
+    j = json_loads(r.body, 0, NULL);
+    ipfs_response_free(&r);
+    json_t *v = j ? json_object_get(j, "Id") : NULL;
+    int rc = 0;
+    if (json_is_string(v))
+        snprintf(id, idlen, "%s", json_string_value(v));
+    else
+        rc = err_set(err, errlen, "key/gen: unexpected answer");
+    json_decref(j);
+    return rc;
+}
+
+/* Go duration syntax, which is what the node parses. */
+static void go_duration(double seconds, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%lldms", (long long)(seconds * 1000.0 + 0.5));
+}
+
+int ipfs_name_publish(const struct ipfs_client *c, const char *key, const char *cid,
+                      double lifetime, double ttl, char *err, size_t errlen)
+{
+    char q[1024], enc[256], life[32], t[32];
+    if (ipfs_urlencode(key, enc, sizeof enc) != 0)
+        return err_set(err, errlen, "key name too long");
+    go_duration(lifetime, life, sizeof life);
+    go_duration(ttl, t, sizeof t);
+    /* resolve=false: the node need not fetch what it was just given (js-ipfs
+     * would wait forever on a missing block); allow-offline: a node without
+     * peers still stores the record for its own gateway. */
+    snprintf(q, sizeof q, "arg=%%2Fipfs%%2F%s&key=%s&lifetime=%s&ttl=%s&allow-offline=true&resolve=false",
+             cid, enc, life, t);
+    struct ipfs_response r;
+    if (ipfs_call(c, "name/publish", q, &r, err, errlen) != 0)
+        return -1;
+    ipfs_response_free(&r);
+    return 0;
+}
+
+int ipfs_forget(const struct ipfs_client *c, const char *cid, char *err, size_t errlen)
+{
+    char q[CID_MAX_STR + 64];
+    struct ipfs_response r;
+    snprintf(q, sizeof q, "arg=%s", cid);
+    /* Either may fail because it was already done; what matters is the end state. */
+    if (ipfs_call(c, "pin/rm", q, &r, err, errlen) == 0)
+        ipfs_response_free(&r);
+    snprintf(q, sizeof q, "arg=%s&force=true", cid);
+    if (ipfs_call(c, "block/rm", q, &r, err, errlen) != 0)
+        return strstr(err, "not found") || strstr(err, "not present") ? 0 : -1;
+    ipfs_response_free(&r);
     return 0;
 }

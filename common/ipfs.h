@@ -16,6 +16,9 @@ struct ipfs_client {
     double backoff;         /* first retry delay, seconds; doubles per attempt */
     double backoff_max;     /* cap on a single delay, seconds */
     size_t max_response;    /* bytes; larger answers are refused */
+    /* Polled during transfers: nonzero aborts the request (shutdown). */
+    int (*should_abort)(void *ctx);
+    void *abort_ctx;
 };
 
 /* Call once per process, before threads start. */
@@ -65,5 +68,18 @@ int ipfs_version(const struct ipfs_client *c, char *out, size_t outlen, char *er
 typedef int (*ipfs_cid_fn)(void *ctx, const char *cid);
 int ipfs_pin_ls_recursive(const struct ipfs_client *c, ipfs_cid_fn fn, void *ctx,
                           char *err, size_t errlen);
+
+/* The id (IPNS name) of the node's key `name`, created as ed25519 if the
+ * node lacks it. The name is returned as the node writes it (Kubo: k51...,
+ * js-ipfs: 12D3KooW...), since that is the form its gateway resolves. */
+int ipfs_key_ensure(const struct ipfs_client *c, const char *name, char *id, size_t idlen,
+                    char *err, size_t errlen);
+
+/* Points the key's IPNS name at /ipfs/<cid>. lifetime and ttl in seconds. */
+int ipfs_name_publish(const struct ipfs_client *c, const char *key, const char *cid,
+                      double lifetime, double ttl, char *err, size_t errlen);
+
+/* Unpins and deletes a block we added and no longer need; missing is fine. */
+int ipfs_forget(const struct ipfs_client *c, const char *cid, char *err, size_t errlen);
 
 #endif

@@ -18,7 +18,7 @@ const struct cfg_key setup_config_keys[] = {
       "Target segment length; cut at AAC frame boundaries, averaging this exactly"),
     K(bitrate_kbps, CFG_INT, "128", 32, 320, NULL, "AAC-LC bitrate"),
     K(sample_rate, CFG_INT, "48000", 8000, 96000, NULL,
-      "Station sample rate in Hz (every input is resampled to it)"),
+      "Station sample rate in Hz, one AAC supports (every input is resampled to it)"),
     K(channels, CFG_INT, "2", 1, 2, NULL, "Station channels: 1 mono, 2 stereo"),
     K(loudness_normalize, CFG_BOOL, "true", 0, 0, NULL,
       "Measure EBU R128 loudness per track and apply one gain"),

@@ -179,13 +179,15 @@ int station_reload(struct station *st, struct order *o, double now, char *err, s
         order_free(o);
         return 0;
     }
+    int rc;
     int64_t after = st->newest;
     if (after < 0) {
         after = sched_seq_at(&st->sched, now);
         if (after < 0)
             after = st->sched.anchor.seq - 1;
     }
-    return sched_switch(&st->sched, o, after, st->opts.window, err, errlen);
+    rc = sched_switch(&st->sched, o, after, st->opts.window, err, errlen);
+    return rc == 0 ? 1 : rc;
 }
 
 static int copy_hist(struct sched_hist *d, const struct sched_item *it)

@@ -68,8 +68,9 @@ struct station_out {
 enum station_tick_result station_tick(struct station *st, double now, struct station_out *out,
                                       char *err, size_t errlen);
 
-/* Schedules a new running order at the next track boundary. Refuses one
- * whose segments would need a larger target duration. Takes *o on success. */
+/* Schedules a new running order at the next track boundary: returns 1, or
+ * 0 if it is the order already playing. Refuses (-1) one whose segments
+ * would need a larger target duration. Takes *o unless refused. */
 int station_reload(struct station *st, struct order *o, double now, char *err, size_t errlen);
 
 /* When the segment on air at `now` ends: the next moment worth a tick. */

@@ -7,7 +7,8 @@ PKGS=(
   build-essential cmake pkg-config
   libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
   libcurl4-openssl-dev libjansson-dev libsodium-dev libebur128-dev
-  libcmocka-dev
+  libcmocka-dev libmicrohttpd-dev
+  clang libclang-rt-14-dev
   ffmpeg nodejs npm curl python3
 )
 

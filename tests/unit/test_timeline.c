@@ -234,7 +234,7 @@ static void simulate(const struct sim *sim)
             ncur = cur == ORDER_B ? 5 : cur == ORDER_C ? 1 : 7;
             struct order no;
             make_order(&m, cur, ncur, &no);
-            if (station_reload(&st, &no, now, err, sizeof err) != 0)
+            if (station_reload(&st, &no, now, err, sizeof err) < 0)
                 fail_msg("%s", err);
             order_free(&no);
             next_reload += sim->reload_every;
@@ -327,7 +327,7 @@ static void new_order_starts_at_the_next_track_boundary(void **state)
     assert_string_equal(out.now_playing.track_id, "t1");
     struct order b;
     make_order(&m, ORDER_B, 5, &b);
-    assert_int_equal(station_reload(&st, &b, now, err, sizeof err), 0);
+    assert_int_equal(station_reload(&st, &b, now, err, sizeof err), 1);
     /* Still t1 until it ends; then ORDER_B from its start: j2. */
     char track[64] = "t1";
     while (strcmp(track, "t1") == 0) {

@@ -1,0 +1,140 @@
+/* radio-streamer: puts the station on air under an IPNS name. */
+#include "clock.h"
+#include "err.h"
+#include "ipfs.h"
+#include "log.h"
+#include "streamer.h"
+#include "streamer_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_CONFIG "config/streaming.config.json"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* The handler can only reach globals; main owns these. */
+static struct streamer_signals g_sig = {0, 0, -1};
+static int g_wake_write = -1;
+
+static void on_signal(int signo)
+{
+    int saved = errno;
+    if (signo == SIGHUP)
+        g_sig.reload = 1;
+    else
+        g_sig.stop = 1;
+    if (g_wake_write >= 0) {
+        ssize_t ignored = write(g_wake_write, "x", 1);
+        (void)ignored;
+    }
+    errno = saved;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: radio-streamer [--config FILE] [--help] [--version]\n"
+          "\n"
+          "Plays the station: slides a window over the looping running order in\n"
+          "processed/ by wall-clock time and republishes the live HLS playlist to\n"
+          "an IPNS name. SIGHUP reloads processed/ at once; SIGTERM/SIGINT stop\n"
+          "cleanly. State, the last playlist and status.json live in state_dir.\n"
+          "\n"
+          "  --config FILE            streamer config (default " DEFAULT_CONFIG ")\n"
+          "  --print-config-reference print every config key as a Markdown table\n"
+          "  --print-default-config   print a config file with every default\n"
+          "  --help, --version\n"
+          "\n"
+          "Exit status: 0 stopped cleanly; 1 could not start; 2 bad usage or config.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"print-config-reference", no_argument, NULL, 'R'},
+        {"print-default-config", no_argument, NULL, 'D'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = DEFAULT_CONFIG;
+    int explicit_config = 0, c;
+    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config = optarg;
+            explicit_config = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        case 'V':
+            printf("radio-streamer %s\n", RADIO_VERSION);
+            return EXIT_OK;
+        case 'R':
+            cfg_print_reference(streamer_config_keys, streamer_config_nkeys, stdout);
+            return EXIT_OK;
+        case 'D':
+            cfg_print_defaults(streamer_config_keys, streamer_config_nkeys, stdout);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "radio-streamer: unexpected argument: %s\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    char err[ERR_MSG_MAX];
+    struct streamer_config cfg = {0};
+    const char *use = config;
+    if (!explicit_config && access(config, F_OK) != 0)
+        use = NULL;
+    if (cfg_load(use, streamer_config_keys, streamer_config_nkeys, &cfg, err, sizeof err) != 0 ||
+        streamer_config_check(&cfg, use ? use : "defaults", err, sizeof err) != 0) {
+        fprintf(stderr, "radio-streamer: %s\n", err);
+        cfg_free(streamer_config_keys, streamer_config_nkeys, &cfg);
+        return EXIT_USAGE;
+    }
+    enum log_level lvl;
+    if (log_level_parse(cfg.log_level, &lvl) == 0)
+        log_set_level(lvl);
+    if (!use)
+        log_ev(LOG_NOTICE, "no config file; using built-in defaults", "config", config, NULL);
+    if (sodium_init() < 0 || ipfs_global_init(err, sizeof err) != 0) {
+        fprintf(stderr, "radio-streamer: cannot initialise libraries\n");
+        cfg_free(streamer_config_keys, streamer_config_nkeys, &cfg);
+        return EXIT_FAIL;
+    }
+    int pipefd[2];
+    if (pipe(pipefd) == 0) {
+        fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+        fcntl(pipefd[1], F_SETFL, O_NONBLOCK);
+        g_sig.wake_fd = pipefd[0];
+        g_wake_write = pipefd[1];
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = streamer_run(&cfg, &clock_system, &g_sig, err, sizeof err);
+    if (rc != 0)
+        log_ev(LOG_ERROR, "streamer could not start", "error", err, NULL);
+    cfg_free(streamer_config_keys, streamer_config_nkeys, &cfg);
+    return rc == 0 ? EXIT_OK : EXIT_FAIL;
+}

@@ -1,0 +1,382 @@
+#include "publisher.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int aborting(void *ctx)
+{
+    struct publisher *p = ctx;
+    pthread_mutex_lock(&p->mu);
+    int stop = p->stop && p->deadline > 0 && p->clock->mono(p->clock->ctx) >= p->deadline;
+    pthread_mutex_unlock(&p->mu);
+    return stop;
+}
+
+static void free_check(struct publisher_seg *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].path);
+    free(v);
+}
+
+/* Waits up to `seconds` unless stopping or (wake_on_pending) a playlist arrives. */
+static void nap(struct publisher *p, double seconds, int wake_on_pending)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double until = (double)ts.tv_sec + ts.tv_nsec / 1e9 + seconds;
+    ts.tv_sec = (time_t)until;
+    ts.tv_nsec = (long)((until - (double)ts.tv_sec) * 1e9);
+    pthread_mutex_lock(&p->mu);
+    while (!p->stop && !(wake_on_pending && p->pending)) {
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void note_error(struct publisher *p, const char *what, const char *err)
+{
+    pthread_mutex_lock(&p->mu);
+    snprintf(p->st.last_error, sizeof p->st.last_error, "%s: %s", what, err);
+    p->st.last_error_time = p->clock->now(p->clock->ctx);
+    p->st.node_ok = 0;
+    p->need_check = 1; /* the node may come back empty */
+    pthread_mutex_unlock(&p->mu);
+    log_ev(LOG_WARN, "publish failed; will retry", "step", what, "error", err, NULL);
+}
+
+struct pinset {
+    char **v;
+    size_t n, cap;
+};
+
+static int pin_add(void *ctx, const char *cid)
+{
+    struct pinset *s = ctx;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        char **nv = realloc(s->v, cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        s->v = nv;
+        s->cap = cap;
+    }
+    return (s->v[s->n++] = strdup(cid)) ? 0 : -1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Re-adds the running order's segments the node does not hold. */
+static int check_segments(struct publisher *p, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&p->mu);
+    size_t n = p->ncheck;
+    struct publisher_seg *segs = calloc(n + 1, sizeof *segs);
+    for (size_t i = 0; segs && i < n; i++) {
+        segs[i] = p->check[i];
+        segs[i].path = strdup(p->check[i].path);
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (!segs)
+        return err_set(err, errlen, "out of memory");
+    struct pinset pins = {0};
+    int rc = ipfs_pin_ls_recursive(&p->ipfs, pin_add, &pins, err, errlen);
+    if (rc == 0)
+        qsort(pins.v, pins.n, sizeof *pins.v, cmp_str);
+    uint64_t readded = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *cid = segs[i].cid;
+        if (bsearch(&cid, pins.v, pins.n, sizeof *pins.v, cmp_str))
+            continue;
+        /* Segments repeat in a looped order; add each missing one once. */
+        char *dup = strdup(cid);
+        if (!dup || pin_add(&pins, dup) != 0) {
+            free(dup);
+            rc = err_set(err, errlen, "out of memory");
+            break;
+        }
+        free(dup);
+        qsort(pins.v, pins.n, sizeof *pins.v, cmp_str);
+        struct ipfs_add_item it = {.path = segs[i].path};
+        if ((rc = ipfs_add_many(&p->ipfs, &it, 1, err, errlen)) != 0)
+            break;
+        if (!cid_equal(it.cid, cid)) {
+            rc = err_set(err, errlen, "re-adding %s gave %s: processed/ no longer matches the manifest",
+                         segs[i].path, it.cid);
+            break;
+        }
+        readded++;
+    }
+    for (size_t i = 0; i < pins.n; i++)
+        free(pins.v[i]);
+    free(pins.v);
+    free_check(segs, n);
+    if (rc == 0) {
+        pthread_mutex_lock(&p->mu);
+        p->st.segments_readded += readded;
+        pthread_mutex_unlock(&p->mu);
+        if (readded) {
+            char cnt[32];
+            snprintf(cnt, sizeof cnt, "%llu", (unsigned long long)readded);
+            log_ev(LOG_NOTICE, "the node lacked segments of the running order; re-added them from processed/",
+                   "segments", cnt, NULL);
+        }
+    }
+    return rc;
+}
+
+static void trim_ring(struct publisher *p)
+{
+    while (p->nring > p->opts.keep) {
+        char err[ERR_MSG_MAX];
+        if (ipfs_forget(&p->ipfs, p->ring[0], err, sizeof err) != 0) {
+            log_ev(LOG_WARN, "could not delete an old playlist; will try again", "cid", p->ring[0],
+                   "error", err, NULL);
+            return;
+        }
+        pthread_mutex_lock(&p->mu);
+        memmove(p->ring, p->ring + 1, (p->nring - 1) * sizeof *p->ring);
+        p->nring--;
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+static int ring_push(struct publisher *p, const char *cid)
+{
+    pthread_mutex_lock(&p->mu);
+    char (*nv)[CID_MAX_STR] = realloc(p->ring, (p->nring + 1) * sizeof *nv);
+    if (nv) {
+        p->ring = nv;
+        snprintf(p->ring[p->nring++], CID_MAX_STR, "%s", cid);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return nv ? 0 : -1;
+}
+
+static void *run(void *arg)
+{
+    struct publisher *p = arg;
+    double delay = p->opts.backoff;
+    char *text = NULL;
+    size_t len = 0;
+    int64_t seq = -1;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (!p->stop && !p->pending && !text && !(p->need_check && p->ncheck))
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->stop && !p->pending && !text) {
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        if (p->pending) {
+            if (text)
+                p->st.superseded++;
+            free(text);
+            text = p->pending;
+            len = p->pending_len;
+            seq = p->pending_seq;
+            p->pending = NULL;
+        }
+        int stopping = p->stop;
+        pthread_mutex_unlock(&p->mu);
+
+        char err[ERR_MSG_MAX];
+        if (!p->key_checked) {
+            char id[128];
+            if (ipfs_key_ensure(&p->ipfs, p->opts.key, id, sizeof id, err, sizeof err) != 0) {
+                note_error(p, "key", err);
+                goto retry;
+            }
+            if (p->st.name[0] && strcmp(p->st.name, id) != 0)
+                log_ev(LOG_WARN, "the node's key changed (new or wiped repository): the station has a new IPNS name",
+                       "old", p->st.name, "new", id, NULL);
+            pthread_mutex_lock(&p->mu);
+            snprintf(p->st.name, sizeof p->st.name, "%s", id);
+            p->key_checked = 1;
+            pthread_mutex_unlock(&p->mu);
+        }
+        pthread_mutex_lock(&p->mu);
+        int check = p->need_check && p->ncheck;
+        pthread_mutex_unlock(&p->mu);
+        if (check && !stopping) {
+            if (check_segments(p, err, sizeof err) != 0) {
+                note_error(p, "segments", err);
+                goto retry;
+            }
+            pthread_mutex_lock(&p->mu);
+            p->need_check = 0;
+            pthread_mutex_unlock(&p->mu);
+        }
+        if (!text)
+            continue;
+        double t0 = p->clock->mono(p->clock->ctx);
+        struct ipfs_add_item it = {.data = text, .size = len};
+        if (ipfs_add_many(&p->ipfs, &it, 1, err, sizeof err) != 0) {
+            note_error(p, "add playlist", err);
+            goto retry;
+        }
+        if (ipfs_name_publish(&p->ipfs, p->opts.key, it.cid, p->opts.lifetime, p->opts.ttl, err,
+                              sizeof err) != 0) {
+            ipfs_forget(&p->ipfs, it.cid, NULL, 0);
+            note_error(p, "name publish", err);
+            /* A node that lost its repository lost the key too: ask again. */
+            pthread_mutex_lock(&p->mu);
+            p->key_checked = 0;
+            pthread_mutex_unlock(&p->mu);
+            goto retry;
+        }
+        double took = p->clock->mono(p->clock->ctx) - t0;
+        ring_push(p, it.cid);
+        pthread_mutex_lock(&p->mu);
+        p->st.publishes++;
+        p->st.node_ok = 1;
+        p->st.last_ok = p->clock->now(p->clock->ctx);
+        p->st.last_latency = took;
+        p->st.last_seq = seq;
+        snprintf(p->st.last_cid, sizeof p->st.last_cid, "%s", it.cid);
+        p->st.last_error[0] = '\0';
+        pthread_mutex_unlock(&p->mu);
+        free(text);
+        text = NULL;
+        delay = p->opts.backoff;
+        trim_ring(p);
+        continue;
+    retry:
+        pthread_mutex_lock(&p->mu);
+        p->st.failures++;
+        stopping = p->stop;
+        pthread_mutex_unlock(&p->mu);
+        if (stopping)
+            break;
+        nap(p, delay, 1);
+        delay = delay * 2 > p->opts.backoff_max ? p->opts.backoff_max : delay * 2;
+    }
+    free(text);
+    return NULL;
+}
+
+int publisher_start(struct publisher *p, const struct publisher_opts *o, struct ipfs_client *ipfs,
+                    const struct clock *clk, char (*ring)[CID_MAX_STR], size_t nring,
+                    char *err, size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    p->opts = *o;
+    p->ipfs = *ipfs;
+    memset(ipfs, 0, sizeof *ipfs);
+    p->ipfs.should_abort = aborting;
+    p->ipfs.abort_ctx = p;
+    p->ipfs.retries = 0; /* the publisher's own loop retries, newest first */
+    p->clock = clk;
+    p->st.last_seq = -1;
+    p->need_check = 1;
+    if (nring) {
+        p->ring = malloc(nring * sizeof *p->ring);
+        if (!p->ring)
+            return err_set(err, errlen, "out of memory");
+        memcpy(p->ring, ring, nring * sizeof *p->ring);
+        p->nring = nring;
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if (pthread_create(&p->thread, NULL, run, p) != 0) {
+        free(p->ring);
+        return err_set(err, errlen, "cannot start the publishing thread");
+    }
+    p->started = 1;
+    return 0;
+}
+
+int publisher_submit(struct publisher *p, const char *text, size_t len, int64_t newest_seq)
+{
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    pthread_mutex_lock(&p->mu);
+    if (p->pending) {
+        free(p->pending);
+        p->st.superseded++;
+    }
+    p->pending = copy;
+    p->pending_len = len;
+    p->pending_seq = newest_seq;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+int publisher_set_segments(struct publisher *p, const struct publisher_seg *segs, size_t n)
+{
+    struct publisher_seg *v = calloc(n + 1, sizeof *v);
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        v[i] = segs[i];
+        if (!(v[i].path = strdup(segs[i].path))) {
+            free_check(v, i);
+            return -1;
+        }
+    }
+    pthread_mutex_lock(&p->mu);
+    free_check(p->check, p->ncheck);
+    p->check = v;
+    p->ncheck = n;
+    p->need_check = 1;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+void publisher_status(struct publisher *p, struct publisher_status *out)
+{
+    pthread_mutex_lock(&p->mu);
+    *out = p->st;
+    pthread_mutex_unlock(&p->mu);
+}
+
+int publisher_ring(struct publisher *p, char (**ring)[CID_MAX_STR], size_t *n)
+{
+    pthread_mutex_lock(&p->mu);
+    *n = p->nring;
+    *ring = malloc((p->nring + 1) * sizeof **ring);
+    if (*ring && p->nring)
+        memcpy(*ring, p->ring, p->nring * sizeof **ring);
+    pthread_mutex_unlock(&p->mu);
+    return *ring ? 0 : -1;
+}
+
+void publisher_stop(struct publisher *p, double grace)
+{
+    if (!p->started)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    p->deadline = p->clock->mono(p->clock->ctx) + grace;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    p->started = 0;
+}
+
+void publisher_free(struct publisher *p)
+{
+    if (p->started)
+        publisher_stop(p, 0);
+    free(p->pending);
+    free_check(p->check, p->ncheck);
+    free(p->ring);
+    ipfs_client_free(&p->ipfs);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+}

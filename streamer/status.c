@@ -1,0 +1,69 @@
+#include "status.h"
+
+#include "atomic.h"
+#include "err.h"
+#include "m3u8.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *when(double t)
+{
+    if (t <= 0)
+        return json_null();
+    char buf[M3U8_TIME_LEN];
+    m3u8_format_time(t, buf);
+    return json_string(buf);
+}
+
+int status_write(const char *path, const struct status_view *v, char *err, size_t errlen)
+{
+    const struct publisher_status *p = v->pub;
+    json_t *root = json_object();
+    json_object_set_new(root, "ipns_name", v->ipns_name && *v->ipns_name ? json_string(v->ipns_name) : json_null());
+    json_object_set_new(root, "listen", json_pack("{s:s?, s:s?}", "local", v->local_url, "public", v->public_url));
+    json_object_set_new(root, "updated", when(v->now));
+    json_object_set_new(root, "started", when(v->started));
+    json_object_set_new(root, "on_air", json_boolean(v->on_air));
+    json_object_set_new(root, "held_by_clock", json_boolean(v->held));
+    json_object_set_new(root, "target_duration", json_integer(v->target_duration));
+    json_object_set_new(root, "window_segments", json_integer(v->window));
+    json_object_set_new(root, "media_sequence", json_integer(v->media_sequence));
+    json_object_set_new(root, "discontinuity_sequence", json_integer(v->discontinuity_sequence));
+    json_object_set_new(root, "newest_sequence", json_integer(v->newest_seq));
+    if (v->now_playing && v->now_playing->title) {
+        const struct sched_item *n = v->now_playing;
+        json_object_set_new(root, "now_playing",
+                            json_pack("{s:s, s:s, s:I, s:o, s:f, s:s}", "track_id", n->track_id, "title",
+                                      n->title, "sequence", (json_int_t)n->seq, "air_time", when(n->pdt),
+                                      "duration", n->duration, "cid", n->cid));
+    } else {
+        json_object_set_new(root, "now_playing", json_null());
+    }
+    json_object_set_new(root, "last_publish",
+                        json_pack("{s:o, s:f, s:s?, s:I, s:s?, s:o}", "time", when(p->last_ok), "latency_seconds",
+                                  p->last_latency, "playlist_cid", p->last_cid[0] ? p->last_cid : NULL,
+                                  "newest_sequence", (json_int_t)p->last_seq, "error",
+                                  p->last_error[0] ? p->last_error : NULL, "error_time",
+                                  when(p->last_error[0] ? p->last_error_time : 0)));
+    json_object_set_new(root, "counts",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "publishes", (json_int_t)p->publishes,
+                                  "failures", (json_int_t)p->failures, "superseded", (json_int_t)p->superseded,
+                                  "skipped_publishes", (json_int_t)v->skipped_publishes, "reloads",
+                                  (json_int_t)v->reloads, "reload_errors", (json_int_t)v->reload_errors,
+                                  "segments_readded", (json_int_t)p->segments_readded));
+    json_object_set_new(root, "node_reachable", json_boolean(p->node_ok));
+    json_object_set_new(root, "running_order",
+                        json_pack("{s:s, s:I, s:s?, s:o}", "id", v->order_id, "segments",
+                                  (json_int_t)v->order_segments, "last_error", v->reload_error,
+                                  "last_error_time", when(v->reload_error ? v->reload_error_time : 0)));
+    char *text = json_dumps(root, JSON_INDENT(1));
+    json_decref(root);
+    if (!text)
+        return err_set(err, errlen, "out of memory");
+    size_t l = strlen(text);
+    int rc = atomic_write(path, text, l, err, errlen);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,38 @@
+/* state/status.json: what dashboards and healthmon read about the
+ * streamer. Rewritten atomically as things happen. */
+#ifndef RADIO_STATUS_H
+#define RADIO_STATUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "publisher.h"
+#include "schedule.h"
+
+struct status_view {
+    const char *ipns_name;
+    const char *local_url;
+    const char *public_url;
+    double now;
+    double started;
+    int on_air;
+    int held;                        /* clock behind the last publish */
+    int target_duration;
+    int window;
+    int64_t media_sequence;
+    int64_t discontinuity_sequence;
+    int64_t newest_seq;
+    const struct sched_item *now_playing;  /* may be NULL */
+    const struct publisher_status *pub;
+    uint64_t skipped_publishes;
+    uint64_t reloads;
+    uint64_t reload_errors;
+    const char *reload_error;        /* last refused running order, or NULL */
+    double reload_error_time;
+    const char *order_id;
+    int64_t order_segments;
+};
+
+int status_write(const char *path, const struct status_view *v, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,317 @@
+#include "streamer.h"
+
+#include "atomic.h"
+#include "err.h"
+#include "log.h"
+#include "m3u8.h"
+#include "order.h"
+#include "publisher.h"
+#include "state.h"
+#include "station.h"
+#include "status.h"
+#include "watch.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct daemon {
+    const struct streamer_config *cfg;
+    const struct clock *clk;
+    struct station st;
+    struct publisher pub;
+    struct watch watch;
+    char state_path[4096];
+    char status_path[4096];
+    char live_path[4096];
+    double started;
+    int on_air_logged;
+    int held;
+    uint64_t skipped, reloads, reload_errors;
+    char reload_error[ERR_MSG_MAX];
+    double reload_error_time;
+    struct sched_item playing;       /* strings below are owned copies */
+    char playing_title[1024], playing_track[256], playing_cid[CID_MAX_STR];
+    int have_playing;
+    int64_t media_seq, disc_seq;
+};
+
+static int give_segments(struct daemon *d)
+{
+    const struct order *o = &d->st.sched.order;
+    struct publisher_seg *v = calloc(o->n + 1, sizeof *v);
+    if (!v)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        size_t l = strlen(d->cfg->processed_dir) + strlen(o->segs[i].file) + 2;
+        char *p = malloc(l);
+        if (!p) {
+            rc = -1;
+            break;
+        }
+        snprintf(p, l, "%s/%s", d->cfg->processed_dir, o->segs[i].file);
+        snprintf(v[i].cid, sizeof v[i].cid, "%s", o->segs[i].cid);
+        v[i].path = p;
+    }
+    if (rc == 0)
+        rc = publisher_set_segments(&d->pub, v, o->n);
+    for (size_t i = 0; i < o->n; i++)
+        free(v[i].path);
+    free(v);
+    return rc;
+}
+
+static void save_state(struct daemon *d)
+{
+    struct streamer_state ss = {0};
+    char err[ERR_MSG_MAX];
+    struct publisher_status ps;
+    publisher_status(&d->pub, &ps);
+    snprintf(ss.ipns_name, sizeof ss.ipns_name, "%s", ps.name);
+    if (station_remember(&d->st, &ss.mem) != 0 || publisher_ring(&d->pub, &ss.playlists, &ss.nplaylists) != 0) {
+        log_ev(LOG_ERROR, "cannot snapshot the state (out of memory)", NULL);
+    } else if (state_save(d->state_path, &ss, err, sizeof err) != 0) {
+        log_ev(LOG_ERROR, "cannot save the state", "error", err, NULL);
+    }
+    state_free(&ss);
+}
+
+static void write_status(struct daemon *d, double now)
+{
+    struct publisher_status ps;
+    publisher_status(&d->pub, &ps);
+    char local[1024] = "", pub[1024] = "";
+    if (ps.name[0]) {
+        snprintf(local, sizeof local, "%s/ipns/%s", d->cfg->local_gateway, ps.name);
+        snprintf(pub, sizeof pub, "%s/ipns/%s", d->cfg->public_gateway, ps.name);
+    }
+    struct status_view v = {
+        .ipns_name = ps.name,
+        .local_url = ps.name[0] ? local : NULL,
+        .public_url = ps.name[0] ? pub : NULL,
+        .now = now,
+        .started = d->started,
+        .on_air = ps.last_ok > 0,
+        .held = d->held,
+        .target_duration = d->st.target,
+        .window = d->cfg->window_segments,
+        .media_sequence = d->media_seq,
+        .discontinuity_sequence = d->disc_seq,
+        .newest_seq = d->st.newest,
+        .now_playing = d->have_playing ? &d->playing : NULL,
+        .pub = &ps,
+        .skipped_publishes = d->skipped,
+        .reloads = d->reloads,
+        .reload_errors = d->reload_errors,
+        .reload_error = d->reload_error[0] ? d->reload_error : NULL,
+        .reload_error_time = d->reload_error_time,
+        .order_id = d->st.sched.order.id,
+        .order_segments = (int64_t)d->st.sched.order.n,
+    };
+    char err[ERR_MSG_MAX];
+    if (status_write(d->status_path, &v, err, sizeof err) != 0)
+        log_ev(LOG_WARN, "cannot write the status file", "error", err, NULL);
+    if (ps.name[0] && !d->on_air_logged) {
+        d->on_air_logged = 1;
+        log_ev(LOG_NOTICE, "station name known", "ipns_name", ps.name, "local", local, "public", pub, NULL);
+        printf("IPNS name: %s\nListen:    %s\n           %s\n", ps.name, local, pub);
+        fflush(stdout);
+    }
+}
+
+static void try_reload(struct daemon *d, double now, int forced)
+{
+    if (!forced && !watch_changed(&d->watch))
+        return;
+    watch_mark(&d->watch);
+    struct order o;
+    char err[ERR_MSG_MAX];
+    int rc = order_load(d->cfg->processed_dir, &o, err, sizeof err);
+    if (rc == 0 && (rc = station_reload(&d->st, &o, now, err, sizeof err)) == 0) {
+        d->reload_error[0] = '\0';
+        log_ev(LOG_DEBUG, "processed/ changed but the running order did not", NULL);
+        return;
+    }
+    if (rc < 0) {
+        order_free(&o);
+        d->reload_errors++;
+        snprintf(d->reload_error, sizeof d->reload_error, "%s", err);
+        d->reload_error_time = now;
+        log_ev(LOG_ERROR, "new running order refused; still playing the current one", "error", err, NULL);
+        return;
+    }
+    d->reload_error[0] = '\0';
+    char seq[32], at[40];
+    snprintf(seq, sizeof seq, "%lld", (long long)d->st.sched.anchor.seq);
+    m3u8_format_time(d->st.sched.anchor.time, at);
+    d->reloads++;
+    log_ev(LOG_INFO, "running order loaded; it starts at a track boundary", "order", d->st.sched.order.id,
+           "from_sequence", seq, "at", at, NULL);
+    if (give_segments(d) != 0)
+        log_ev(LOG_ERROR, "out of memory handing segments to the publisher", NULL);
+    save_state(d);
+}
+
+static void tick(struct daemon *d, double now)
+{
+    struct station_out out;
+    char err[ERR_MSG_MAX] = "";
+    enum station_tick_result r = station_tick(&d->st, now, &out, err, sizeof err);
+    if (r == STATION_HELD) {
+        if (!d->held)
+            log_ev(LOG_WARN, "the clock is behind the last published segment; holding until it catches up", NULL);
+        d->held = 1;
+        d->skipped++;
+        return;
+    }
+    if (r != STATION_PUBLISH) {
+        if (err[0])
+            log_ev(LOG_ERROR, "cannot build the playlist", "error", err, NULL);
+        return;
+    }
+    d->held = 0;
+    if (publisher_submit(&d->pub, out.playlist, out.len, out.newest) != 0)
+        log_ev(LOG_ERROR, "out of memory handing a playlist to the publisher", NULL);
+    if (atomic_write(d->live_path, out.playlist, out.len, err, sizeof err) != 0)
+        log_ev(LOG_WARN, "cannot write the live playlist copy", "error", err, NULL);
+    d->media_seq = out.media_sequence;
+    d->disc_seq = out.discontinuity_sequence;
+    snprintf(d->playing_title, sizeof d->playing_title, "%s", out.now_playing.title);
+    snprintf(d->playing_track, sizeof d->playing_track, "%s", out.now_playing.track_id);
+    snprintf(d->playing_cid, sizeof d->playing_cid, "%s", out.now_playing.cid);
+    d->playing = out.now_playing;
+    d->playing.title = d->playing_title;
+    d->playing.track_id = d->playing_track;
+    d->playing.cid = d->playing_cid;
+    d->have_playing = 1;
+    if (out.now_playing.disc) {
+        char seq[32];
+        snprintf(seq, sizeof seq, "%lld", (long long)out.newest);
+        log_ev(LOG_INFO, "now playing", "title", d->playing_title, "track", d->playing_track, "sequence", seq, NULL);
+    }
+    free(out.playlist);
+    save_state(d);
+}
+
+/* Sleeps until `seconds` pass or a signal arrives. */
+static void wait_for(struct streamer_signals *sig, double seconds)
+{
+    if (seconds <= 0)
+        return;
+    int ms = seconds > 3600 ? 3600 * 1000 : (int)ceil(seconds * 1000);
+    struct pollfd pfd = {sig->wake_fd, POLLIN, 0};
+    int n = poll(&pfd, sig->wake_fd >= 0 ? 1 : 0, ms);
+    if (n > 0) {
+        char drain[64];
+        while (read(sig->wake_fd, drain, sizeof drain) > 0)
+            ;
+    }
+}
+
+static int open_state(struct daemon *d, struct streamer_state *ss, char *err, size_t errlen)
+{
+    if (state_load(d->state_path, ss, err, errlen) == 0)
+        return 0;
+    /* Better on air with a new timeline than off air: keep the evidence. */
+    char aside[4200];
+    snprintf(aside, sizeof aside, "%s.unreadable", d->state_path);
+    log_ev(LOG_ERROR, "state unreadable; starting a new timeline", "error", err, "moved_to", aside, NULL);
+    if (rename(d->state_path, aside) != 0)
+        return err_set(err, errlen, "cannot move aside %s: %s", d->state_path, strerror(errno));
+    memset(ss, 0, sizeof *ss);
+    return 0;
+}
+
+int streamer_run(const struct streamer_config *cfg, const struct clock *clk,
+                 struct streamer_signals *sig, char *err, size_t errlen)
+{
+    struct daemon d = {.cfg = cfg, .clk = clk};
+    d.started = clk->now(clk->ctx);
+    if (fs_mkdirs(cfg->state_dir, err, errlen) != 0)
+        return -1;
+    snprintf(d.state_path, sizeof d.state_path, "%s/state.json", cfg->state_dir);
+    snprintf(d.status_path, sizeof d.status_path, "%s/status.json", cfg->state_dir);
+    snprintf(d.live_path, sizeof d.live_path, "%s/live.m3u8", cfg->state_dir);
+
+    struct streamer_state ss;
+    if (open_state(&d, &ss, err, errlen) != 0)
+        return -1;
+    struct order o;
+    if (order_load(cfg->processed_dir, &o, err, errlen) != 0) {
+        state_free(&ss);
+        return err_prefix(err, errlen, "no valid running order in %s", cfg->processed_dir);
+    }
+    watch_init(&d.watch, cfg->processed_dir);
+    struct station_opts so = {
+        .window = (size_t)cfg->window_segments,
+        .publish_every = cfg->publish_every_segments,
+        .uri_mode = strcmp(cfg->uri_mode, "gateway") == 0 ? STATION_URI_GATEWAY : STATION_URI_PATH,
+        .gateway_base = cfg->segment_gateway,
+    };
+    if (station_open(&d.st, &so, &o, &ss.mem, d.started, err, errlen) != 0) {
+        state_free(&ss);
+        return -1;
+    }
+    if (ss.mem.have && ss.mem.target != d.st.target)
+        log_ev(LOG_WARN, "target duration grew since the last run; players reloading will adapt", NULL);
+
+    struct ipfs_client ipfs;
+    const char *auth = cfg->ipfs_auth_env[0] ? getenv(cfg->ipfs_auth_env) : NULL;
+    if (ipfs_client_init(&ipfs, cfg->ipfs_api, auth, err, errlen) != 0) {
+        station_close(&d.st);
+        state_free(&ss);
+        return -1;
+    }
+    ipfs.timeout = cfg->ipfs_timeout_seconds;
+    struct publisher_opts po = {
+        .key = cfg->ipns_key,
+        .lifetime = cfg->ipns_lifetime_seconds,
+        .ttl = cfg->ipns_ttl_seconds,
+        .backoff = cfg->publish_backoff_seconds,
+        .backoff_max = cfg->publish_backoff_max_seconds,
+        .keep = (size_t)cfg->keep_playlists,
+        .processed_dir = cfg->processed_dir,
+    };
+    if (publisher_start(&d.pub, &po, &ipfs, clk, ss.playlists, ss.nplaylists, err, errlen) != 0) {
+        ipfs_client_free(&ipfs);
+        station_close(&d.st);
+        state_free(&ss);
+        return -1;
+    }
+    state_free(&ss);
+    give_segments(&d);
+    char seq[32], tgt[16];
+    snprintf(seq, sizeof seq, "%lld", (long long)d.st.newest);
+    snprintf(tgt, sizeof tgt, "%d", d.st.target);
+    log_ev(LOG_INFO, "streamer started", "order", d.st.sched.order.id, "last_sequence", seq,
+           "target_duration", tgt, "api", cfg->ipfs_api, NULL);
+
+    double next_reload = clk->mono(clk->ctx) + cfg->reload_check_seconds;
+    while (!sig->stop) {
+        double now = clk->now(clk->ctx);
+        if (sig->reload || clk->mono(clk->ctx) >= next_reload) {
+            int forced = sig->reload;
+            sig->reload = 0;
+            try_reload(&d, now, forced);
+            next_reload = clk->mono(clk->ctx) + cfg->reload_check_seconds;
+        }
+        tick(&d, now);
+        write_status(&d, now);
+        double until = station_next_boundary(&d.st, now) - clk->now(clk->ctx);
+        double reload_in = next_reload - clk->mono(clk->ctx);
+        wait_for(sig, until < reload_in ? until : reload_in);
+    }
+    log_ev(LOG_INFO, "stopping", NULL);
+    publisher_stop(&d.pub, cfg->shutdown_grace_seconds);
+    save_state(&d);
+    write_status(&d, clk->now(clk->ctx));
+    publisher_free(&d.pub);
+    station_close(&d.st);
+    log_ev(LOG_INFO, "stopped; state saved", NULL);
+    return 0;
+}

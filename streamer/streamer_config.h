@@ -1,0 +1,37 @@
+/* Everything the streamer can be told, with defaults, ranges and meanings. */
+#ifndef RADIO_STREAMER_CONFIG_H
+#define RADIO_STREAMER_CONFIG_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+struct streamer_config {
+    char *processed_dir;
+    char *state_dir;
+    int window_segments;
+    int publish_every_segments;
+    char *ipfs_api;
+    char *ipfs_auth_env;
+    double ipfs_timeout_seconds;
+    char *ipns_key;
+    double ipns_lifetime_seconds;
+    double ipns_ttl_seconds;
+    char *uri_mode;
+    char *segment_gateway;
+    double publish_backoff_seconds;
+    double publish_backoff_max_seconds;
+    int keep_playlists;
+    double reload_check_seconds;
+    double shutdown_grace_seconds;
+    char *local_gateway;
+    char *public_gateway;
+    char *log_level;
+};
+
+extern const struct cfg_key streamer_config_keys[];
+extern const size_t streamer_config_nkeys;
+
+int streamer_config_check(const struct streamer_config *c, const char *origin, char *err, size_t errlen);
+
+#endif

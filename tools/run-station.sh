@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: start a local IPFS node on loopback (Kubo when an `ipfs` binary
 # is on the PATH, otherwise the pinned js-ipfs the tests use), make sure there
-# is music, and run setup. The node's repository lives in .run/ so the station
-# keeps its identity and its blocks from one run to the next.
+# is music, run setup, then the streamer and healthmon until Ctrl-C. The
+# node's repository and the streamer's state live in .run/, so running it
+# again resumes the same station: same name, continuing media sequence.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -50,15 +51,20 @@ start_node() {
   exit 1
 }
 
-stop_node() {
+PIDS=()
+stop_all() {
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ -f "$RUN/ipfs.pid" ]; then
     kill "$(cat "$RUN/ipfs.pid")" 2>/dev/null || true
     rm -f "$RUN/ipfs.pid"
   fi
+  log "stopped"
 }
 
 start_node
-trap stop_node EXIT INT TERM
+trap stop_all EXIT INT TERM
 
 MUSIC=music
 if [ -z "$(find "$MUSIC" -type f 2>/dev/null | head -1)" ]; then
@@ -82,4 +88,32 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
   exit "$status"
 fi
 log "processed/ is ready: $(grep -c '^#EXTINF' processed/playlist.m3u) entries in processed/playlist.m3u"
-log "node gateway: $GATEWAY"
+
+HEALTH_LISTEN=${RADIO_HEALTH_LISTEN:-127.0.0.1:8091}
+cat >"$RUN/streaming.config.json" <<JSON
+{ "ipfs_api": "$API", "processed_dir": "processed", "state_dir": "$RUN/state",
+  "local_gateway": "$GATEWAY" }
+JSON
+cat >"$RUN/healthmon.config.json" <<JSON
+{ "state_dir": "$RUN/state", "local_gateway": "$GATEWAY", "listen": "$HEALTH_LISTEN",
+  "output_file": "$RUN/state/health.json" }
+JSON
+"$BUILD/streamer/radio-streamer" --config "$RUN/streaming.config.json" 2>>"$RUN/streamer.log" &
+PIDS+=($!)
+for _ in $(seq 1 300); do
+  [ -f "$RUN/state/status.json" ] && grep -q '"ipns_name": "' "$RUN/state/status.json" && break
+  sleep 0.2
+done
+NAME=$(sed -n 's/.*"ipns_name": "\([^"]*\)".*/\1/p' "$RUN/state/status.json" | head -1)
+"$BUILD/healthmon/radio-healthmon" --config "$RUN/healthmon.config.json" 2>>"$RUN/healthmon.log" &
+PIDS+=($!)
+
+echo
+echo "  IPFS radio is on air."
+echo "  IPNS name:  ${NAME:-"(not known yet: see $RUN/streamer.log)"}"
+echo "  Listen:     $GATEWAY/ipns/$NAME   (VLC, ffplay, or any HLS player)"
+echo "  Health:     http://$HEALTH_LISTEN/health   (metrics: /metrics)"
+echo "  Logs:       $RUN/streamer.log, $RUN/healthmon.log, $RUN/ipfs.log"
+echo "  Stop:       Ctrl-C"
+echo
+wait "${PIDS[0]}"

@@ -1,0 +1,89 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "streamer_config.h"
+
+static int apply(const char *json, struct streamer_config *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    if (cfg_load(NULL, streamer_config_keys, streamer_config_nkeys, c, err, errlen) != 0 ||
+        cfg_apply_json(json, "s.json", streamer_config_keys, streamer_config_nkeys, c, err, errlen) != 0)
+        return -1;
+    return streamer_config_check(c, "s.json", err, errlen);
+}
+
+static void expect_refusal(const char *json, const char *key)
+{
+    struct streamer_config c;
+    char err[512] = "";
+    assert_int_not_equal(apply(json, &c, err, sizeof err), 0);
+    if (!strstr(err, key) || !strstr(err, "s.json"))
+        fail_msg("message \"%s\" lacks %s or the file", err, key);
+    cfg_free(streamer_config_keys, streamer_config_nkeys, &c);
+}
+
+static void defaults_are_a_window_of_fifty_and_a_ttl_near_one_segment(void **state)
+{
+    (void)state;
+    struct streamer_config c;
+    char err[512];
+    assert_int_equal(apply("{}", &c, err, sizeof err), 0);
+    assert_int_equal(c.window_segments, 50);
+    assert_int_equal(c.publish_every_segments, 1);
+    assert_true(c.ipns_ttl_seconds <= 10);
+    assert_string_equal(c.uri_mode, "path");
+    cfg_free(streamer_config_keys, streamer_config_nkeys, &c);
+}
+
+static void bad_values_are_refused_by_key(void **state)
+{
+    (void)state;
+    expect_refusal("{\"window\": 5}", "\"window\"");
+    expect_refusal("{\"window_segments\": 0}", "\"window_segments\"");
+    expect_refusal("{\"window_segments\": \"50\"}", "\"window_segments\"");
+    expect_refusal("{\"uri_mode\": \"subdomain\"}", "\"uri_mode\"");
+    expect_refusal("{\"uri_mode\": \"gateway\", \"segment_gateway\": \"ipfs.io\"}", "\"segment_gateway\"");
+    expect_refusal("{\"publish_backoff_seconds\": 10, \"publish_backoff_max_seconds\": 1}",
+                   "\"publish_backoff_max_seconds\"");
+    expect_refusal("{\"ipns_key\": \"\"}", "\"ipns_key\"");
+}
+
+static void shipped_config_and_readme_agree_with_the_keys(void **state)
+{
+    (void)state;
+    char path[4096], err[512] = "";
+    struct streamer_config c = {0};
+    snprintf(path, sizeof path, "%s/config/streaming.config.json", RADIO_SOURCE_DIR);
+    if (cfg_load(path, streamer_config_keys, streamer_config_nkeys, &c, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    cfg_free(streamer_config_keys, streamer_config_nkeys, &c);
+    snprintf(path, sizeof path, "%s/README.md", RADIO_SOURCE_DIR);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char text[1 << 20];
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    for (size_t i = 0; i < streamer_config_nkeys; i++) {
+        char row[256];
+        snprintf(row, sizeof row, "| `%s` |", streamer_config_keys[i].name);
+        if (!strstr(text, row))
+            fail_msg("README lacks a row for streamer key %s", streamer_config_keys[i].name);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults_are_a_window_of_fifty_and_a_ttl_near_one_segment),
+        cmocka_unit_test(bad_values_are_refused_by_key),
+        cmocka_unit_test(shipped_config_and_readme_agree_with_the_keys),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -51,8 +51,14 @@ void m3u8_format_time(double unix_seconds, char out[M3U8_TIME_LEN])
     int sod = (int)(secs - days * 86400);
     int y, mo, d;
     civil_from_days(days, &y, &mo, &d);
-    snprintf(out, M3U8_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, mo, d, sod / 3600,
-             sod / 60 % 60, sod % 60, frac);
+    /* Years beyond 9999 do not fit the field; such times are not air times. */
+    char tmp[96];
+    int n = snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, mo, d, sod / 3600,
+                     sod / 60 % 60, sod % 60, frac);
+    if (n < 0 || n >= M3U8_TIME_LEN)
+        n = 0;
+    memcpy(out, tmp, (size_t)n);
+    out[n] = '\0';
 }
 
 static int digits(const char **p, int n, int *out)

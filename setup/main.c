@@ -28,6 +28,7 @@ static void usage(FILE *f)
           "  --config FILE            setup config (default " DEFAULT_CONFIG ")\n"
           "  --print-config-reference print every config key as a Markdown table\n"
           "  --print-default-config   print a config file with every default\n"
+          "  --check-config           validate the config and exit (0: valid, 2: not)\n"
           "  --help, --version\n"
           "\n"
           "Exit status: 0 done; 1 failed (processed/ left as it was); 2 bad usage or\n"
@@ -62,10 +63,11 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {"print-config-reference", no_argument, NULL, 'R'},
         {"print-default-config", no_argument, NULL, 'D'},
+        {"check-config", no_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     const char *config = DEFAULT_CONFIG;
-    int explicit_config = 0;
+    int explicit_config = 0, check_only = 0;
     int c;
     while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
         switch (c) {
@@ -88,6 +90,9 @@ int main(int argc, char **argv)
         case 'D':
             cfg_print_defaults(setup_config_keys, setup_config_nkeys, stdout);
             return EXIT_OK;
+        case 'C':
+            check_only = 1;
+            break;
         default:
             usage(stderr);
             return EXIT_USAGE;
@@ -110,6 +115,12 @@ int main(int argc, char **argv)
         cfg_free(setup_config_keys, setup_config_nkeys, &cfg);
         cfg_free(playlist_config_keys, playlist_config_nkeys, &pc);
         return EXIT_USAGE;
+    }
+    if (check_only) {
+        printf("%s: valid\n", config);
+        cfg_free(setup_config_keys, setup_config_nkeys, &cfg);
+        cfg_free(playlist_config_keys, playlist_config_nkeys, &pc);
+        return EXIT_OK;
     }
     enum log_level lvl;
     if (log_level_parse(cfg.log_level, &lvl) == 0)

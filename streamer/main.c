@@ -50,6 +50,7 @@ static void usage(FILE *f)
           "  --config FILE            streamer config (default " DEFAULT_CONFIG ")\n"
           "  --print-config-reference print every config key as a Markdown table\n"
           "  --print-default-config   print a config file with every default\n"
+          "  --check-config           validate the config and exit (0: valid, 2: not)\n"
           "  --help, --version\n"
           "\n"
           "Exit status: 0 stopped cleanly; 1 could not start; 2 bad usage or config.\n",
@@ -64,10 +65,11 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {"print-config-reference", no_argument, NULL, 'R'},
         {"print-default-config", no_argument, NULL, 'D'},
+        {"check-config", no_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     const char *config = DEFAULT_CONFIG;
-    int explicit_config = 0, c;
+    int explicit_config = 0, check_only = 0, c;
     while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
@@ -86,6 +88,9 @@ int main(int argc, char **argv)
         case 'D':
             cfg_print_defaults(streamer_config_keys, streamer_config_nkeys, stdout);
             return EXIT_OK;
+        case 'C':
+            check_only = 1;
+            break;
         default:
             usage(stderr);
             return EXIT_USAGE;
@@ -105,6 +110,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "radio-streamer: %s\n", err);
         cfg_free(streamer_config_keys, streamer_config_nkeys, &cfg);
         return EXIT_USAGE;
+    }
+    if (check_only) {
+        printf("%s: valid\n", config);
+        cfg_free(streamer_config_keys, streamer_config_nkeys, &cfg);
+        return EXIT_OK;
     }
     enum log_level lvl;
     if (log_level_parse(cfg.log_level, &lvl) == 0)

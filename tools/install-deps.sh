@@ -9,7 +9,7 @@ PKGS=(
   libcurl4-openssl-dev libjansson-dev libsodium-dev libebur128-dev
   libcmocka-dev libmicrohttpd-dev
   clang libclang-rt-14-dev
-  ffmpeg nodejs npm curl python3
+  ffmpeg nodejs npm curl python3 docker-compose
 )
 
 missing=()

@@ -1,0 +1,194 @@
+#include "metrics.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PREFIX "radio_healthmon_"
+
+struct out {
+    char *p;
+    size_t len, cap;
+    int oom;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+    while (!o->oom) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(o->p ? o->p + o->len : NULL, o->p ? o->cap - o->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            o->oom = 1;
+            return;
+        }
+        if (o->p && (size_t)n < o->cap - o->len) {
+            o->len += (size_t)n;
+            return;
+        }
+        size_t cap = (o->cap + (size_t)n + 1) * 2;
+        char *np = realloc(o->p, cap);
+        if (!np) {
+            o->oom = 1;
+            return;
+        }
+        o->p = np;
+        o->cap = cap;
+    }
+}
+
+static void head(struct out *o, const char *name, const char *type, const char *help)
+{
+    put(o, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name, help, name, type);
+}
+
+/* Label values are gateway host names; escape what the format requires. */
+static void label(struct out *o, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            put(o, "\\%c", *v);
+        else if (*v == '\n')
+            put(o, "\\n");
+        else
+            put(o, "%c", *v);
+    }
+}
+
+static void value(struct out *o, double v)
+{
+    if (isnan(v))
+        put(o, "NaN\n");
+    else if (isinf(v))
+        put(o, v > 0 ? "+Inf\n" : "-Inf\n");
+    else
+        put(o, "%.9g\n", v);
+}
+
+typedef double (*gw_value_fn)(const struct hm_gateway_report *g, int *present);
+
+static void per_gateway(struct out *o, const struct hm_round *r, const char *name, const char *type,
+                        const char *help, gw_value_fn fn)
+{
+    head(o, name, type, help);
+    for (size_t i = 0; i < r->ngw; i++) {
+        int present = 1;
+        double v = fn(&r->gw[i], &present);
+        if (!present)
+            continue;
+        put(o, PREFIX "%s{gateway=\"", name);
+        label(o, r->gw[i].name);
+        put(o, "\",role=\"%s\"} ", r->gw[i].local ? "local" : "public");
+        value(o, v);
+    }
+}
+
+static double g_status(const struct hm_gateway_report *g, int *p) { (void)p; return g->status; }
+static double g_up(const struct hm_gateway_report *g, int *p)
+{
+    (void)p;
+    return g->parsed && !hm_problem_has(&g->probs, HM_STALE) ? 1 : 0;
+}
+static double g_age(const struct hm_gateway_report *g, int *p)
+{
+    *p = isfinite(g->facts.age);
+    return g->facts.age;
+}
+static double g_fetch(const struct hm_gateway_report *g, int *p)
+{
+    *p = g->answered;
+    return g->fetch_seconds;
+}
+static double g_seg_fetch(const struct hm_gateway_report *g, int *p)
+{
+    double worst = 0;
+    *p = 0;
+    for (size_t i = 0; i < g->nseg; i++)
+        if (g->seg[i].answered) {
+            *p = 1;
+            worst = fmax(worst, g->seg[i].fetch_seconds);
+        }
+    return worst;
+}
+static double g_seq(const struct hm_gateway_report *g, int *p)
+{
+    *p = g->parsed;
+    return (double)g->facts.media_sequence;
+}
+#define AUDIO_GAUGE(fn, field)                                           \
+    static double fn(const struct hm_gateway_report *g, int *p)           \
+    {                                                                     \
+        *p = g->audio_measured;                                           \
+        return g->audio.field;                                            \
+    }
+AUDIO_GAUGE(g_integrated, integrated_lufs)
+AUDIO_GAUGE(g_short_term, short_term_lufs)
+AUDIO_GAUGE(g_true_peak, true_peak_dbtp)
+AUDIO_GAUGE(g_sample_peak, sample_peak_dbfs)
+AUDIO_GAUGE(g_rms, rms_dbfs)
+AUDIO_GAUGE(g_silent, silent_seconds)
+static double g_failures(const struct hm_gateway_report *g, int *p)
+{
+    (void)p;
+    return (double)g->failures_total;
+}
+
+char *hm_metrics_text(const struct hm_round *r)
+{
+    struct out o = {0};
+    put(&o, "%s", "");
+    if (r) {
+        head(&o, "status", "gauge", "Station status: 0 ok, 1 degraded, 2 down");
+        put(&o, PREFIX "status %d\n", (int)r->status);
+        head(&o, "rounds_total", "counter", "Rounds finished, by the status they found");
+        for (int s = HM_OK; s <= HM_DOWN; s++)
+            put(&o, PREFIX "rounds_total{status=\"%s\"} %lu\n", hm_severity_name((enum hm_severity)s),
+                r->rounds_total[s]);
+        head(&o, "round_seconds", "gauge", "Wall time the last round took");
+        put(&o, PREFIX "round_seconds ");
+        value(&o, r->seconds);
+        per_gateway(&o, r, "gateway_status", "gauge",
+                    "What this gateway contributes: 0 ok, 1 degraded, 2 down", g_status);
+        per_gateway(&o, r, "gateway_up", "gauge",
+                    "1 if the gateway served a fresh, parseable playlist", g_up);
+        per_gateway(&o, r, "playlist_age_seconds", "gauge",
+                    "Now minus the newest EXT-X-PROGRAM-DATE-TIME", g_age);
+        per_gateway(&o, r, "playlist_fetch_seconds", "gauge", "Time to fetch the live playlist",
+                    g_fetch);
+        per_gateway(&o, r, "segment_fetch_seconds", "gauge",
+                    "Time to fetch the slower of the segments fetched", g_seg_fetch);
+        per_gateway(&o, r, "media_sequence", "gauge", "EXT-X-MEDIA-SEQUENCE", g_seq);
+        per_gateway(&o, r, "loudness_integrated_lufs", "gauge",
+                    "Integrated loudness of the measured segments (EBU R128)", g_integrated);
+        per_gateway(&o, r, "loudness_short_term_lufs", "gauge",
+                    "Short-term loudness at the end of the newest segment", g_short_term);
+        per_gateway(&o, r, "true_peak_dbtp", "gauge", "True peak of the measured segments",
+                    g_true_peak);
+        per_gateway(&o, r, "sample_peak_dbfs", "gauge", "Sample peak of the measured segments",
+                    g_sample_peak);
+        per_gateway(&o, r, "rms_dbfs", "gauge", "RMS level of the measured segments", g_rms);
+        per_gateway(&o, r, "silent_seconds", "gauge",
+                    "Longest stretch below the silence floor in the measured segments", g_silent);
+        per_gateway(&o, r, "gateway_failures_total", "counter",
+                    "Rounds in which this gateway showed any problem", g_failures);
+        head(&o, "problems_total", "counter", "Problems seen, by gateway and kind");
+        for (size_t i = 0; i < r->ngw; i++)
+            for (int c = 0; c < HM_CODE_COUNT; c++) {
+                if (!r->gw[i].problem_totals[c])
+                    continue;
+                put(&o, PREFIX "problems_total{gateway=\"");
+                label(&o, r->gw[i].name);
+                put(&o, "\",code=\"%s\"} %lu\n", hm_code_name((enum hm_code)c),
+                    r->gw[i].problem_totals[c]);
+            }
+    }
+    if (o.oom) {
+        free(o.p);
+        return NULL;
+    }
+    return o.p;
+}

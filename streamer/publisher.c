@@ -139,6 +139,8 @@ static void trim_ring(struct publisher *p)
 {
     while (p->nring > p->opts.keep) {
         char err[ERR_MSG_MAX];
+        if (strcmp(p->ring[0], p->st.last_cid) == 0)
+            return; /* never the playlist the name points at */
         if (ipfs_forget(&p->ipfs, p->ring[0], err, sizeof err) != 0) {
             log_ev(LOG_WARN, "could not delete an old playlist; will try again", "cid", p->ring[0],
                    "error", err, NULL);
@@ -154,6 +156,16 @@ static void trim_ring(struct publisher *p)
 static int ring_push(struct publisher *p, const char *cid)
 {
     pthread_mutex_lock(&p->mu);
+    /* The same window renders the same bytes, hence the same CID (e.g. the
+     * first publish after a restart): keep one entry, as the newest, or
+     * trimming the old entry would delete the playlist now on air. */
+    for (size_t i = 0; i < p->nring; i++) {
+        if (strcmp(p->ring[i], cid) == 0) {
+            memmove(p->ring + i, p->ring + i + 1, (p->nring - i - 1) * sizeof *p->ring);
+            p->nring--;
+            break;
+        }
+    }
     char (*nv)[CID_MAX_STR] = realloc(p->ring, (p->nring + 1) * sizeof *nv);
     if (nv) {
         p->ring = nv;

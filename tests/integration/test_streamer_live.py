@@ -160,6 +160,8 @@ def fetch_live(name):
         body = e.read().decode(errors="replace")[:300]
         try:
             resolved = rt.rpc(node.api, "name/resolve", arg=name)
+        except urllib.error.HTTPError as e2:
+            resolved = f"resolve failed: {e2.code} {e2.read().decode(errors='replace')[:300]}"
         except Exception as e2:  # noqa: BLE001 - diagnostics only
             resolved = f"resolve failed: {e2}"
         with open(os.path.join(work, "gateway-errors.log"), "a") as f:
@@ -260,7 +262,7 @@ def test_kill_9_and_restart_continues_the_sequence():
     wait_for(lambda: status().get("newest_sequence", -1) > before + 1, 30, "publishing after restart")
     name = status()["ipns_name"]
     pl = wait_for(lambda: (lambda q: q if q["segs"][-1]["seq"] > before else None)(parse(fetch_live(name))),
-                  30, "the restarted streamer's playlist on the gateway")
+                  90, "the restarted streamer's playlist on the gateway")
     remember(pl)
     check(pl["msn"] >= 0 and pl["segs"][-1]["seq"] > before, "sequence went on")
 

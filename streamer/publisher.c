@@ -291,6 +291,8 @@ int publisher_start(struct publisher *p, const struct publisher_opts *o, struct 
     p->clock = clk;
     p->st.last_seq = -1;
     p->need_check = 1;
+    if (o->known_name)
+        snprintf(p->st.name, sizeof p->st.name, "%s", o->known_name);
     if (nring) {
         p->ring = malloc(nring * sizeof *p->ring);
         if (!p->ring)

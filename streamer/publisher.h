@@ -25,6 +25,7 @@ struct publisher_opts {
     double backoff_max;
     size_t keep;                 /* playlists kept on the node */
     const char *processed_dir;
+    const char *known_name;      /* the name from the last run, shown until the node confirms it */
 };
 
 /* Counters and the latest outcome, copied out under the lock. */

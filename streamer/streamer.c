@@ -276,6 +276,7 @@ int streamer_run(const struct streamer_config *cfg, const struct clock *clk,
         .backoff_max = cfg->publish_backoff_max_seconds,
         .keep = (size_t)cfg->keep_playlists,
         .processed_dir = cfg->processed_dir,
+        .known_name = ss.ipns_name[0] ? ss.ipns_name : NULL,
     };
     if (publisher_start(&d.pub, &po, &ipfs, clk, ss.playlists, ss.nplaylists, err, errlen) != 0) {
         ipfs_client_free(&ipfs);

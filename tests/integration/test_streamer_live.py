@@ -260,7 +260,7 @@ def test_kill_9_and_restart_continues_the_sequence():
     time.sleep(2 * SEG)
     start_streamer()
     wait_for(lambda: status().get("newest_sequence", -1) > before + 1, 30, "publishing after restart")
-    name = status()["ipns_name"]
+    name = wait_for(lambda: status().get("ipns_name"), 30, "the name in the status file")
     pl = wait_for(lambda: (lambda q: q if q["segs"][-1]["seq"] > before else None)(parse(fetch_live(name))),
                   90, "the restarted streamer's playlist on the gateway")
     remember(pl)
@@ -279,7 +279,7 @@ def test_sigterm_stops_cleanly_with_state_saved():
 
 
 def test_node_restart_and_wipe_are_survived():
-    name = status()["ipns_name"]
+    name = wait_for(lambda: status().get("ipns_name"), 30, "the name in the status file")
     node.stop()
     time.sleep(3 * SEG)
     check(procs[-1].poll() is None, "streamer still running while the node is down")
@@ -301,7 +301,7 @@ def test_node_restart_and_wipe_are_survived():
 
 
 def test_rewritten_running_order_starts_at_the_next_track_boundary():
-    name = status()["ipns_name"]
+    name = wait_for(lambda: status().get("ipns_name"), 30, "the name in the status file")
     m3u = os.path.join(processed, "playlist.m3u")
     with open(m3u) as f:
         lines = f.read().splitlines()

@@ -177,6 +177,7 @@ int scan_dir(const char *root, enum manifest_kind kind, const struct cfg_strlist
     size_t first = out->n;
     if (walk(root, "", 0, kind, exts, out, err, errlen) != 0)
         return -1;
-    qsort(out->v + first, out->n - first, sizeof *out->v, cmp_rel);
+    if (out->n > first)
+        qsort(out->v + first, out->n - first, sizeof *out->v, cmp_rel);
     return 0;
 }

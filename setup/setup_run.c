@@ -307,7 +307,9 @@ static int restore_pins(struct run *r, int *reuploaded, char *err, size_t errlen
         cidset_free(&pins);
         return -1;
     }
-    qsort(pins.v, pins.n, sizeof *pins.v, cmp_str);
+    /* An empty set has no array: qsort and bsearch must not see NULL. */
+    if (pins.n)
+        qsort(pins.v, pins.n, sizeof *pins.v, cmp_str);
     size_t cap = 0, n = 0;
     struct upload_file *files = NULL;
     char **paths = NULL;
@@ -318,7 +320,7 @@ static int restore_pins(struct run *r, int *reuploaded, char *err, size_t errlen
             continue;
         for (size_t s = 0; s < j->old->nsegs; s++) {
             const char *cid = j->old->segs[s].cid;
-            if (bsearch(&cid, pins.v, pins.n, sizeof *pins.v, cmp_str))
+            if (pins.n && bsearch(&cid, pins.v, pins.n, sizeof *pins.v, cmp_str))
                 continue;
             if (n == cap) {
                 cap = cap ? cap * 2 : 256;

@@ -91,12 +91,13 @@ static int check_segments(struct publisher *p, char *err, size_t errlen)
         return err_set(err, errlen, "out of memory");
     struct pinset pins = {0};
     int rc = ipfs_pin_ls_recursive(&p->ipfs, pin_add, &pins, err, errlen);
-    if (rc == 0)
+    /* An empty set has no array: qsort and bsearch must not see NULL. */
+    if (rc == 0 && pins.n)
         qsort(pins.v, pins.n, sizeof *pins.v, cmp_str);
     uint64_t readded = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const char *cid = segs[i].cid;
-        if (bsearch(&cid, pins.v, pins.n, sizeof *pins.v, cmp_str))
+        if (pins.n && bsearch(&cid, pins.v, pins.n, sizeof *pins.v, cmp_str))
             continue;
         /* Segments repeat in a looped order; add each missing one once. */
         char *dup = strdup(cid);

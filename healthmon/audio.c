@@ -415,7 +415,7 @@ static void finish(struct analyzer *a, struct hm_audio_result *out)
     out->short_term_lufs = a->st_last;
     out->short_term_min_lufs = a->st_min;
     out->short_term_max_lufs = a->st_max;
-    out->true_peak_dbtp = loud_true_peak_db(a->m);
+    out->true_peak_dbtp = a->p->true_peak ? loud_true_peak_db(a->m) : NAN;
     out->sample_peak_dbfs = loud_sample_peak_db(a->m);
     out->rms_dbfs = a->nsamples > 0 && a->sumsq > 0 ? 10.0 * log10(a->sumsq / a->nsamples) : -INFINITY;
     out->silent_seconds = a->longest_silence;

@@ -13,7 +13,7 @@
 #include "err.h"
 
 struct hm_audio_params {
-    int true_peak;               /* measure true peak; else only the sample peak */
+    int true_peak;               /* also measure true peak */
     double short_term_step;      /* seconds between short-term readings */
     double silence_floor_lufs;   /* short-term loudness below this is silence */
     double clip_level_dbfs;      /* a sample at or above this is at full scale */
@@ -41,7 +41,7 @@ struct hm_audio_result {
     double short_term_lufs;      /* at the end of the audio */
     double short_term_min_lufs;  /* over the audio once a full 3 s window exists */
     double short_term_max_lufs;
-    double true_peak_dbtp;       /* the sample peak when true peak is not measured */
+    double true_peak_dbtp;       /* NAN when true peak is not measured */
     double sample_peak_dbfs;
     double rms_dbfs;
     double silent_seconds;       /* longest stretch whose short-term loudness is below the floor */

@@ -47,9 +47,9 @@ const struct cfg_key hm_config_keys[] = {
     K(date_time_jump_tolerance_seconds, CFG_NUMBER, "0.5", 0.001, 60, NULL,
       "A gap or overlap between one segment's date-time plus EXTINF and the next one's larger "
       "than this must carry EXT-X-DISCONTINUITY"),
-    K(true_peak, CFG_BOOL, "true", 0, 0, NULL,
-      "Measure true peak (4x oversampled, BS.1770) besides the sample peak; the costliest "
-      "part of a measurement"),
+    K(true_peak, CFG_BOOL, "false", 0, 0, NULL,
+      "Also measure true peak (4x oversampled, BS.1770); with libebur128's interpolator it "
+      "makes a round about four times as costly"),
     K(short_term_step_seconds, CFG_NUMBER, "0.5", 0.1, 3, NULL,
       "How often short-term loudness is read for the silence trace and its min/max; "
       "EBU meters display it every 0.1 s, coarser costs less CPU"),

@@ -127,7 +127,12 @@ static double g_seq(const struct hm_gateway_report *g, int *p)
     }
 AUDIO_GAUGE(g_integrated, integrated_lufs)
 AUDIO_GAUGE(g_short_term, short_term_lufs)
-AUDIO_GAUGE(g_true_peak, true_peak_dbtp)
+static double g_true_peak(const struct hm_gateway_report *g, int *p)
+{
+    /* Not measured unless configured: no sample then. */
+    *p = g->audio_measured && !isnan(g->audio.true_peak_dbtp);
+    return g->audio.true_peak_dbtp;
+}
 AUDIO_GAUGE(g_sample_peak, sample_peak_dbfs)
 AUDIO_GAUGE(g_rms, rms_dbfs)
 AUDIO_GAUGE(g_silent, silent_seconds)

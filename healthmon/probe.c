@@ -304,10 +304,10 @@ static void measure_audio(struct hm_gateway *g, const struct hm_probe_settings *
                        (long long)r->seg[idx[0]].seq, (long long)r->seg[idx[n - 1]].seq);
     if (a->clips > 0)
         hm_problem_add(&r->probs, HM_CLIPPING,
-                       "%ld clip(s) (%d+ samples at or above %.1f dBFS), true peak %.1f dBTP: "
+                       "%ld clip(s) (%d+ samples at or above %.1f dBFS), sample peak %.1f dBFS: "
                        "lower setup's true_peak_ceiling_dbtp or check the source",
                        a->clips, s->audio.clip_run_samples, s->audio.clip_level_dbfs,
-                       a->true_peak_dbtp);
+                       a->sample_peak_dbfs);
     judge_drift(g, s, r->seg[idx[n - 1]].seq, r);
 }
 

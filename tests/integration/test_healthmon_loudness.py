@@ -18,6 +18,7 @@ import radiotest as rt  # noqa: E402
 HEALTHMON = sys.argv[1]
 work = tempfile.mkdtemp(prefix="radio-healthmon-loudness-")
 CONFIG = hf.write_config(os.path.join(work, "c.json"), ipns_name="unused")
+TP_CONFIG = hf.write_config(os.path.join(work, "tp.json"), ipns_name="unused", true_peak=True)
 AGREE_LU = 0.2
 SINE_LU = 0.1
 MINUS_23 = "pow(10\\,-23/20)"
@@ -28,8 +29,8 @@ def check(cond, msg):
         raise AssertionError(msg)
 
 
-def analyze(*paths):
-    p = rt.run([HEALTHMON, "--config", CONFIG, "--analyze", *paths], check=False)
+def analyze(*paths, config=CONFIG):
+    p = rt.run([HEALTHMON, "--config", config, "--analyze", *paths], check=False)
     if p.returncode != 0:
         raise AssertionError(f"--analyze exited {p.returncode}: {p.stderr[-2000:]}\n{p.stdout[-2000:]}")
     return json.loads(p.stdout)["audio"]
@@ -137,7 +138,8 @@ def test_silence_and_very_quiet_noise_are_flagged_and_music_is_not():
 
 def test_true_peak_is_close_to_ffmpegs():
     path = segment("peaky", *lavfi(hf.music_source(440, -6, 6)))
-    a = analyze(path)
+    check(analyze(path)["true_peak_dbtp"] is None, "true peak measured though not configured")
+    a = analyze(path, config=TP_CONFIG)
     _, ref_peak = rt.ebur128(path)
     print(f"     true peak healthmon {a['true_peak_dbtp']:.2f} dBTP, ffmpeg {ref_peak:.1f} dBFS")
     check(abs(a["true_peak_dbtp"] - ref_peak) <= 0.3, f"{a['true_peak_dbtp']} vs {ref_peak}")

@@ -103,7 +103,7 @@ def test_live_station_is_ok_with_a_media_sequence_that_advances():
               headers)
         for want in ("radio_healthmon_status 0", 'radio_healthmon_rounds_total{status="ok"}',
                      "radio_healthmon_loudness_integrated_lufs{", "radio_healthmon_playlist_age_seconds{",
-                     "radio_healthmon_playlist_fetch_seconds{", "radio_healthmon_true_peak_dbtp{"):
+                     "radio_healthmon_playlist_fetch_seconds{", "radio_healthmon_sample_peak_dbfs{"):
             check(want in metrics, f"metrics lack {want}:\n{metrics}")
         with open(out) as f:
             check(json.load(f)["status"] == "ok", "health.json does not say ok")

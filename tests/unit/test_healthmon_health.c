@@ -246,6 +246,12 @@ static void metrics_are_prometheus_text_with_gauges_and_counters(void **state)
     /* A gateway with no figure has no sample, rather than a made-up one. */
     assert_null(strstr(m, "playlist_age_seconds{gateway=\"ipfs.io\""));
     assert_null(strstr(m, "NaN"));
+    /* True peak not measured (the default): no sample either. */
+    gw[2].audio.true_peak_dbtp = NAN;
+    free(m);
+    m = hm_metrics_text(&f->r);
+    assert_null(strstr(m, "true_peak_dbtp{gateway=\"dweb.link\""));
+    assert_non_null(strstr(m, "true_peak_dbtp{gateway=\"127.0.0.1:8080\""));
     free(m);
 }
 

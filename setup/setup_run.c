@@ -534,8 +534,8 @@ static const char *missing_reason(const char *entry, const struct playlist_confi
 /* A `tracks` or `jingles` list as indices into files->v[first, first + n).
  * An entry that names nothing is reported and kept as -1; one that names
  * several files is refused, since guessing would play the wrong one. */
-static int resolve_list(const struct cfg_strlist *list, const char *key, const struct playlist_config *pc,
-                        const char *folder, const struct scan_list *files, size_t first, size_t n,
+static int resolve_list(const struct cfg_strlist *list, const char *key, const char *origin,
+                        const struct playlist_config *pc, const char *folder, const struct scan_list *files, size_t first, size_t n,
                         long **picks, struct setup_result *res, char *err, size_t errlen)
 {
     *picks = NULL;
@@ -567,9 +567,9 @@ static int resolve_list(const struct cfg_strlist *list, const char *key, const s
         case ORDER_RULES_AMBIGUOUS:
             res->bad_config = 1;
             rc = err_set(err, errlen,
-                         "playlist config: key \"%s\" entry \"%s\" names several files in %s (%s); "
+                         "%s: key \"%s\" entry \"%s\" names several files in %s (%s); "
                          "give its path instead",
-                         key, list->v[e], folder, why);
+                         origin, key, list->v[e], folder, why);
             break;
         }
     }
@@ -665,7 +665,7 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
     enum order_rules_mode mode;
     if (order_rules_mode_parse(pc->mode, &mode) != 0) {
         res->bad_config = 1;
-        err_set(err, errlen, "playlist config: key \"mode\" is \"%s\", not a known mode", pc->mode);
+        err_set(err, errlen, "%s: key \"mode\" is \"%s\", not a known mode", cfg->playlist_config, pc->mode);
         goto out;
     }
     const struct scan_opts music_scan = {.exts = &cfg->audio_extensions,
@@ -694,9 +694,9 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         log_ev(LOG_NOTICE, "no jingles found: the running order is music only", "jingles_dir",
                cfg->jingles_dir, NULL);
     r.nmusic = nmusic;
-    if (resolve_list(&pc->tracks, "tracks", pc, pc->source, &files, 0, nmusic, &r.music_picks,
+    if (resolve_list(&pc->tracks, "tracks", cfg->playlist_config, pc, pc->source, &files, 0, nmusic, &r.music_picks,
                      res, err, errlen) != 0 ||
-        resolve_list(&pc->jingles, "jingles", pc, cfg->jingles_dir, &files, nmusic, files.n - nmusic,
+        resolve_list(&pc->jingles, "jingles", cfg->playlist_config, pc, cfg->jingles_dir, &files, nmusic, files.n - nmusic,
                      &r.jingle_picks, res, err, errlen) != 0)
         goto out;
     r.nmusic_picks = pc->tracks.n;

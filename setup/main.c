@@ -32,7 +32,8 @@ static void usage(FILE *f)
           "  --help, --version\n"
           "\n"
           "Exit status: 0 done; 1 failed (processed/ left as it was); 2 bad usage or\n"
-          "config; 3 done, but some source files were skipped (each one is logged).\n",
+          "config; 3 done, but some source files were skipped or listed files not\n"
+          "found (each one is logged).\n",
           f);
 }
 
@@ -52,7 +53,9 @@ static int load_configs(const char *path, int explicit_path, struct setup_config
         log_ev(LOG_NOTICE, "no playlist config; using built-in defaults", "config", pcpath, NULL);
         pcpath = NULL;
     }
-    return cfg_load(pcpath, playlist_config_keys, playlist_config_nkeys, pc, err, errlen);
+    if (cfg_load(pcpath, playlist_config_keys, playlist_config_nkeys, pc, err, errlen) != 0)
+        return -1;
+    return playlist_config_check(pc, pcpath ? pcpath : "defaults", err, errlen);
 }
 
 int main(int argc, char **argv)
@@ -134,9 +137,9 @@ int main(int argc, char **argv)
     int status = EXIT_OK;
     if (rc != 0) {
         log_ev(LOG_ERROR, "setup failed; processed/ left as it was", "error", err, NULL);
-        status = EXIT_FAIL;
+        status = res.bad_config ? EXIT_USAGE : EXIT_FAIL;
     } else {
-        char enc[16], cached[16], skipped[16], removed[16], reup[16], music[16], jingles[16];
+        char enc[16], cached[16], skipped[16], removed[16], reup[16], music[16], jingles[16], missing[16];
         snprintf(enc, sizeof enc, "%d", res.encoded);
         snprintf(cached, sizeof cached, "%d", res.cached);
         snprintf(skipped, sizeof skipped, "%d", res.skipped);
@@ -144,16 +147,17 @@ int main(int argc, char **argv)
         snprintf(reup, sizeof reup, "%d", res.reuploaded);
         snprintf(music, sizeof music, "%d", res.music);
         snprintf(jingles, sizeof jingles, "%d", res.jingles);
+        snprintf(missing, sizeof missing, "%d", res.missing);
         int nothing = res.encoded == 0 && res.reuploaded == 0 && res.removed == 0 &&
                       !res.playlist_written && !res.manifest_written;
-        log_ev(res.skipped ? LOG_WARN : LOG_INFO,
+        log_ev(res.skipped || res.missing ? LOG_WARN : LOG_INFO,
                nothing ? "setup done: nothing changed, nothing decoded, nothing uploaded"
                        : "setup done",
                "encoded", enc, "cached", cached, "skipped", skipped, "removed", removed,
-               "segments_readded", reup, "music", music, "jingles", jingles, "playlist",
+               "segments_readded", reup, "music", music, "jingles", jingles, "missing", missing, "playlist",
                res.playlist_written ? "written" : "unchanged", "manifest",
                res.manifest_written ? "written" : "unchanged", NULL);
-        if (res.skipped)
+        if (res.skipped || res.missing)
             status = EXIT_SKIPPED;
     }
     cfg_free(setup_config_keys, setup_config_nkeys, &cfg);

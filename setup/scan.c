@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,8 +129,20 @@ static int push(struct scan_list *l, const char *root, const char *rel, enum man
     return 0;
 }
 
+const char *scan_excluded(const char *relpath, const struct cfg_strlist *exclude)
+{
+    if (!exclude)
+        return NULL;
+    const char *slash = strrchr(relpath, '/');
+    const char *name = slash ? slash + 1 : relpath;
+    for (size_t i = 0; i < exclude->n; i++)
+        if (fnmatch(exclude->v[i], relpath, 0) == 0 || fnmatch(exclude->v[i], name, 0) == 0)
+            return exclude->v[i];
+    return NULL;
+}
+
 static int walk(const char *root, const char *rel, int depth, enum manifest_kind kind,
-                const struct cfg_strlist *exts, struct scan_list *out, char *err, size_t errlen)
+                const struct scan_opts *opts, struct scan_list *out, char *err, size_t errlen)
 {
     char dirpath[4096];
     snprintf(dirpath, sizeof dirpath, "%s%s%s", root, *rel ? "/" : "", rel);
@@ -151,10 +164,17 @@ static int walk(const char *root, const char *rel, int depth, enum manifest_kind
         struct stat st;
         if (stat(full, &st) != 0)
             continue; /* vanished or a dangling link: nothing to play */
-        if (S_ISDIR(st.st_mode))
-            rc = walk(root, child, depth + 1, kind, exts, out, err, errlen);
-        else if (S_ISREG(st.st_mode) && has_ext(e->d_name, exts) && push(out, root, child, kind, &st) != 0)
-            rc = err_set(err, errlen, "out of memory");
+        if (S_ISDIR(st.st_mode)) {
+            if (opts->recursive && scan_excluded(child, opts->exclude))
+                out->excluded++;
+            else if (opts->recursive)
+                rc = walk(root, child, depth + 1, kind, opts, out, err, errlen);
+        } else if (S_ISREG(st.st_mode) && has_ext(e->d_name, opts->exts)) {
+            if (scan_excluded(child, opts->exclude))
+                out->excluded++;
+            else if (push(out, root, child, kind, &st) != 0)
+                rc = err_set(err, errlen, "out of memory");
+        }
     }
     closedir(d);
     return rc;
@@ -165,7 +185,7 @@ static int cmp_rel(const void *a, const void *b)
     return strcmp(((const struct scan_file *)a)->relpath, ((const struct scan_file *)b)->relpath);
 }
 
-int scan_dir(const char *root, enum manifest_kind kind, const struct cfg_strlist *exts,
+int scan_dir(const char *root, enum manifest_kind kind, const struct scan_opts *opts,
              struct scan_list *out, int *missing, char *err, size_t errlen)
 {
     struct stat st;
@@ -175,7 +195,7 @@ int scan_dir(const char *root, enum manifest_kind kind, const struct cfg_strlist
         return 0;
     }
     size_t first = out->n;
-    if (walk(root, "", 0, kind, exts, out, err, errlen) != 0)
+    if (walk(root, "", 0, kind, opts, out, err, errlen) != 0)
         return -1;
     if (out->n > first)
         qsort(out->v + first, out->n - first, sizeof *out->v, cmp_rel);

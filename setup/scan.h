@@ -23,12 +23,25 @@ struct scan_file {
 struct scan_list {
     struct scan_file *v;
     size_t n;
+    size_t excluded;         /* audio files and folders an exclude pattern left out */
+};
+
+struct scan_opts {
+    const struct cfg_strlist *exts;     /* audio extensions, case-insensitive */
+    int recursive;                      /* 0: the top folder only */
+    const struct cfg_strlist *exclude;  /* glob patterns, or NULL */
 };
 
 /* Appends the audio files below root (sorted by relative path, hidden
- * entries skipped). A missing root yields nothing and *missing = 1. */
-int scan_dir(const char *root, enum manifest_kind kind, const struct cfg_strlist *exts,
+ * entries and excluded ones skipped). A missing root yields nothing and
+ * *missing = 1. */
+int scan_dir(const char *root, enum manifest_kind kind, const struct scan_opts *opts,
              struct scan_list *out, int *missing, char *err, size_t errlen);
+
+/* The first exclude pattern (fnmatch(3), where '*' also crosses '/') that
+ * matches the path relative to the root or its last component, or NULL.
+ * A folder that matches is left out whole. */
+const char *scan_excluded(const char *relpath, const struct cfg_strlist *exclude);
 void scan_list_free(struct scan_list *l);
 
 /* A slug of the path plus a short hash of kind and path: readable, unique,

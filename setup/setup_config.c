@@ -46,9 +46,27 @@ const struct cfg_key setup_config_keys[] = {
 };
 const size_t setup_config_nkeys = sizeof setup_config_keys / sizeof setup_config_keys[0];
 
+#define P(name, type, def, lo, hi, choices, doc) \
+    {#name, type, offsetof(struct playlist_config, name), def, lo, hi, choices, doc}
+
 const struct cfg_key playlist_config_keys[] = {
-    {"source", CFG_STRING, offsetof(struct playlist_config, source), "\"music\"", 0, 0, NULL,
-     "Music folder (scanned recursively)"},
+    P(source, CFG_STRING, "\"music\"", 0, 0, NULL, "Music folder"),
+    P(tracks, CFG_STRING_LIST, "[]", 0, 0, NULL,
+      "Exactly these files play, in this order (paths relative to `source`, or bare file names "
+      "found in any subfolder); a name may repeat; empty means the whole folder"),
+    P(mode, CFG_STRING, "\"ordered\"", 0, 0, "ordered|alphabetical|shuffle",
+      "`ordered`: as `tracks` lists them, or by path; `alphabetical`: by artist, then title "
+      "(file name when untagged); `shuffle`: a permutation fixed by `seed`"),
+    P(seed, CFG_INT, "0", 0, 999999, NULL,
+      "Shuffle seed (SplitMix64 + Fisher-Yates): the same seed gives the same order on every "
+      "machine; a new seed reshuffles without re-encoding"),
+    P(scan_subdirectories, CFG_BOOL, "true", 0, 0, NULL, "Also take music from folders below `source`"),
+    P(exclude, CFG_STRING_LIST, "[]", 0, 0, NULL,
+      "Glob patterns (fnmatch) for music files or folders to leave out, matched against the path "
+      "below `source` or the name alone"),
+    P(jingles, CFG_STRING_LIST, "[]", 0, 0, NULL,
+      "Jingle rotation order (paths relative to `jingles_dir`, or bare names); empty means every "
+      "jingle, by file name"),
 };
 const size_t playlist_config_nkeys = sizeof playlist_config_keys / sizeof playlist_config_keys[0];
 
@@ -67,5 +85,25 @@ int setup_config_check(const struct setup_config *c, const char *origin, char *e
     for (size_t i = 0; i < c->audio_extensions.n; i++)
         if (!c->audio_extensions.v[i][0])
             return err_set(err, errlen, "%s: key \"audio_extensions\" has an empty entry", origin);
+    return 0;
+}
+
+static int strlist_check(const struct cfg_strlist *l, const char *key, const char *origin, char *err,
+                         size_t errlen)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!l->v[i][0])
+            return err_set(err, errlen, "%s: key \"%s\" item %zu is empty", origin, key, i + 1);
+    return 0;
+}
+
+int playlist_config_check(const struct playlist_config *c, const char *origin, char *err, size_t errlen)
+{
+    if (!c->source[0])
+        return err_set(err, errlen, "%s: key \"source\" must not be empty", origin);
+    if (strlist_check(&c->tracks, "tracks", origin, err, errlen) != 0 ||
+        strlist_check(&c->exclude, "exclude", origin, err, errlen) != 0 ||
+        strlist_check(&c->jingles, "jingles", origin, err, errlen) != 0)
+        return -1;
     return 0;
 }

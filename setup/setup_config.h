@@ -32,6 +32,12 @@ struct setup_config {
 
 struct playlist_config {
     char *source;
+    struct cfg_strlist tracks;           /* empty: the whole folder */
+    char *mode;
+    int seed;
+    int scan_subdirectories;
+    struct cfg_strlist exclude;
+    struct cfg_strlist jingles;          /* empty: every jingle, by file name */
 };
 
 extern const struct cfg_key setup_config_keys[];
@@ -41,5 +47,6 @@ extern const size_t playlist_config_nkeys;
 
 /* Extra cross-key checks after the per-key ones. */
 int setup_config_check(const struct setup_config *c, const char *origin, char *err, size_t errlen);
+int playlist_config_check(const struct playlist_config *c, const char *origin, char *err, size_t errlen);
 
 #endif

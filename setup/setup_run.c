@@ -6,6 +6,7 @@
 #include "ipfs.h"
 #include "log.h"
 #include "manifest.h"
+#include "order_rules.h"
 #include "playlist.h"
 #include "progress.h"
 #include "scan.h"
@@ -43,6 +44,11 @@ struct run {
     char staging[4096];
     struct job *jobs;
     size_t njobs;
+    size_t nmusic;                   /* jobs[0, nmusic) are music, the rest jingles */
+    long *music_picks, *jingle_picks; /* list entries as indices below each kind's first job, or NULL */
+    size_t nmusic_picks, njingle_picks;
+    long *music_order, *jingle_order; /* the running order, as job indices */
+    size_t nmusic_order, njingle_order;
     size_t next;                     /* next job index for a worker */
     int fatal;
     char fatal_msg[ERR_MSG_MAX];
@@ -391,51 +397,47 @@ static int write_if_changed(const char *path, const char *text, int *written, ch
 
 static int build_playlist(struct run *r, struct manifest *m, struct playlist *pl, char *err, size_t errlen)
 {
-    size_t nm = 0, nj = 0;
-    for (size_t i = 0; i < r->njobs; i++)
-        if (r->jobs[i].ok && r->jobs[i].src->kind == MANIFEST_JINGLE)
-            nj++;
-        else if (r->jobs[i].ok)
-            nm++;
-    const struct manifest_track **music = calloc(nm + 1, sizeof *music);
-    const struct manifest_track **jingles = calloc(nj + 1, sizeof *jingles);
-    long count = playlist_interleave(nm, nj, r->cfg->jingle_every, NULL, 0);
+    long count = playlist_interleave(r->nmusic_order, r->njingle_order, r->cfg->jingle_every, NULL, 0);
     long *order = calloc((size_t)count + 1, sizeof *order);
+    if (!order)
+        return err_set(err, errlen, "out of memory");
+    playlist_interleave(r->nmusic_order, r->njingle_order, r->cfg->jingle_every, order, (size_t)count);
     int rc = 0;
-    if (!music || !jingles || !order) {
-        rc = err_set(err, errlen, "out of memory");
-        goto out;
-    }
-    nm = nj = 0;
-    /* Jobs are in scan order (by path), which is the running order. */
-    for (size_t i = 0; i < r->njobs; i++) {
-        if (!r->jobs[i].ok)
-            continue;
-        const struct manifest_track *t = manifest_find(m, r->jobs[i].src->id);
-        if (r->jobs[i].src->kind == MANIFEST_JINGLE)
-            jingles[nj++] = t;
-        else
-            music[nm++] = t;
-    }
-    playlist_interleave(nm, nj, r->cfg->jingle_every, order, (size_t)count);
     for (long i = 0; i < count && rc == 0; i++) {
-        const struct manifest_track *t = order[i] < 0 ? jingles[-order[i] - 1] : music[order[i]];
+        long job = order[i] < 0 ? r->jingle_order[-order[i] - 1] : r->music_order[order[i]];
+        const struct manifest_track *t = manifest_find(m, r->jobs[job].src->id);
         char label[600];
         manifest_track_label(t, label, sizeof label);
         if (playlist_append(pl, t->id, label, t->duration) != 0)
             rc = err_set(err, errlen, "out of memory");
     }
-out:
-    free(music);
-    free(jingles);
     free(order);
     return rc;
 }
 
+static json_t *strlist_json(const struct cfg_strlist *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < l->n; i++)
+        if (json_array_append_new(a, json_string(l->v[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+/* Everything that decided playlist.m3u; the seed only when it mattered, so
+ * that editing an unused seed leaves the manifest as it was. */
 static char *playlist_options_json(const struct setup_config *cfg, const struct playlist_config *pc)
 {
-    json_t *o = json_pack("{s:i, s:s, s:s}", "jingle_every", cfg->jingle_every, "mode", "ordered",
-                          "source", pc->source);
+    json_t *o = json_pack("{s:i, s:s, s:s, s:b, s:o, s:o, s:o}", "jingle_every", cfg->jingle_every,
+                          "mode", pc->mode, "source", pc->source, "scan_subdirectories",
+                          pc->scan_subdirectories, "tracks", strlist_json(&pc->tracks), "exclude",
+                          strlist_json(&pc->exclude), "jingles", strlist_json(&pc->jingles));
+    if (o && strcmp(pc->mode, "shuffle") == 0 && json_object_set_new(o, "seed", json_integer(pc->seed)) != 0) {
+        json_decref(o);
+        o = NULL;
+    }
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(o);
     return s;
@@ -519,6 +521,90 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
     return rc;
 }
 
+/* Why a list entry names no file the scan kept: the likely mistakes first. */
+static const char *missing_reason(const char *entry, const struct playlist_config *pc, int music)
+{
+    if (music && scan_excluded(entry, &pc->exclude))
+        return "excluded by an exclude pattern";
+    if (music && !pc->scan_subdirectories && strchr(entry, '/'))
+        return "in a subfolder, and scan_subdirectories is false";
+    return "no such audio file";
+}
+
+/* A `tracks` or `jingles` list as indices into files->v[first, first + n).
+ * An entry that names nothing is reported and kept as -1; one that names
+ * several files is refused, since guessing would play the wrong one. */
+static int resolve_list(const struct cfg_strlist *list, const char *key, const char *origin,
+                        const struct playlist_config *pc, const char *folder, const struct scan_list *files, size_t first, size_t n,
+                        long **picks, struct setup_result *res, char *err, size_t errlen)
+{
+    *picks = NULL;
+    if (list->n == 0)
+        return 0;
+    const char **rel = calloc(n + 1, sizeof *rel);
+    *picks = calloc(list->n, sizeof **picks);
+    if (!rel || !*picks) {
+        free(rel);
+        return err_set(err, errlen, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        rel[i] = files->v[first + i].relpath;
+    int rc = 0;
+    for (size_t e = 0; e < list->n && rc == 0; e++) {
+        size_t idx = 0;
+        char why[ERR_MSG_MAX];
+        switch (order_rules_find(rel, n, list->v[e], &idx, why, sizeof why)) {
+        case ORDER_RULES_FOUND:
+            (*picks)[e] = (long)idx;
+            break;
+        case ORDER_RULES_MISSING:
+            (*picks)[e] = -1;
+            res->missing++;
+            log_ev(LOG_WARN, "listed file not found; left out of the running order", "key", key,
+                   "entry", list->v[e], "folder", folder, "reason",
+                   missing_reason(list->v[e], pc, strcmp(key, "tracks") == 0), NULL);
+            break;
+        case ORDER_RULES_AMBIGUOUS:
+            res->bad_config = 1;
+            rc = err_set(err, errlen,
+                         "%s: key \"%s\" entry \"%s\" names several files in %s (%s); "
+                         "give its path instead",
+                         origin, key, list->v[e], folder, why);
+            break;
+        }
+    }
+    free(rel);
+    return rc;
+}
+
+/* The running order of one kind, as job indices. */
+static int arrange_kind(struct run *r, size_t first, size_t n, const long *picks, size_t npicks,
+                        enum order_rules_mode mode, uint64_t seed, long **order, size_t *count)
+{
+    struct order_rules_item *items = calloc(n + 1, sizeof *items);
+    *order = calloc((picks ? npicks : n) + 1, sizeof **order);
+    if (!items || !*order) {
+        free(items);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct job *j = &r->jobs[first + i];
+        const struct manifest_track *t = !j->ok ? NULL : j->stale ? &j->out : j->old;
+        items[i].relpath = j->src->relpath;
+        items[i].artist = t ? t->artist : "";
+        items[i].title = t ? t->title : "";
+        items[i].playable = j->ok;
+    }
+    long k = order_rules_arrange(items, n, picks, npicks, mode, seed, *order);
+    free(items);
+    if (k < 0)
+        return -1;
+    for (long i = 0; i < k; i++)
+        (*order)[i] += (long)first;
+    *count = (size_t)k;
+    return 0;
+}
+
 static int lock_processed(const char *dir, int *fd, char *err, size_t errlen)
 {
     char path[4096];
@@ -576,7 +662,16 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
     int lockfd = -1, rc = -1, missing = 0;
     pthread_mutex_init(&r.lock, NULL);
 
-    if (scan_dir(pc->source, MANIFEST_MUSIC, &cfg->audio_extensions, &files, &missing, err, errlen) != 0)
+    enum order_rules_mode mode;
+    if (order_rules_mode_parse(pc->mode, &mode) != 0) {
+        res->bad_config = 1;
+        err_set(err, errlen, "%s: key \"mode\" is \"%s\", not a known mode", cfg->playlist_config, pc->mode);
+        goto out;
+    }
+    const struct scan_opts music_scan = {.exts = &cfg->audio_extensions,
+                                         .recursive = pc->scan_subdirectories, .exclude = &pc->exclude};
+    const struct scan_opts jingle_scan = {.exts = &cfg->audio_extensions, .recursive = 1};
+    if (scan_dir(pc->source, MANIFEST_MUSIC, &music_scan, &files, &missing, err, errlen) != 0)
         goto out;
     if (missing) {
         err_set(err, errlen, "music folder %s does not exist", pc->source);
@@ -584,14 +679,28 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
     }
     size_t nmusic = files.n;
     if (nmusic == 0) {
-        err_set(err, errlen, "no music: %s holds no audio files", pc->source);
+        err_set(err, errlen, "no music: %s holds no audio files%s", pc->source,
+                files.excluded ? " that the exclude patterns let through" : "");
         goto out;
     }
-    if (scan_dir(cfg->jingles_dir, MANIFEST_JINGLE, &cfg->audio_extensions, &files, &missing, err, errlen) != 0)
+    if (files.excluded) {
+        char n[32];
+        snprintf(n, sizeof n, "%zu", files.excluded);
+        log_ev(LOG_INFO, "music left out by exclude patterns", "files_or_folders", n, NULL);
+    }
+    if (scan_dir(cfg->jingles_dir, MANIFEST_JINGLE, &jingle_scan, &files, &missing, err, errlen) != 0)
         goto out;
     if (files.n == nmusic)
         log_ev(LOG_NOTICE, "no jingles found: the running order is music only", "jingles_dir",
                cfg->jingles_dir, NULL);
+    r.nmusic = nmusic;
+    if (resolve_list(&pc->tracks, "tracks", cfg->playlist_config, pc, pc->source, &files, 0, nmusic, &r.music_picks,
+                     res, err, errlen) != 0 ||
+        resolve_list(&pc->jingles, "jingles", cfg->playlist_config, pc, cfg->jingles_dir, &files, nmusic, files.n - nmusic,
+                     &r.jingle_picks, res, err, errlen) != 0)
+        goto out;
+    r.nmusic_picks = pc->tracks.n;
+    r.njingle_picks = pc->jingles.n;
 
     if (fs_mkdirs(cfg->processed_dir, err, errlen) != 0 ||
         lock_processed(cfg->processed_dir, &lockfd, err, errlen) != 0)
@@ -682,13 +791,22 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
             res->encoded++;
         if (j->skipped)
             res->skipped++;
-        if (j->ok && j->src->kind == MANIFEST_JINGLE)
-            res->jingles++;
-        else if (j->ok)
-            res->music++;
     }
+    if (arrange_kind(&r, 0, r.nmusic, r.music_picks, r.nmusic_picks, mode, (uint64_t)pc->seed,
+                     &r.music_order, &r.nmusic_order) != 0 ||
+        arrange_kind(&r, r.nmusic, r.njobs - r.nmusic, r.jingle_picks, r.njingle_picks,
+                     ORDER_RULES_ORDERED, 0, &r.jingle_order, &r.njingle_order) != 0) {
+        err_set(err, errlen, "out of memory");
+        goto out;
+    }
+    res->music = (int)r.nmusic_order;
+    res->jingles = (int)r.njingle_order;
     if (res->music == 0) {
-        err_set(err, errlen, "no playable music: every file in %s was skipped", pc->source);
+        if (pc->tracks.n)
+            err_set(err, errlen, "no playable music: none of the %zu files in key \"tracks\" could be played",
+                    pc->tracks.n);
+        else
+            err_set(err, errlen, "no playable music: every file in %s was skipped", pc->source);
         goto out;
     }
     rc = finish(&r, &old, pc, res, err, errlen);
@@ -698,6 +816,10 @@ out:
     for (size_t i = 0; r.jobs && i < r.njobs; i++)
         manifest_track_free(&r.jobs[i].out);
     free(r.jobs);
+    free(r.music_picks);
+    free(r.jingle_picks);
+    free(r.music_order);
+    free(r.jingle_order);
     ipfs_client_free(&r.ipfs);
     manifest_free(&old);
     scan_list_free(&files);

@@ -17,8 +17,10 @@ struct setup_result {
     int reuploaded;
     int playlist_written;
     int manifest_written;
-    int music;               /* music tracks in the running order */
-    int jingles;
+    int music;               /* music entries in the running order */
+    int jingles;             /* jingles in the rotation */
+    int missing;             /* `tracks` or `jingles` entries that named no file */
+    int bad_config;          /* the failure is the playlist config's (exit status 2) */
 };
 
 int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,

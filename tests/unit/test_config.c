@@ -104,6 +104,79 @@ static void valid_values_are_applied(void **state)
     cfg_free(setup_config_keys, setup_config_nkeys, &c);
 }
 
+static int apply_playlist(const char *json, struct playlist_config *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    if (cfg_load(NULL, playlist_config_keys, playlist_config_nkeys, c, err, errlen) != 0)
+        return -1;
+    if (cfg_apply_json(json, "p.json", playlist_config_keys, playlist_config_nkeys, c, err, errlen) != 0)
+        return -1;
+    return playlist_config_check(c, "p.json", err, errlen);
+}
+
+static void expect_playlist_refusal(const char *json, const char *needle)
+{
+    struct playlist_config c;
+    char err[512] = "";
+    assert_int_not_equal(apply_playlist(json, &c, err, sizeof err), 0);
+    if (!strstr(err, needle) || !strstr(err, "p.json"))
+        fail_msg("message \"%s\" lacks \"%s\" or the file name", err, needle);
+    cfg_free(playlist_config_keys, playlist_config_nkeys, &c);
+}
+
+static void playlist_defaults_play_the_whole_folder_in_order(void **state)
+{
+    (void)state;
+    struct playlist_config c;
+    char err[512];
+    assert_int_equal(apply_playlist("{}", &c, err, sizeof err), 0);
+    assert_string_equal(c.source, "music");
+    assert_string_equal(c.mode, "ordered");
+    assert_int_equal(c.tracks.n, 0);
+    assert_int_equal(c.jingles.n, 0);
+    assert_int_equal(c.exclude.n, 0);
+    assert_true(c.scan_subdirectories);
+    assert_int_equal(c.seed, 0);
+    cfg_free(playlist_config_keys, playlist_config_nkeys, &c);
+}
+
+static void playlist_options_are_applied(void **state)
+{
+    (void)state;
+    struct playlist_config c;
+    char err[512];
+    assert_int_equal(apply_playlist("{\"tracks\": [\"a.mp3\", \"Live/b.flac\", \"a.mp3\"], "
+                                    "\"mode\": \"shuffle\", \"seed\": 42, \"scan_subdirectories\": false, "
+                                    "\"exclude\": [\"*.wav\"], \"jingles\": [\"id.flac\"]}",
+                                    &c, err, sizeof err), 0);
+    assert_int_equal(c.tracks.n, 3);
+    assert_string_equal(c.tracks.v[2], "a.mp3");
+    assert_string_equal(c.mode, "shuffle");
+    assert_int_equal(c.seed, 42);
+    assert_false(c.scan_subdirectories);
+    assert_string_equal(c.exclude.v[0], "*.wav");
+    assert_string_equal(c.jingles.v[0], "id.flac");
+    cfg_free(playlist_config_keys, playlist_config_nkeys, &c);
+}
+
+static void bad_playlist_options_are_refused_by_name(void **state)
+{
+    (void)state;
+    expect_playlist_refusal("{\"order\": \"shuffle\"}", "\"order\"");
+    expect_playlist_refusal("{\"tracks\": \"a.mp3\"}", "\"tracks\"");
+    expect_playlist_refusal("{\"tracks\": [\"a.mp3\", 7]}", "\"tracks\"");
+    expect_playlist_refusal("{\"tracks\": [\"a.mp3\", \"\"]}", "\"tracks\"");
+    expect_playlist_refusal("{\"mode\": \"random\"}", "\"mode\"");
+    expect_playlist_refusal("{\"seed\": \"42\"}", "\"seed\"");
+    expect_playlist_refusal("{\"seed\": -1}", "\"seed\"");
+    expect_playlist_refusal("{\"seed\": 1.5}", "\"seed\"");
+    expect_playlist_refusal("{\"scan_subdirectories\": \"yes\"}", "\"scan_subdirectories\"");
+    expect_playlist_refusal("{\"exclude\": [\"\"]}", "\"exclude\"");
+    expect_playlist_refusal("{\"exclude\": \"*.wav\"}", "\"exclude\"");
+    expect_playlist_refusal("{\"jingles\": [1]}", "\"jingles\"");
+    expect_playlist_refusal("{\"source\": \"\"}", "\"source\"");
+}
+
 static void shipped_config_files_are_valid(void **state)
 {
     (void)state;
@@ -115,7 +188,8 @@ static void shipped_config_files_are_valid(void **state)
     if (cfg_load(path, setup_config_keys, setup_config_nkeys, &c, err, sizeof err) != 0)
         fail_msg("%s", err);
     snprintf(path, sizeof path, "%s/config/playlist.config.json", RADIO_SOURCE_DIR);
-    if (cfg_load(path, playlist_config_keys, playlist_config_nkeys, &p, err, sizeof err) != 0)
+    if (cfg_load(path, playlist_config_keys, playlist_config_nkeys, &p, err, sizeof err) != 0 ||
+        playlist_config_check(&p, path, err, sizeof err) != 0)
         fail_msg("%s", err);
     cfg_free(setup_config_keys, setup_config_nkeys, &c);
     cfg_free(playlist_config_keys, playlist_config_nkeys, &p);
@@ -149,6 +223,12 @@ static void readme_documents_every_key(void **state)
         if (!strstr(text, row))
             fail_msg("README lacks a row for setup key %s", setup_config_keys[i].name);
     }
+    for (size_t i = 0; i < playlist_config_nkeys; i++) {
+        char row[256];
+        snprintf(row, sizeof row, "| `%s` |", playlist_config_keys[i].name);
+        if (!strstr(text, row))
+            fail_msg("README lacks a row for playlist key %s", playlist_config_keys[i].name);
+    }
 }
 
 int main(void)
@@ -160,6 +240,9 @@ int main(void)
         cmocka_unit_test(out_of_range_is_refused_by_name),
         cmocka_unit_test(malformed_json_is_refused_with_line),
         cmocka_unit_test(valid_values_are_applied),
+        cmocka_unit_test(playlist_defaults_play_the_whole_folder_in_order),
+        cmocka_unit_test(playlist_options_are_applied),
+        cmocka_unit_test(bad_playlist_options_are_refused_by_name),
         cmocka_unit_test(shipped_config_files_are_valid),
         cmocka_unit_test(missing_file_is_an_error_naming_it),
         cmocka_unit_test(readme_documents_every_key),

@@ -67,7 +67,7 @@ static int set_value(const struct cfg_key *k, json_t *v, const char *origin, voi
         else
             return err_set(err, errlen, "%s: key \"%s\" must be an integer", origin, k->name);
         if (d < k->min || d > k->max)
-            return err_set(err, errlen, "%s: key \"%s\" is %.0f, outside %g..%g", origin, k->name,
+            return err_set(err, errlen, "%s: key \"%s\" is %.0f, outside %.0f..%.0f", origin, k->name,
                            d, k->min, k->max);
         *(int *)field = (int)d;
         return 0;
@@ -210,7 +210,9 @@ void cfg_print_reference(const struct cfg_key *keys, size_t nkeys, FILE *f)
     for (size_t i = 0; i < nkeys; i++) {
         const struct cfg_key *k = &keys[i];
         char allowed[256] = "";
-        if (k->type == CFG_INT || k->type == CFG_NUMBER)
+        if (k->type == CFG_INT)
+            snprintf(allowed, sizeof allowed, "%.0f to %.0f", k->min, k->max);
+        else if (k->type == CFG_NUMBER)
             snprintf(allowed, sizeof allowed, "%g to %g", k->min, k->max);
         else if (k->type == CFG_STRING && k->choices) {
             size_t o = 0;

@@ -57,7 +57,7 @@ const struct cfg_key playlist_config_keys[] = {
     P(mode, CFG_STRING, "\"ordered\"", 0, 0, "ordered|alphabetical|shuffle",
       "`ordered`: as `tracks` lists them, or by path; `alphabetical`: by artist, then title "
       "(file name when untagged); `shuffle`: a permutation fixed by `seed`"),
-    P(seed, CFG_INT, "0", 0, 999999, NULL,
+    P(seed, CFG_INT, "0", 0, 2147483647, NULL,
       "Shuffle seed (SplitMix64 + Fisher-Yates): the same seed gives the same order on every "
       "machine; a new seed reshuffles without re-encoding"),
     P(scan_subdirectories, CFG_BOOL, "true", 0, 0, NULL, "Also take music from folders below `source`"),

@@ -170,6 +170,7 @@ static void bad_playlist_options_are_refused_by_name(void **state)
     expect_playlist_refusal("{\"seed\": \"42\"}", "\"seed\"");
     expect_playlist_refusal("{\"seed\": -1}", "\"seed\"");
     expect_playlist_refusal("{\"seed\": 1.5}", "\"seed\"");
+    expect_playlist_refusal("{\"seed\": 2147483648}", "\"seed\"");
     expect_playlist_refusal("{\"scan_subdirectories\": \"yes\"}", "\"scan_subdirectories\"");
     expect_playlist_refusal("{\"exclude\": [\"\"]}", "\"exclude\"");
     expect_playlist_refusal("{\"exclude\": \"*.wav\"}", "\"exclude\"");

@@ -178,6 +178,13 @@ int fs_mkdirs(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+int fs_mkdirs_parent(const char *path, char *err, size_t errlen)
+{
+    char dir[4096];
+    dir_of(path, dir, sizeof dir);
+    return fs_mkdirs(dir, err, errlen);
+}
+
 static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb;

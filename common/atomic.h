@@ -23,6 +23,9 @@ int fs_path(char *out, size_t outlen, char *err, size_t errlen, const char *fmt,
 /* mkdir -p, mode 0755. */
 int fs_mkdirs(const char *path, char *err, size_t errlen);
 
+/* mkdir -p of the directory a file is (to be) in. */
+int fs_mkdirs_parent(const char *path, char *err, size_t errlen);
+
 /* rm -rf; missing is not an error. */
 int fs_remove_tree(const char *path, char *err, size_t errlen);
 

@@ -49,7 +49,7 @@ static int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
-int atomic_write(const char *path, const void *data, size_t len, char *err, size_t errlen)
+static int write_mode(const char *path, const void *data, size_t len, mode_t mode, char *err, size_t errlen)
 {
     char tmp[4096];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= sizeof tmp)
@@ -63,8 +63,7 @@ int atomic_write(const char *path, const void *data, size_t len, char *err, size
         unlink(tmp);
         return err_set(err, errlen, "write %s: %s", tmp, strerror(e));
     }
-    /* mkstemp creates 0600; these files are meant to be read by other programs. */
-    if (fchmod(fd, 0644) != 0 || close(fd) != 0) {
+    if (fchmod(fd, mode) != 0 || close(fd) != 0) {
         int e = errno;
         unlink(tmp);
         return err_set(err, errlen, "finish %s: %s", tmp, strerror(e));
@@ -77,6 +76,18 @@ int atomic_write(const char *path, const void *data, size_t len, char *err, size
     char dir[4096];
     dir_of(path, dir, sizeof dir);
     return fs_sync_dir(dir, err, errlen);
+}
+
+int atomic_write(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+    /* These files are meant to be read by other programs. */
+    return write_mode(path, data, len, 0644, err, errlen);
+}
+
+int atomic_write_private(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+    /* mkstemp already creates 0600, so the secret is never readable by others. */
+    return write_mode(path, data, len, 0600, err, errlen);
 }
 
 int atomic_read(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen)
@@ -165,6 +176,13 @@ int fs_mkdirs(const char *path, char *err, size_t errlen)
     if (mkdir(buf, 0755) != 0 && errno != EEXIST)
         return err_set(err, errlen, "mkdir %s: %s", buf, strerror(errno));
     return 0;
+}
+
+int fs_mkdirs_parent(const char *path, char *err, size_t errlen)
+{
+    char dir[4096];
+    dir_of(path, dir, sizeof dir);
+    return fs_mkdirs(dir, err, errlen);
 }
 
 static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)

@@ -7,6 +7,8 @@
 #include <stddef.h>
 
 int atomic_write(const char *path, const void *data, size_t len, char *err, size_t errlen);
+/* Same, but the file stays readable by its owner only (0600): secrets. */
+int atomic_write_private(const char *path, const void *data, size_t len, char *err, size_t errlen);
 
 /* Reads a whole file (NUL-terminated for convenience) up to max bytes. */
 int atomic_read(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen);
@@ -20,6 +22,9 @@ int fs_path(char *out, size_t outlen, char *err, size_t errlen, const char *fmt,
 
 /* mkdir -p, mode 0755. */
 int fs_mkdirs(const char *path, char *err, size_t errlen);
+
+/* mkdir -p of the directory a file is (to be) in. */
+int fs_mkdirs_parent(const char *path, char *err, size_t errlen);
 
 /* rm -rf; missing is not an error. */
 int fs_remove_tree(const char *path, char *err, size_t errlen);

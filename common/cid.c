@@ -151,6 +151,11 @@ int cid_base58_decode(const char *in, uint8_t *out, size_t outlen)
     return radix_decode(in, b58_alpha, 58, out, outlen);
 }
 
+int cid_base58_encode(const uint8_t *in, size_t len, char *out, size_t outlen)
+{
+    return radix_encode(in, len, b58_alpha, 58, out, outlen);
+}
+
 int cid_base36_encode(const uint8_t *in, size_t len, char *out, size_t outlen)
 {
     return radix_encode(in, len, b36_alpha, 36, out, outlen);

@@ -43,6 +43,7 @@ int cid_base32_encode(const uint8_t *in, size_t len, char *out, size_t outlen);
 int cid_base32_decode(const char *in, uint8_t *out, size_t outlen);
 /* Bitcoin-alphabet base58 and lowercase base36. Return bytes or chars, or -1. */
 int cid_base58_decode(const char *in, uint8_t *out, size_t outlen);
+int cid_base58_encode(const uint8_t *in, size_t len, char *out, size_t outlen);
 int cid_base36_encode(const uint8_t *in, size_t len, char *out, size_t outlen);
 int cid_base36_decode(const char *in, uint8_t *out, size_t outlen);
 

@@ -271,6 +271,7 @@ static int request(const struct ipfs_client *c, const char *cmd, const char *que
             char msg[ERR_MSG_MAX];
             node_message(s.buf, msg, sizeof msg);
             free(s.buf);
+            out->status = status;
             /* 500 is how the node reports a failed command: retrying won't help. */
             return err_set(err, errlen, "%s: node answered HTTP %ld: %s", cmd, status, msg);
         }
@@ -471,6 +472,34 @@ int ipfs_name_publish(const struct ipfs_client *c, const char *key, const char *
     struct ipfs_response r;
     if (ipfs_call(c, "name/publish", q, &r, err, errlen) != 0)
         return -1;
+    ipfs_response_free(&r);
+    return 0;
+}
+
+int ipfs_ipns_put(const struct ipfs_client *c, const char *name, const void *rec, size_t len,
+                  int *use_dht, char *err, size_t errlen)
+{
+    char q[512], enc[256];
+    if (ipfs_urlencode(name, enc, sizeof enc) != 0)
+        return err_set(err, errlen, "IPNS name too long");
+    struct ipfs_response r;
+    if (!*use_dht) {
+        /* allow-offline: a node without peers still keeps the record for its gateway. */
+        snprintf(q, sizeof q, "arg=%%2Fipns%%2F%s&allow-offline=true", enc);
+        if (ipfs_call_with_data(c, "routing/put", q, rec, len, &r, err, errlen) == 0) {
+            ipfs_response_free(&r);
+            return 0;
+        }
+        if (r.status != 404)
+            return -1;
+        *use_dht = 1;
+    }
+    snprintf(q, sizeof q, "arg=%%2Fipns%%2F%s", enc);
+    if (ipfs_call_with_data(c, "dht/put", q, rec, len, &r, err, errlen) != 0) {
+        if (r.status == 404)
+            *use_dht = 0; /* neither: try routing/put again next time (the node may be upgraded) */
+        return -1;
+    }
     ipfs_response_free(&r);
     return 0;
 }

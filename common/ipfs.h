@@ -27,7 +27,9 @@ int ipfs_global_init(char *err, size_t errlen);
 int ipfs_client_init(struct ipfs_client *c, const char *api, const char *auth, char *err, size_t errlen);
 void ipfs_client_free(struct ipfs_client *c);
 
-/* An answer from the node. body is NUL-terminated. */
+/* An answer from the node. body is NUL-terminated. After a refusal the
+ * call fails but status still holds the node's HTTP status (e.g. 404 for
+ * a command the node does not have). */
 struct ipfs_response {
     long status;
     char *body;
@@ -78,6 +80,13 @@ int ipfs_key_ensure(const struct ipfs_client *c, const char *name, char *id, siz
 /* Points the key's IPNS name at /ipfs/<cid>. lifetime and ttl in seconds. */
 int ipfs_name_publish(const struct ipfs_client *c, const char *key, const char *cid,
                       double lifetime, double ttl, char *err, size_t errlen);
+
+/* Hands the node a signed IPNS record for /ipns/<name> to store and
+ * announce: routing/put, or dht/put on a node that only has that (older
+ * Kubo, js-ipfs), as js-ipfs's own client does. *use_dht remembers which
+ * one the node took (start with 0). */
+int ipfs_ipns_put(const struct ipfs_client *c, const char *name, const void *rec, size_t len,
+                  int *use_dht, char *err, size_t errlen);
 
 /* Unpins and deletes a block we added and no longer need; missing is fine. */
 int ipfs_forget(const struct ipfs_client *c, const char *cid, char *err, size_t errlen);

@@ -2,6 +2,7 @@
 #include "clock.h"
 #include "err.h"
 #include "ipfs.h"
+#include "key_cmd.h"
 #include "log.h"
 #include "streamer.h"
 #include "streamer_config.h"
@@ -41,6 +42,8 @@ static void on_signal(int signo)
 static void usage(FILE *f)
 {
     fputs("usage: radio-streamer [--config FILE] [--help] [--version]\n"
+          "       radio-streamer [--config FILE] key name | key export FILE|- [--format libp2p|pem]\n"
+          "                                      | key import FILE [--force]\n"
           "\n"
           "Plays the station: slides a window over the looping running order in\n"
           "processed/ by wall-clock time and republishes the live HLS playlist to\n"
@@ -52,6 +55,14 @@ static void usage(FILE *f)
           "  --print-default-config   print a config file with every default\n"
           "  --check-config           validate the config and exit (0: valid, 2: not)\n"
           "  --help, --version\n"
+          "\n"
+          "The station key (ipns_mode station; see docs/identity.md):\n"
+          "  key name                 print the station's IPNS name (k51...) and peer id\n"
+          "                           form, creating the key on first use\n"
+          "  key export FILE|-        write the key: libp2p protobuf, what Kubo's\n"
+          "                           `ipfs key import NAME FILE` reads, or --format pem\n"
+          "  key import FILE          make FILE (libp2p protobuf or PKCS#8 PEM) the\n"
+          "                           station key; --force replaces a different one\n"
           "\n"
           "Exit status: 0 stopped cleanly; 1 could not start; 2 bad usage or config.\n",
           f);
@@ -66,10 +77,13 @@ int main(int argc, char **argv)
         {"print-config-reference", no_argument, NULL, 'R'},
         {"print-default-config", no_argument, NULL, 'D'},
         {"check-config", no_argument, NULL, 'C'},
+        {"format", required_argument, NULL, 'F'},
+        {"force", no_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
     const char *config = DEFAULT_CONFIG;
     int explicit_config = 0, check_only = 0, c;
+    struct key_cmd_opts kopts = {NULL, 0};
     while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
@@ -91,12 +105,19 @@ int main(int argc, char **argv)
         case 'C':
             check_only = 1;
             break;
+        case 'F':
+            kopts.format = optarg;
+            break;
+        case 'f':
+            kopts.force = 1;
+            break;
         default:
             usage(stderr);
             return EXIT_USAGE;
         }
     }
-    if (optind < argc) {
+    int key_cmd = optind < argc && strcmp(argv[optind], "key") == 0;
+    if (optind < argc && !key_cmd) {
         fprintf(stderr, "radio-streamer: unexpected argument: %s\n", argv[optind]);
         return EXIT_USAGE;
     }
@@ -110,6 +131,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "radio-streamer: %s\n", err);
         cfg_free(streamer_config_keys, streamer_config_nkeys, &cfg);
         return EXIT_USAGE;
+    }
+    if (key_cmd) {
+        int rc = sodium_init() < 0 ? err_set(err, sizeof err, "cannot initialise libsodium")
+                                   : key_cmd_run(&cfg, &kopts, argc - optind - 1, argv + optind + 1, stdout, err,
+                                                 sizeof err);
+        if (rc != 0)
+            fprintf(stderr, "radio-streamer: %s\n", err);
+        cfg_free(streamer_config_keys, streamer_config_nkeys, &cfg);
+        return rc == 0 ? EXIT_OK : EXIT_FAIL;
     }
     if (check_only) {
         printf("%s: valid\n", config);

@@ -238,8 +238,16 @@ static void *run(void *arg)
             note_error(p, "add playlist", err);
             goto retry;
         }
-        if (ipfs_name_publish(&p->ipfs, p->opts.key, it.cid, p->opts.lifetime, p->opts.ttl, err,
-                              sizeof err) != 0) {
+        uint64_t ipns_seq = 0;
+        if (p->opts.records) {
+            /* Signed here and handed to every target, each on its own thread. */
+            if (record_publisher_publish(p->opts.records, it.cid, text, len, &ipns_seq, err, sizeof err) != 0) {
+                ipfs_forget(&p->ipfs, it.cid, NULL, 0);
+                note_error(p, "sign record", err);
+                goto retry;
+            }
+        } else if (ipfs_name_publish(&p->ipfs, p->opts.key, it.cid, p->opts.lifetime, p->opts.ttl, err,
+                                     sizeof err) != 0) {
             ipfs_forget(&p->ipfs, it.cid, NULL, 0);
             note_error(p, "name publish", err);
             /* A node that lost its repository lost the key too: ask again. */
@@ -256,6 +264,7 @@ static void *run(void *arg)
         p->st.last_ok = p->clock->now(p->clock->ctx);
         p->st.last_latency = took;
         p->st.last_seq = seq;
+        p->st.ipns_seq = ipns_seq;
         snprintf(p->st.last_cid, sizeof p->st.last_cid, "%s", it.cid);
         p->st.last_error[0] = '\0';
         pthread_mutex_unlock(&p->mu);
@@ -294,6 +303,10 @@ int publisher_start(struct publisher *p, const struct publisher_opts *o, struct 
     p->need_check = 1;
     if (o->known_name)
         snprintf(p->st.name, sizeof p->st.name, "%s", o->known_name);
+    if (o->records) {
+        snprintf(p->st.name, sizeof p->st.name, "%s", o->records->name);
+        p->key_checked = 1; /* the station's own key: nothing to ask the node */
+    }
     if (nring) {
         p->ring = malloc(nring * sizeof *p->ring);
         if (!p->ring)

@@ -16,6 +16,7 @@
 #include "cid.h"
 #include "clock.h"
 #include "ipfs.h"
+#include "record_publisher.h"
 
 struct publisher_opts {
     const char *key;             /* node key name for the IPNS name */
@@ -26,6 +27,7 @@ struct publisher_opts {
     size_t keep;                 /* playlists kept on the node */
     const char *processed_dir;
     const char *known_name;      /* the name from the last run, shown until the node confirms it */
+    struct record_publisher *records; /* station mode: signs and sends the records (NULL: node's key) */
 };
 
 /* Counters and the latest outcome, copied out under the lock. */
@@ -36,6 +38,7 @@ struct publisher_status {
     double last_ok;              /* wall time of the last successful publish, 0 if none */
     double last_latency;         /* seconds the last successful publish took */
     int64_t last_seq;            /* newest segment of the last published playlist */
+    uint64_t ipns_seq;           /* station mode: sequence of the last signed record */
     char last_cid[CID_MAX_STR];
     char last_error[512];        /* empty after a success */
     double last_error_time;

@@ -54,6 +54,23 @@ int status_write(const char *path, const struct status_view *v, char *err, size_
                                   (json_int_t)v->reloads, "reload_errors", (json_int_t)v->reload_errors,
                                   "segments_readded", (json_int_t)p->segments_readded));
     json_object_set_new(root, "node_reachable", json_boolean(p->node_ok));
+    json_object_set_new(root, "ipns_mode", json_string(v->ipns_mode ? v->ipns_mode : "node"));
+    if (v->targets) {
+        json_object_set_new(root, "ipns_sequence", json_integer((json_int_t)p->ipns_seq));
+        json_t *a = json_array();
+        for (size_t i = 0; i < v->ntargets; i++) {
+            const struct record_target_status *t = &v->targets[i];
+            json_array_append_new(
+                a, json_pack("{s:s, s:s, s:s, s:b, s:I, s:o, s:f, s:I, s:I, s:I, s:s?, s:o}", "url", t->url, "kind",
+                             t->kind == RECORD_TARGET_KUBO ? "kubo" : "routing", "method", t->method, "ok", t->ok,
+                             "sequence", (json_int_t)t->last_seq, "last_ok", when(t->last_ok), "latency_seconds",
+                             t->last_latency, "puts", (json_int_t)t->puts, "failures", (json_int_t)t->failures,
+                             "superseded", (json_int_t)t->superseded, "error",
+                             t->last_error[0] ? t->last_error : NULL, "error_time",
+                             when(t->last_error[0] ? t->last_error_time : 0)));
+        }
+        json_object_set_new(root, "ipns_targets", a);
+    }
     json_object_set_new(root, "running_order",
                         json_pack("{s:s, s:I, s:s?, s:o}", "id", v->order_id, "segments",
                                   (json_int_t)v->order_segments, "last_error", v->reload_error,

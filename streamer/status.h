@@ -7,10 +7,14 @@
 #include <stdint.h>
 
 #include "publisher.h"
+#include "record_target.h"
 #include "schedule.h"
 
 struct status_view {
     const char *ipns_name;
+    const char *ipns_mode;
+    const struct record_target_status *targets;  /* station mode, else NULL */
+    size_t ntargets;
     const char *local_url;
     const char *public_url;
     double now;

@@ -2,6 +2,7 @@
 
 #include "atomic.h"
 #include "err.h"
+#include "key_cmd.h"
 #include "log.h"
 #include "m3u8.h"
 #include "order.h"
@@ -24,6 +25,8 @@ struct daemon {
     const struct clock *clk;
     struct station st;
     struct publisher pub;
+    struct record_publisher records;
+    int station_key;                 /* ipns_mode station: records is running */
     struct watch watch;
     char state_path[4096];
     char status_path[4096];
@@ -90,13 +93,27 @@ static void write_status(struct daemon *d, double now)
         snprintf(local, sizeof local, "%s/ipns/%s", d->cfg->local_gateway, ps.name);
         snprintf(pub, sizeof pub, "%s/ipns/%s", d->cfg->public_gateway, ps.name);
     }
+    struct record_target_status *targets = NULL;
+    size_t ntargets = 0;
+    int on_air = ps.last_ok > 0;
+    if (d->station_key) {
+        if (record_publisher_status(&d->records, &targets, &ntargets) != 0)
+            ntargets = 0;
+        /* On air once a target holds a record, not when one is merely signed. */
+        on_air = 0;
+        for (size_t i = 0; i < ntargets; i++)
+            on_air |= targets[i].last_ok > 0;
+    }
     struct status_view v = {
         .ipns_name = ps.name,
+        .ipns_mode = d->cfg->ipns_mode,
+        .targets = targets,
+        .ntargets = ntargets,
         .local_url = ps.name[0] ? local : NULL,
         .public_url = ps.name[0] ? pub : NULL,
         .now = now,
         .started = d->started,
-        .on_air = ps.last_ok > 0,
+        .on_air = on_air,
         .held = d->held,
         .target_duration = d->st.target,
         .window = d->cfg->window_segments,
@@ -116,6 +133,7 @@ static void write_status(struct daemon *d, double now)
     char err[ERR_MSG_MAX];
     if (status_write(d->status_path, &v, err, sizeof err) != 0)
         log_ev(LOG_WARN, "cannot write the status file", "error", err, NULL);
+    free(targets);
     if (ps.name[0] && !d->on_air_logged) {
         d->on_air_logged = 1;
         log_ev(LOG_NOTICE, "station name known", "ipns_name", ps.name, "local", local, "public", pub, NULL);
@@ -227,6 +245,37 @@ static int open_state(struct daemon *d, struct streamer_state *ss, char *err, si
     return 0;
 }
 
+static int start_records(struct daemon *d, const char *auth, char *err, size_t errlen)
+{
+    const struct streamer_config *cfg = d->cfg;
+    char key_path[4096], seq_path[4096];
+    if (key_cmd_path(cfg, key_path, sizeof key_path, err, errlen) != 0 ||
+        fs_mkdirs_parent(key_path, err, errlen) != 0 ||
+        fs_path(seq_path, sizeof seq_path, err, errlen, "%s/ipns.json", cfg->state_dir) != 0)
+        return -1;
+    struct record_publisher_opts ro = {
+        .key_path = key_path,
+        .seq_path = seq_path,
+        .kubo = &cfg->ipns_kubo_targets,
+        .routing = &cfg->ipns_routing_targets,
+        .primary_api = cfg->ipfs_api,
+        .auth = auth,
+        .timeout = cfg->ipns_target_timeout_seconds,
+        .backoff = cfg->publish_backoff_seconds,
+        .backoff_max = cfg->publish_backoff_max_seconds,
+        .lifetime = cfg->ipns_lifetime_seconds,
+        .ttl = cfg->ipns_ttl_seconds,
+        .keep = (size_t)cfg->keep_playlists,
+    };
+    if (record_publisher_start(&d->records, &ro, d->clk, err, errlen) != 0)
+        return err_prefix(err, errlen, "station key");
+    d->station_key = 1;
+    char n[32];
+    snprintf(n, sizeof n, "%zu", d->records.ntargets);
+    log_ev(LOG_INFO, "publishing with the station's own key", "ipns_name", d->records.name, "targets", n, NULL);
+    return 0;
+}
+
 int streamer_run(const struct streamer_config *cfg, const struct clock *clk,
                  struct streamer_signals *sig, char *err, size_t errlen)
 {
@@ -278,7 +327,18 @@ int streamer_run(const struct streamer_config *cfg, const struct clock *clk,
         .processed_dir = cfg->processed_dir,
         .known_name = ss.ipns_name[0] ? ss.ipns_name : NULL,
     };
+    if (strcmp(cfg->ipns_mode, "station") == 0) {
+        if (start_records(&d, auth, err, errlen) != 0) {
+            ipfs_client_free(&ipfs);
+            station_close(&d.st);
+            state_free(&ss);
+            return -1;
+        }
+        po.records = &d.records;
+    }
     if (publisher_start(&d.pub, &po, &ipfs, clk, ss.playlists, ss.nplaylists, err, errlen) != 0) {
+        if (d.station_key)
+            record_publisher_free(&d.records);
         ipfs_client_free(&ipfs);
         station_close(&d.st);
         state_free(&ss);
@@ -309,9 +369,13 @@ int streamer_run(const struct streamer_config *cfg, const struct clock *clk,
     }
     log_ev(LOG_INFO, "stopping", NULL);
     publisher_stop(&d.pub, cfg->shutdown_grace_seconds);
+    if (d.station_key)
+        record_publisher_stop(&d.records, cfg->shutdown_grace_seconds);
     save_state(&d);
     write_status(&d, clk->now(clk->ctx));
     publisher_free(&d.pub);
+    if (d.station_key)
+        record_publisher_free(&d.records);
     station_close(&d.st);
     log_ev(LOG_INFO, "stopped; state saved", NULL);
     return 0;

@@ -22,6 +22,16 @@ const struct cfg_key streamer_config_keys[] = {
       "Timeout of one RPC request (a publish that takes longer is retried)"),
     K(ipns_key, CFG_STRING, "\"ipfs-radio\"", 0, 0, NULL,
       "Name of the node's key that signs the station's IPNS record (created as ed25519 if missing)"),
+    K(ipns_mode, CFG_STRING, "\"node\"", 0, 0, "node|station",
+      "Who signs the IPNS record: the node's key ipns_key (node), or the streamer with the station's own key (station)"),
+    K(station_key_file, CFG_STRING, "\"\"", 0, 0, NULL,
+      "Station mode: the station's Ed25519 key, created on first start (empty: station.key in state_dir)"),
+    K(ipns_kubo_targets, CFG_STRING_LIST, "[]", 0, 0, NULL,
+      "Station mode: Kubo RPC URLs that get every record by routing/put (empty: just ipfs_api)"),
+    K(ipns_routing_targets, CFG_STRING_LIST, "[]", 0, 0, NULL,
+      "Station mode: Delegated Routing HTTP endpoints that get every record by PUT /routing/v1/ipns/{name}"),
+    K(ipns_target_timeout_seconds, CFG_NUMBER, "30", 1, 3600, NULL,
+      "Station mode: time limit of one put to one target (a slow target never holds up the others)"),
     K(ipns_lifetime_seconds, CFG_NUMBER, "86400", 60, 31536000, NULL,
       "Validity of each IPNS record"),
     K(ipns_ttl_seconds, CFG_NUMBER, "6", 1, 3600, NULL,
@@ -52,6 +62,12 @@ int streamer_config_check(const struct streamer_config *c, const char *origin, c
         return err_set(err, errlen, "%s: keys \"processed_dir\" and \"state_dir\" must not be empty", origin);
     if (!c->ipns_key[0])
         return err_set(err, errlen, "%s: key \"ipns_key\" must not be empty", origin);
+    for (size_t i = 0; i < c->ipns_kubo_targets.n + c->ipns_routing_targets.n; i++) {
+        const char *u = i < c->ipns_kubo_targets.n ? c->ipns_kubo_targets.v[i]
+                                                   : c->ipns_routing_targets.v[i - c->ipns_kubo_targets.n];
+        if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+            return err_set(err, errlen, "%s: IPNS target \"%s\" must be an http(s) URL", origin, u);
+    }
     if (strcmp(c->uri_mode, "gateway") == 0 && strncmp(c->segment_gateway, "http", 4) != 0)
         return err_set(err, errlen, "%s: key \"segment_gateway\" must be an http(s) URL when uri_mode is gateway",
                        origin);

@@ -15,6 +15,11 @@ struct streamer_config {
     char *ipfs_auth_env;
     double ipfs_timeout_seconds;
     char *ipns_key;
+    char *ipns_mode;
+    char *station_key_file;
+    struct cfg_strlist ipns_kubo_targets;
+    struct cfg_strlist ipns_routing_targets;
+    double ipns_target_timeout_seconds;
     double ipns_lifetime_seconds;
     double ipns_ttl_seconds;
     char *uri_mode;

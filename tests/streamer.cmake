@@ -9,3 +9,8 @@ target_link_libraries(test_streamer_config PRIVATE radio_streamer_lib PkgConfig:
 target_compile_definitions(test_streamer_config PRIVATE RADIO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 add_test(NAME test_streamer_config COMMAND test_streamer_config)
 set_tests_properties(test_streamer_config PROPERTIES LABELS unit)
+
+add_executable(test_ipns_seq unit/test_ipns_seq.c)
+target_link_libraries(test_ipns_seq PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_ipns_seq COMMAND test_ipns_seq)
+set_tests_properties(test_ipns_seq PROPERTIES LABELS unit)

@@ -10,6 +10,10 @@
 //   Ports default to 0 (the kernel picks free ones; no check-then-bind race).
 //   When IPFS_NODE_READY_FILE is set, "api=URL\ngateway=URL\n" is written
 //   to it (atomically) once both servers listen.
+//   IPFS_NODE_ROUTING=dht starts the node online with a DHT server that has
+//   no peers (loopback swarm, no bootstrap): dht/put then stores a record
+//   locally and name/resolve reads it back through the IPNS validator, the
+//   only way a js-ipfs node takes a record signed elsewhere.
 import fs from 'node:fs'
 import { Daemon } from 'ipfs-daemon'
 
@@ -20,6 +24,7 @@ if (!repo) {
 }
 const apiPort = Number(process.argv[2] ?? 0)
 const gatewayPort = Number(process.argv[3] ?? 0)
+const dht = process.env.IPFS_NODE_ROUTING === 'dht'
 
 // Merged over js-ipfs' defaults when the repo is first created.
 const config = {
@@ -34,7 +39,7 @@ const config = {
   },
   Bootstrap: [],
   Discovery: { MDNS: { Enabled: false }, webRTCStar: { Enabled: false } },
-  Routing: { Type: 'none' },
+  Routing: { Type: dht ? 'dhtserver' : 'none' },
   Swarm: { DisableNatPortMap: true }
 }
 
@@ -49,7 +54,7 @@ console.log(`Node.js version: ${process.versions.node}`)
 const daemon = new Daemon({
   repo,
   config,
-  offline: true,
+  offline: !dht,
   silent: true,
   preload: { enabled: false },
   init: { emptyRepo: true, algorithm: 'Ed25519' },

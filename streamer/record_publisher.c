@@ -1,0 +1,148 @@
+#include "record_publisher.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int same_url(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    while (la && a[la - 1] == '/')
+        la--;
+    while (lb && b[lb - 1] == '/')
+        lb--;
+    return la == lb && strncmp(a, b, la) == 0;
+}
+
+static int add_target(struct record_publisher *rp, const struct record_publisher_opts *o,
+                      enum record_target_kind kind, const char *url, const struct clock *clk,
+                      char *err, size_t errlen)
+{
+    struct record_target_opts to = {
+        .kind = kind,
+        .url = url,
+        .auth = o->auth,
+        .name = rp->name,
+        .timeout = o->timeout,
+        .backoff = o->backoff,
+        .backoff_max = o->backoff_max,
+        .add_playlist = kind == RECORD_TARGET_KUBO && !same_url(url, o->primary_api),
+        .keep = o->keep,
+    };
+    if (record_target_start(&rp->targets[rp->ntargets], &to, clk, err, errlen) != 0)
+        return -1;
+    rp->ntargets++;
+    return 0;
+}
+
+int record_publisher_start(struct record_publisher *rp, const struct record_publisher_opts *o,
+                           const struct clock *clk, char *err, size_t errlen)
+{
+    memset(rp, 0, sizeof *rp);
+    rp->clock = clk;
+    rp->lifetime = o->lifetime;
+    rp->ttl = o->ttl;
+    int created = 0;
+    if (ipns_key_open(o->key_path, &rp->key, &created, err, errlen) != 0)
+        return -1;
+    ipns_key_name(rp->key.pk, rp->name, sizeof rp->name);
+    if (created)
+        log_ev(LOG_NOTICE, "created the station key; back it up: it is the station's name", "file", o->key_path,
+               "ipns_name", rp->name, NULL);
+    if (ipns_seq_load(&rp->seq, o->seq_path, rp->name, err, errlen) != 0) {
+        ipns_key_wipe(&rp->key);
+        return -1;
+    }
+    size_t nk = o->kubo->n ? o->kubo->n : 1;
+    rp->targets = calloc(nk + o->routing->n, sizeof *rp->targets);
+    if (!rp->targets) {
+        ipns_key_wipe(&rp->key);
+        return err_set(err, errlen, "out of memory");
+    }
+    for (size_t i = 0; i < nk; i++) {
+        const char *url = o->kubo->n ? o->kubo->v[i] : o->primary_api;
+        if (add_target(rp, o, RECORD_TARGET_KUBO, url, clk, err, errlen) != 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < o->routing->n; i++)
+        if (add_target(rp, o, RECORD_TARGET_ROUTING, o->routing->v[i], clk, err, errlen) != 0)
+            goto fail;
+    return 0;
+fail:
+    record_publisher_free(rp);
+    return -1;
+}
+
+int record_publisher_publish(struct record_publisher *rp, const char *cid, const char *playlist, size_t len,
+                             uint64_t *seq, char *err, size_t errlen)
+{
+    struct record_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return err_set(err, errlen, "out of memory");
+    char value[CID_MAX_STR + 8];
+    snprintf(value, sizeof value, "/ipfs/%s", cid);
+    double now = rp->clock->now(rp->clock->ctx);
+    struct ipns_record_fields f = {.value = value, .ttl_ns = (uint64_t)(rp->ttl * 1e9)};
+    int rc = -1;
+    if (ipns_record_validity(now + rp->lifetime, f.validity) != 0) {
+        err_set(err, errlen, "the clock gives no valid record expiry");
+        goto out;
+    }
+    if (ipns_seq_next(&rp->seq, now, 0, &f.seq, err, errlen) != 0)
+        goto out;
+    int n = ipns_record_build(&rp->key, &f, j->rec, sizeof j->rec, err, errlen);
+    if (n < 0)
+        goto out;
+    j->len = (size_t)n;
+    j->seq = f.seq;
+    snprintf(j->cid, sizeof j->cid, "%s", cid);
+    j->playlist = (char *)playlist; /* each target takes its own copy */
+    j->plen = len;
+    rc = 0;
+    for (size_t i = 0; i < rp->ntargets; i++)
+        if (record_target_submit(&rp->targets[i], j) != 0)
+            rc = err_set(err, errlen, "out of memory");
+    *seq = f.seq;
+out:
+    free(j);
+    return rc;
+}
+
+int record_publisher_status(struct record_publisher *rp, struct record_target_status **out, size_t *n)
+{
+    *out = calloc(rp->ntargets + 1, sizeof **out);
+    if (!*out)
+        return -1;
+    for (size_t i = 0; i < rp->ntargets; i++)
+        record_target_status(&rp->targets[i], &(*out)[i]);
+    *n = rp->ntargets;
+    return 0;
+}
+
+void record_publisher_stop(struct record_publisher *rp, double grace)
+{
+    /* Stop them all at once, so the grace is shared, not summed. */
+    for (size_t i = 0; i < rp->ntargets; i++) {
+        struct record_target *t = &rp->targets[i];
+        pthread_mutex_lock(&t->mu);
+        t->stop = 1;
+        t->deadline = rp->clock->mono(rp->clock->ctx) + grace;
+        pthread_cond_broadcast(&t->cv);
+        pthread_mutex_unlock(&t->mu);
+    }
+    for (size_t i = 0; i < rp->ntargets; i++)
+        record_target_stop(&rp->targets[i], grace);
+}
+
+void record_publisher_free(struct record_publisher *rp)
+{
+    for (size_t i = 0; i < rp->ntargets; i++)
+        record_target_free(&rp->targets[i]);
+    free(rp->targets);
+    rp->targets = NULL;
+    rp->ntargets = 0;
+    ipns_key_wipe(&rp->key);
+}

@@ -1,0 +1,383 @@
+"""Station mode against real nodes: the streamer signs the station's IPNS
+records itself and puts them to two js-ipfs nodes and a Delegated Routing
+endpoint (tests/js/ipns-routing-server.mjs, which validates every record
+with the independent `ipns` npm package). The name resolves to the current
+playlist through both nodes' RPC and gateways; one node stopped and wiped
+mid-run gets records again with a higher sequence; a restart never reuses a
+sequence; a tampered record is refused; the key moved into a node with
+key/import, or into another station's state, keeps the name.
+
+js-ipfs limits (tests/ipfs-node/README.md): no routing/put (so dht/put, the
+fallback, is what these nodes take), and a k51 name does not resolve there
+(so resolution uses the same name's 12D3KooW form)."""
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import radiotest as rt  # noqa: E402
+
+SETUP, STREAMER, RECORD_TOOL = sys.argv[1], sys.argv[2], sys.argv[3]
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(HERE)
+JS = os.path.join(TESTS, "js")
+NODE_DIR = os.path.join(TESTS, "ipfs-node")
+SEG = 2.0
+
+work = tempfile.mkdtemp(prefix="radio-station-key-")
+music = os.path.join(work, "music")
+processed = os.path.join(work, "processed")
+state = os.path.join(work, "state")
+os.makedirs(music)
+procs = []
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Node:
+    """A js-ipfs node in DHT mode (no peers), the mode in which it takes a
+    record signed elsewhere (dht/put) and resolves it through its IPNS
+    validator. Fixed ports, so it can be stopped, wiped and started again."""
+
+    def __init__(self, label):
+        self.label = label
+        self.api_port, self.gw_port = free_port(), free_port()
+        self.repo = os.path.join(work, f"repo-{label}")
+        self.proc = None
+
+    @property
+    def api(self):
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def gateway(self):
+        return f"http://127.0.0.1:{self.gw_port}"
+
+    def start(self):
+        env = dict(os.environ, IPFS_PATH=self.repo, IPFS_NODE_ROUTING="dht")
+        log = open(os.path.join(work, f"node-{self.label}.log"), "a")
+        self.proc = subprocess.Popen(["node", "--import", os.path.join(NODE_DIR, "polyfill.mjs"),
+                                      os.path.join(NODE_DIR, "daemon.mjs"), str(self.api_port),
+                                      str(self.gw_port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                rt.rpc(self.api, "id")
+                return
+            except Exception:
+                time.sleep(0.2)
+        raise AssertionError(f"node {self.label} did not start")
+
+    def stop(self, wipe=False):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+            self.proc = None
+        if wipe:
+            shutil.rmtree(self.repo, ignore_errors=True)
+
+
+node_a, node_b = Node("a"), Node("b")
+
+
+def js(script, *args, check_rc=True):
+    p = subprocess.run(["node", os.path.join(JS, script), *args], capture_output=True)
+    if check_rc and p.returncode != 0:
+        raise AssertionError(f"{script} {' '.join(args)}: {p.stderr.decode(errors='replace')}")
+    return p
+
+
+def start_routing_server():
+    portfile = os.path.join(work, "routing-url")
+    p = subprocess.Popen(["node", os.path.join(JS, "ipns-routing-server.mjs"), portfile],
+                         stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "routing.log"), "a"))
+    procs.append(p)
+    deadline = time.time() + 30
+    while time.time() < deadline and not os.path.exists(portfile):
+        time.sleep(0.1)
+    with open(portfile) as f:
+        return f.read().strip()
+
+
+def get(url, timeout=10):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read()
+
+
+def make_library():
+    for i, (f, secs) in enumerate([(220, 5), (330, 4), (440, 6)]):
+        rt.ffmpeg("-f", "lavfi", "-i", f"sine=f={f}:d={secs}", "-metadata", f"artist=A{i}",
+                  "-metadata", f"title=S{i}", "-c:a", "flac", os.path.join(music, f"{i:02d}.flac"))
+    with open(os.path.join(work, "playlist.json"), "w") as f:
+        json.dump({"source": music}, f)
+    cfg = {"processed_dir": processed, "jingles_dir": os.path.join(work, "no-jingles"),
+           "playlist_config": os.path.join(work, "playlist.json"), "ipfs_api": node_a.api,
+           "segment_seconds": SEG, "progress": "lines"}
+    os.makedirs(cfg["jingles_dir"])
+    with open(os.path.join(work, "setup.json"), "w") as f:
+        json.dump(cfg, f)
+    rt.run([SETUP, "--config", os.path.join(work, "setup.json")])
+
+
+def config(state_dir=state, **over):
+    cfg = {"processed_dir": processed, "state_dir": state_dir, "ipfs_api": node_a.api,
+           "ipns_mode": "station", "ipns_kubo_targets": [node_a.api, node_b.api],
+           "ipns_routing_targets": [routing], "ipns_target_timeout_seconds": 3,
+           "window_segments": 4, "ipns_ttl_seconds": 1, "publish_backoff_seconds": 0.2,
+           "publish_backoff_max_seconds": 1, "reload_check_seconds": 0.5, "keep_playlists": 5,
+           "ipfs_timeout_seconds": 5, "local_gateway": node_a.gateway}
+    cfg.update(over)
+    path = os.path.join(work, f"streamer-{os.path.basename(state_dir)}.json")
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    return path
+
+
+def key_cmd(*args, state_dir=state):
+    return rt.run([STREAMER, "--config", config(state_dir), "key", *args])
+
+
+def start_streamer():
+    log = open(os.path.join(work, "streamer.log"), "a")
+    p = subprocess.Popen([STREAMER, "--config", config()], stdout=log, stderr=log)
+    procs.append(p)
+    return p
+
+
+def status():
+    try:
+        with open(os.path.join(state, "status.json")) as f:
+            return json.load(f)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def target(url):
+    for t in status().get("ipns_targets", []):
+        if t["url"] == url:
+            return t
+    return {}
+
+
+def wait_for(pred, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            v = pred()
+        except (urllib.error.URLError, OSError, KeyError):
+            v = None
+        if v:
+            return v
+        time.sleep(0.2)
+    with open(os.path.join(work, "streamer.log")) as f:
+        tail = f.read()[-3000:]
+    raise AssertionError(f"timed out waiting for {what}\nstatus: {json.dumps(status())[:3000]}\n"
+                         f"streamer log:\n{tail}")
+
+
+def resolve(node, peer_id):
+    return json.loads(rt.rpc(node.api, "name/resolve", arg=peer_id))["Path"]
+
+
+def node_record(node, peer_id):
+    """The record a node holds for the name, as its dht/get returns it."""
+    out = rt.rpc(node.api, "dht/get", arg=f"/ipns/{peer_id}")
+    for line in out.splitlines():
+        j = json.loads(line)
+        if j.get("Extra"):
+            return base64.b64decode(j["Extra"])
+    raise AssertionError(f"no record in dht/get answer: {out[:300]}")
+
+
+def save(data, name):
+    path = os.path.join(work, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def fields(path):
+    return json.loads(js("ipns-check.mjs", "fields", path).stdout)
+
+
+def test_key_and_name_agree_with_an_independent_implementation():
+    out = key_cmd("name").stdout.split()
+    key_file = os.path.join(state, "station.key")
+    check(os.stat(key_file).st_mode & 0o777 == 0o600, "station.key must be 0600")
+    theirs = js("ipns-check.mjs", "name", key_file).stdout.decode().split()
+    check(out == theirs, f"name {out} but @libp2p/crypto derives {theirs}")
+    check(out[0].startswith("k51") and out[1].startswith("12D3KooW"), out)
+    check(key_cmd("name").stdout.split() == out, "a second run keeps the key")
+    return out
+
+
+def test_records_signed_here_match_the_ipns_package():
+    key_file = os.path.join(state, "station.key")
+    name = key_cmd("name").stdout.split()[0]
+    for seq, value, ttl in [("0", "/ipfs/bafkqaaa", "0"),
+                            ("9223372036854775807", "/ipns/" + name, "18446744073709551615"),
+                            ("300", "/ipfs/bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku" + "/x" * 400,
+                             "6000000000")]:
+        ours = rt.run([RECORD_TOOL, key_file, value, seq, "2099-12-31T23:59:59.999000000Z", ttl], text=False).stdout
+        path = save(ours, "tool.ipns")
+        js("ipns-check.mjs", "validate", name, path)
+        theirs = js("ipns-check.mjs", "remake", key_file, path).stdout
+        check(ours == theirs, f"record for seq {seq} differs from the ipns package's")
+
+
+def test_tampered_records_are_refused_by_the_independent_validator(good, name):
+    path = save(good, "good.ipns")
+    js("ipns-check.mjs", "validate", name, path)
+    value = good.index(b"/ipfs/")
+    data = good.rindex(b"/ipfs/")  # the value's copy inside the signed CBOR data
+    sig2 = good.index(bytes([0x42, 0x40])) + 2
+    for label, pos in [("value", value + 8), ("data", data + 8), ("signatureV2", sig2 + 5)]:
+        bad = bytearray(good)
+        bad[pos] ^= 0x01
+        p = js("ipns-check.mjs", "validate", name, save(bytes(bad), f"bad-{label}.ipns"), check_rc=False)
+        check(p.returncode == 1, f"a record with a flipped {label} byte was accepted")
+    # Another key's valid record is not valid for this name.
+    other = os.path.join(work, "other-state")
+    key_cmd("name", state_dir=other)
+    rec = rt.run([RECORD_TOOL, os.path.join(other, "station.key"), "/ipfs/bafkqaaa", "1",
+                  "2099-12-31T23:59:59.999000000Z", "1"], text=False).stdout
+    p = js("ipns-check.mjs", "validate", name, save(rec, "other.ipns"), check_rc=False)
+    check(p.returncode == 1, "another key's record passed for this name")
+
+
+def main():
+    global routing
+    try:
+        node_a.start()
+        node_b.start()
+        routing = start_routing_server()
+        make_library()
+        name, peer_id = test_key_and_name_agree_with_an_independent_implementation()
+        test_records_signed_here_match_the_ipns_package()
+
+        # Publishing to all three targets at once.
+        streamer = start_streamer()
+        targets = [node_a.api, node_b.api, routing]
+        wait_for(lambda: all(target(u).get("ok") and target(u)["sequence"] > 0 for u in targets), 90,
+                 "every target to take a record")
+        st = status()
+        check(st["ipns_mode"] == "station" and st["ipns_name"] == name and st["on_air"], st)
+        check(target(node_a.api)["method"] == "dht/put" and target(node_b.api)["method"] == "dht/put",
+              "js-ipfs has no routing/put: the fallback must be used")
+        check(target(routing)["method"] == "PUT /routing/v1/ipns", target(routing))
+
+        # The name resolves to the current playlist on both nodes.
+        for node in (node_a, node_b):
+            def current():
+                cid = status()["last_publish"]["playlist_cid"]
+                return resolve(node, peer_id) == f"/ipfs/{cid}" and cid
+            cid = wait_for(current, 30, f"node {node.label} to resolve to the current playlist")
+            text = get(f"{node.gateway}/ipns/{peer_id}").decode()
+            check(text.startswith("#EXTM3U") and "#EXT-X-MEDIA-SEQUENCE:" in text, text[:200])
+            check(get(f"{node.gateway}/ipfs/{cid}").decode().startswith("#EXTM3U"), "playlist by CID")
+            rec = node_record(node, peer_id)
+            js("ipns-check.mjs", "validate", name, save(rec, f"node-{node.label}.ipns"))
+            f = fields(os.path.join(work, f"node-{node.label}.ipns"))
+            check(f["ttl"] == "1000000000", f"TTL in ns: {f}")
+
+        # The routing endpoint validated what it holds; ours byte for byte with the ipns package.
+        held = get(f"{routing}/routing/v1/ipns/{name}")
+        path = save(held, "routing.ipns")
+        check(js("ipns-check.mjs", "remake", os.path.join(state, "station.key"), path).stdout == held,
+              "a published record differs from what the ipns package builds from the same fields")
+        stats = json.loads(get(f"{routing}/stats"))
+        check(stats["accepted"] >= 1 and stats["rejected"] == 0, stats)
+        test_tampered_records_are_refused_by_the_independent_validator(held, name)
+
+        # A tampered record put to a node does not resolve there (the node validates).
+        bad = bytearray(held)
+        bad[held.index(b"/ipfs/") + 8] ^= 0x01
+        rt.run(["curl", "-sf", "-m", "10", "-X", "POST", "-F", f"file=@{save(bytes(bad), 'bad.ipns')}",
+                f"{node_b.api}/api/v0/dht/put?arg=/ipns/{peer_id}"])
+        # The streamer's next record replaces it; meanwhile resolution must never yield the forged value.
+        forged = "/ipfs/" + bytes(bad[held.index(b"/ipfs/") + 6:held.index(b"/ipfs/") + 6 + 59]).decode(errors="replace")
+        try:
+            check(resolve(node_b, peer_id) != forged, "node b resolved a forged record")
+        except urllib.error.HTTPError:
+            pass  # refusing to resolve is the expected outcome too
+
+        # Node b stopped and wiped mid-run: its target fails, then takes records again.
+        seq_b = target(node_b.api)["sequence"]
+        node_b.stop(wipe=True)
+        wait_for(lambda: not target(node_b.api).get("ok") and target(node_b.api).get("error"), 30,
+                 "node b's failure in the status")
+        seq_a_meanwhile = wait_for(lambda: target(node_a.api)["sequence"] > seq_b and target(node_a.api)["sequence"],
+                                   30, "node a to keep taking records while b is down")
+        node_b.start()
+        wait_for(lambda: target(node_b.api).get("ok") and target(node_b.api)["sequence"] >= seq_a_meanwhile, 60,
+                 "the wiped node b to take records again")
+        wait_for(lambda: resolve(node_b, peer_id) == "/ipfs/" + status()["last_publish"]["playlist_cid"], 30,
+                 "node b to resolve the current playlist again")
+        rec = node_record(node_b, peer_id)
+        f = fields(save(rec, "node-b-after.ipns"))
+        check(int(f["sequence"]) > seq_b, f"node b got sequence {f['sequence']} after {seq_b}")
+
+        # A restart never reuses a sequence.
+        with open(os.path.join(state, "ipns.json")) as fh:
+            before = json.load(fh)["sequence"]
+        streamer.send_signal(signal.SIGTERM)
+        check(streamer.wait(timeout=30) == 0, "clean stop")
+        streamer = start_streamer()
+        wait_for(lambda: target(routing).get("sequence", 0) > before, 60, "a record after the restart")
+        check(key_cmd("name").stdout.split()[0] == name, "same name after restart")
+        streamer.send_signal(signal.SIGTERM)
+        check(streamer.wait(timeout=30) == 0, "clean stop")
+
+        # The key moved: into a node with key/import, and into another station's state.
+        exported = os.path.join(work, "moved.key")
+        key_cmd("export", exported)
+        check(os.stat(exported).st_mode & 0o777 == 0o600, "exported key must be 0600")
+        enc = subprocess.run(["node", os.path.join(NODE_DIR, "jsipfs-key.mjs"), exported, "test-password"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        got = json.loads(rt.rpc(node_a.api, "key/import", arg="moved-station", pem=enc, password="test-password"))
+        check(got["Id"] == peer_id, f"node's key/import gave {got['Id']}, the station is {peer_id}")
+        pem = key_cmd("export", "-", "--format", "pem").stdout
+        check(pem.startswith("-----BEGIN PRIVATE KEY-----"), pem[:40])
+        other = os.path.join(work, "moved-state")
+        pem_path = save(pem.encode(), "moved.pem")
+        check(key_cmd("import", pem_path, state_dir=other).stdout.split()[0] == name, "PEM import keeps the name")
+        p = rt.run([STREAMER, "--config", config(os.path.join(work, "other-state")), "key", "import", exported],
+                   check=False)
+        check(p.returncode != 0 and "different station key" in p.stderr, "import must not silently replace a key")
+        print("station key: all checks passed")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        node_a.stop()
+        node_b.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+routing = None
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "ipns_key.h"
+#include "ipns_record.h"
+
+/* The Ed25519 test vector of the libp2p peer-id specification. */
+static const char spec_private_hex[] =
+    "080112407e0830617c4a7de83925dfb2694556b12936c477a0e1feb2e148ec9da60fee7d"
+    "1ed1e8fae2c4a144b8be8fd4b47bf3d3b34b871c3cacf6010f0e42d474fce27e";
+static const char spec_public_hex[] = "080112201ed1e8fae2c4a144b8be8fd4b47bf3d3b34b871c3cacf6010f0e42d474fce27e";
+/* Both name forms as @libp2p/crypto (tests/js) derives them from that key. */
+static const char spec_name[] = "k51qzi5uqu5dgy8qsq67hbz73jqkw87l3fgf4a91qb0d9b5173tir7n4vxk1oe";
+static const char spec_peer_id[] = "12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq";
+
+/* The record the `ipns` npm package (10.1.6, v1Compatible) builds with that
+ * key for value /ipfs/<empty file>, sequence 42, validity 2030-01-01,
+ * TTL 6 s. Ed25519 is deterministic, so ours must be the same bytes. */
+static const char independent_record_hex[] =
+    "0a412f697066732f6261666b7265696864776463656667683464716b6a763637757a636d77376f6a6565367865647a64"
+    "65746f6a757a6a657674656e78717576796b751240a4dda72b69b1ec9e675dae82f942490a982632ef5fd9edf453d8fa"
+    "5cf0e9342258802b6d921667a52ff4c4d90ef5a58b416be99d0cbe030ed335442dc375c6071800221e323033302d3031"
+    "2d30315430303a30303a30302e3030303030303030305a282a3080f882ad1642407d454bc2b3d76461b2eaefc3b4d18a"
+    "b91b18e5f3dbcb2202b768971bfac906933246f5ff31be3f96ab9f569105dda97ac9f7ae28d171a25cab396c2d5966e6"
+    "014a9901a56354544c1b0000000165a0bc006556616c756558412f697066732f6261666b726569686477646365666768"
+    "3464716b6a763637757a636d77376f6a6565367865647a6465746f6a757a6a657674656e78717576796b756853657175"
+    "656e6365182a6856616c6964697479581e323033302d30312d30315430303a30303a30302e3030303030303030305a6c"
+    "56616c69646974795479706500";
+static const char empty_value[] = "/ipfs/bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
+#define VALIDITY_2030 "2030-01-01T00:00:00.000000000Z"
+#define NOW_2026 1795000000.0
+
+static size_t unhex(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    assert_int_equal(sodium_hex2bin(out, cap, hex, strlen(hex), NULL, &n, NULL), 0);
+    return n;
+}
+
+static void spec_key(struct ipns_key *k)
+{
+    uint8_t pb[IPNS_KEY_PROTOBUF_LEN];
+    size_t n = unhex(spec_private_hex, pb, sizeof pb);
+    char err[256];
+    assert_int_equal(ipns_key_parse(k, pb, n, err, sizeof err), 0);
+}
+
+static void name_derived_from_spec_key_matches_spec_and_independent_derivation(void **state)
+{
+    (void)state;
+    struct ipns_key k;
+    spec_key(&k);
+    unsigned char pub[IPNS_PUBKEY_PROTOBUF_LEN];
+    ipns_key_public_protobuf(k.pk, pub);
+    uint8_t want[IPNS_PUBKEY_PROTOBUF_LEN];
+    unhex(spec_public_hex, want, sizeof want);
+    assert_memory_equal(pub, want, sizeof want);
+    char name[IPNS_NAME_MAX], peer[IPNS_NAME_MAX];
+    assert_int_equal(ipns_key_name(k.pk, name, sizeof name), 0);
+    assert_int_equal(ipns_key_peer_id(k.pk, peer, sizeof peer), 0);
+    assert_string_equal(name, spec_name);
+    assert_string_equal(peer, spec_peer_id);
+    unsigned char back[IPNS_KEY_PUBLIC_BYTES];
+    assert_int_equal(ipns_key_name_public(spec_name, back), 0);
+    assert_memory_equal(back, k.pk, sizeof back);
+    memset(back, 0, sizeof back);
+    assert_int_equal(ipns_key_name_public(spec_peer_id, back), 0);
+    assert_memory_equal(back, k.pk, sizeof back);
+    assert_int_not_equal(ipns_key_name_public("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", back), 0);
+}
+
+static void record_is_byte_identical_to_independent_implementation(void **state)
+{
+    (void)state;
+    struct ipns_key k;
+    spec_key(&k);
+    struct ipns_record_fields f = {.value = empty_value, .seq = 42, .validity = VALIDITY_2030,
+                                   .ttl_ns = 6000000000ull};
+    uint8_t rec[IPNS_RECORD_MAX], want[IPNS_RECORD_MAX];
+    char err[256];
+    int n = ipns_record_build(&k, &f, rec, sizeof rec, err, sizeof err);
+    size_t wn = unhex(independent_record_hex, want, sizeof want);
+    assert_int_equal((size_t)n, wn);
+    assert_memory_equal(rec, want, wn);
+}
+
+/* The data map spelled out from the specification, byte by byte. */
+static void data_map_is_canonical_dag_cbor(void **state)
+{
+    (void)state;
+    struct ipns_record_fields f = {.value = "/ipfs/x", .seq = 300, .validity = VALIDITY_2030, .ttl_ns = 5};
+    uint8_t got[256];
+    int n = ipns_record_data(&f, got, sizeof got);
+    uint8_t want[256];
+    size_t w = 0;
+    want[w++] = 0xa5;                                   /* map(5) */
+    memcpy(want + w, "\x63TTL\x05", 5), w += 5;          /* "TTL": 5 */
+    memcpy(want + w, "\x65Value\x47/ipfs/x", 14), w += 14;
+    memcpy(want + w, "\x68Sequence\x19\x01\x2c", 12), w += 12;  /* uint16 300 */
+    memcpy(want + w, "\x68Validity\x58\x1e", 11), w += 11;      /* bytes(30) */
+    memcpy(want + w, VALIDITY_2030, 30), w += 30;
+    memcpy(want + w, "\x6cValidityType\x00", 14), w += 14;
+    assert_int_equal(n, (int)w);
+    assert_memory_equal(got, want, w);
+    assert_int_equal(ipns_record_data(&f, got, 10), -1);
+}
+
+static void signature_v2_verifies_with_libsodium_and_tampering_fails(void **state)
+{
+    (void)state;
+    struct ipns_key k;
+    assert_int_equal(ipns_key_generate(&k, NULL, 0), 0);
+    struct ipns_record_fields f = {.value = empty_value, .seq = 7, .ttl_ns = 6000000000ull};
+    assert_int_equal(ipns_record_validity(NOW_2026 + 3600, f.validity), 0);
+    uint8_t rec[IPNS_RECORD_MAX];
+    char err[256];
+    int n = ipns_record_build(&k, &f, rec, sizeof rec, err, sizeof err);
+    assert_true(n > 0);
+    struct ipns_record_view v;
+    assert_int_equal(ipns_record_parse(rec, (size_t)n, &v, err, sizeof err), 0);
+    uint8_t msg[IPNS_RECORD_MAX];
+    memcpy(msg, "ipns-signature:", 15);
+    memcpy(msg + 15, v.data, v.data_len);
+    assert_int_equal(crypto_sign_ed25519_verify_detached(v.sig_v2, msg, 15 + v.data_len, k.pk), 0);
+    assert_int_equal(v.seq, 7);
+    assert_int_equal(ipns_record_verify(rec, (size_t)n, k.pk, NOW_2026, &v, err, sizeof err), 0);
+    /* Expired, wrong key, and every single flipped byte: refused. */
+    assert_int_not_equal(ipns_record_verify(rec, (size_t)n, k.pk, NOW_2026 + 7200, &v, err, sizeof err), 0);
+    struct ipns_key other;
+    ipns_key_generate(&other, NULL, 0);
+    assert_int_not_equal(ipns_record_verify(rec, (size_t)n, other.pk, NOW_2026, &v, err, sizeof err), 0);
+    for (int i = 0; i < n; i++) {
+        rec[i] ^= 0x01;
+        int rc = ipns_record_verify(rec, (size_t)n, k.pk, NOW_2026, &v, err, sizeof err);
+        rec[i] ^= 0x01;
+        /* The V1 signature is not what a validator checks (V2 is). */
+        if (rc == 0)
+            assert_true(v.sig_v1 && rec + i >= v.sig_v1 && rec + i < v.sig_v1 + v.sig_v1_len);
+    }
+}
+
+static void validity_is_rfc3339_utc_with_nanoseconds(void **state)
+{
+    (void)state;
+    char s[IPNS_VALIDITY_LEN + 1];
+    assert_int_equal(ipns_record_validity(1893456000.25, s), 0);
+    assert_string_equal(s, "2030-01-01T00:00:00.250000000Z");
+    assert_int_equal(ipns_record_validity(0, s), 0);
+    assert_string_equal(s, "1970-01-01T00:00:00.000000000Z");
+}
+
+static void key_file_is_private_and_round_trips_in_both_formats(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_ipns_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/station.key", dir);
+    struct ipns_key k, again;
+    int created = 0;
+    char err[256];
+    assert_int_equal(ipns_key_open(path, &k, &created, err, sizeof err), 0);
+    assert_true(created);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(sb.st_size, IPNS_KEY_PROTOBUF_LEN);
+    assert_int_equal(ipns_key_open(path, &again, &created, err, sizeof err), 0);
+    assert_false(created);
+    assert_memory_equal(k.sk, again.sk, sizeof k.sk);
+
+    char pem[512];
+    int n = ipns_key_export(&k, IPNS_KEY_PEM, pem, sizeof pem);
+    assert_true(n > 0);
+    assert_non_null(strstr(pem, "-----BEGIN PRIVATE KEY-----\n"));
+    memset(&again, 0, sizeof again);
+    assert_int_equal(ipns_key_parse(&again, pem, (size_t)n, err, sizeof err), 0);
+    assert_memory_equal(k.sk, again.sk, sizeof k.sk);
+
+    /* A public half that does not belong to the secret is refused. */
+    char pb[IPNS_KEY_PROTOBUF_LEN];
+    ipns_key_export(&k, IPNS_KEY_LIBP2P, pb, sizeof pb);
+    pb[IPNS_KEY_PROTOBUF_LEN - 1] ^= 1;
+    assert_int_not_equal(ipns_key_parse(&again, pb, sizeof pb, err, sizeof err), 0);
+    assert_int_not_equal(ipns_key_parse(&again, "garbage", 7, err, sizeof err), 0);
+
+    /* A key others can read is refused, as ssh refuses it. */
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_not_equal(ipns_key_load(path, &again, err, sizeof err), 0);
+    assert_non_null(strstr(err, "chmod 600"));
+    fs_remove_tree(dir, NULL, 0);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(name_derived_from_spec_key_matches_spec_and_independent_derivation),
+        cmocka_unit_test(record_is_byte_identical_to_independent_implementation),
+        cmocka_unit_test(data_map_is_canonical_dag_cbor),
+        cmocka_unit_test(signature_v2_verifies_with_libsodium_and_tampering_fails),
+        cmocka_unit_test(validity_is_rfc3339_utc_with_nanoseconds),
+        cmocka_unit_test(key_file_is_private_and_round_trips_in_both_formats),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -14,6 +14,8 @@ deps:
 	@tools/install-deps.sh
 	@tests/ipfs-node/install.sh
 	@tests/js/install.sh
+	@tests/browser/install.sh
+	@web/vendor/install.sh
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

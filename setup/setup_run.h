@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "err.h"
+#include "page.h"
 #include "setup_config.h"
 
 struct setup_result {
@@ -19,6 +21,10 @@ struct setup_result {
     int manifest_written;
     int music;               /* music tracks in the running order */
     int jingles;
+    struct page_result page;
+    /* The page is added after processed/ is complete; its failure is
+     * reported here instead of undoing the rest. */
+    char page_error[ERR_MSG_MAX];
 };
 
 int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,

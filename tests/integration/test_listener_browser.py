@@ -111,6 +111,9 @@ def make_station(api):
         json.dump(cfg, f)
     p = rt.run([SETUP, "--config", os.path.join(work, "setup.json")])
     check("listener page added" in p.stderr, p.stderr[-2000:])
+    p = rt.run([SETUP, "--config", os.path.join(work, "setup.json")])
+    check("listener page unchanged" in p.stderr and "nothing uploaded" in p.stderr,
+          f"a second setup run added the page again:\n{p.stderr[-2000:]}")
     with open(os.path.join(PROCESSED, "page.json")) as f:
         page = json.load(f)
     names = {f["name"] for f in page["files"]}

@@ -14,6 +14,8 @@ deps:
 	@tools/install-deps.sh
 	@tests/ipfs-node/install.sh
 	@tests/js/install.sh
+	@tests/browser/install.sh
+	@web/vendor/install.sh
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -33,9 +35,11 @@ run: build
 	tools/run-station.sh $(BUILD)
 
 # Everything: the normal build's whole suite, then the sanitizer build's.
+# The browser listener test (label `browser`, about four minutes of real
+# time) runs in the normal build only: it listens to the same programs.
 test: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
-	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -LE browser $(CTEST_ARGS)
 
 # A quick local run: unit tests only, normal build.
 test-quick: build

@@ -202,7 +202,7 @@ static int attempt(const struct ipfs_client *c, const char *url, const struct up
                 curl_easy_cleanup(h);
                 return err_set(err, errlen, "prepare upload: %s", curl_easy_strerror(mrc));
             }
-            curl_mime_filename(part, fname);
+            curl_mime_filename(part, up->items && up->items[i].name ? up->items[i].name : fname);
         }
         curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
     } else {
@@ -349,6 +349,53 @@ int ipfs_add_many(const struct ipfs_client *c, struct ipfs_add_item *items, size
     for (size_t i = 0; i < n; i++)
         if (!items[i].cid[0])
             return err_set(err, errlen, "add: node's answer lacks file %zu of %zu", i + 1, n);
+    return 0;
+}
+
+int ipfs_add_dir(const struct ipfs_client *c, struct ipfs_add_item *items, size_t n,
+                 char dir_cid[CID_MAX_STR], char *err, size_t errlen)
+{
+    dir_cid[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        items[i].cid[0] = '\0';
+        if (!items[i].name || !items[i].name[0] || strchr(items[i].name, '/'))
+            return err_set(err, errlen, "add: \"%s\" is not a plain file name",
+                           items[i].name ? items[i].name : "");
+    }
+    struct upload up = {.items = items, .n = n};
+    struct ipfs_response r;
+    if (request(c, "add",
+                "cid-version=1&raw-leaves=true&pin=true&cid-base=base32&progress=false"
+                "&wrap-with-directory=true",
+                &up, &r, err, errlen) != 0)
+        return -1;
+    /* One line per file, named as uploaded, then the directory, named "". */
+    int rc = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(r.body, "\n", &save); line && rc == 0; line = strtok_r(NULL, "\n", &save)) {
+        json_t *j = json_loads(line, 0, NULL);
+        json_t *name = j ? json_object_get(j, "Name") : NULL;
+        json_t *hash = j ? json_object_get(j, "Hash") : NULL;
+        if (json_is_string(name) && json_is_string(hash)) {
+            const char *nm = json_string_value(name);
+            char *out = nm[0] ? NULL : dir_cid;
+            for (size_t i = 0; !out && i < n; i++)
+                if (strcmp(items[i].name, nm) == 0)
+                    out = items[i].cid;
+            if (out && cid_to_base32(json_string_value(hash), out, CID_MAX_STR) != 0)
+                rc = err_set(err, errlen, "add: node answered an unreadable CID \"%s\"",
+                             json_string_value(hash));
+        }
+        json_decref(j);
+    }
+    ipfs_response_free(&r);
+    if (rc != 0)
+        return rc;
+    if (!dir_cid[0])
+        return err_set(err, errlen, "add: node's answer lacks the directory");
+    for (size_t i = 0; i < n; i++)
+        if (!items[i].cid[0])
+            return err_set(err, errlen, "add: node's answer lacks %s", items[i].name);
     return 0;
 }
 

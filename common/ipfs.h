@@ -54,6 +54,7 @@ int ipfs_urlencode(const char *s, char *out, size_t outlen);
 /* One file to add: from memory (data/size) or from a path on disk. */
 struct ipfs_add_item {
     const char *path;       /* file to read, or NULL to use data */
+    const char *name;       /* ipfs_add_dir: the file's name in the directory */
     const void *data;
     size_t size;
     char cid[CID_MAX_STR];  /* out: the node's CID, canonical base32 */
@@ -62,6 +63,12 @@ struct ipfs_add_item {
 /* Adds many files in one multipart request: CIDv1, raw leaves, pinned. */
 int ipfs_add_many(const struct ipfs_client *c, struct ipfs_add_item *items, size_t n,
                   char *err, size_t errlen);
+
+/* Adds files as one directory (wrap-with-directory), each under its
+ * name, which must be a plain file name (no '/'). dir_cid gets the
+ * directory's CID (canonical base32); every item its own. Pinned. */
+int ipfs_add_dir(const struct ipfs_client *c, struct ipfs_add_item *items, size_t n,
+                 char dir_cid[CID_MAX_STR], char *err, size_t errlen);
 
 /* The node's version string, e.g. "0.29.0" (a cheap liveness check). */
 int ipfs_version(const struct ipfs_client *c, char *out, size_t outlen, char *err, size_t errlen);

@@ -149,7 +149,15 @@ int main(int argc, char **argv)
         snprintf(jingles, sizeof jingles, "%d", res.jingles);
         snprintf(missing, sizeof missing, "%d", res.missing);
         int nothing = res.encoded == 0 && res.reuploaded == 0 && res.removed == 0 &&
-                      !res.playlist_written && !res.manifest_written;
+                      !res.playlist_written && !res.manifest_written && !res.page.added &&
+                      !res.page.written;
+        if (res.page_error[0])
+            log_ev(LOG_ERROR, "listener page not added", "error", res.page_error, NULL);
+        else if (res.page.absent)
+            log_ev(LOG_WARN, "no listener page folder; none added", "page_dir", cfg.page_dir, NULL);
+        else if (cfg.page_dir[0])
+            log_ev(LOG_INFO, res.page.added ? "listener page added" : "listener page unchanged",
+                   "cid", res.page.cid, NULL);
         log_ev(res.skipped || res.missing ? LOG_WARN : LOG_INFO,
                nothing ? "setup done: nothing changed, nothing decoded, nothing uploaded"
                        : "setup done",
@@ -159,6 +167,8 @@ int main(int argc, char **argv)
                res.manifest_written ? "written" : "unchanged", NULL);
         if (res.skipped || res.missing)
             status = EXIT_SKIPPED;
+        if (res.page_error[0])
+            status = EXIT_FAIL;
     }
     cfg_free(setup_config_keys, setup_config_nkeys, &cfg);
     cfg_free(playlist_config_keys, playlist_config_nkeys, &pc);

@@ -14,6 +14,9 @@ const struct cfg_key setup_config_keys[] = {
       "Folder of station jingles; missing or empty means music only"),
     K(playlist_config, CFG_STRING, "\"config/playlist.config.json\"", 0, 0, NULL,
       "Running-order config; its `source` key names the music folder"),
+    K(page_dir, CFG_STRING, "\"web\"", 0, 0, NULL,
+      "Listener page folder; its files are added to IPFS as one directory, recorded in "
+      "processed/page.json. Empty: no page"),
     K(segment_seconds, CFG_NUMBER, "6", 1, 30,  NULL,
       "Target segment length; cut at AAC frame boundaries, averaging this exactly"),
     K(bitrate_kbps, CFG_INT, "128", 32, 320, NULL, "AAC-LC bitrate"),

@@ -10,6 +10,7 @@ struct setup_config {
     char *processed_dir;
     char *jingles_dir;
     char *playlist_config;
+    char *page_dir;
     double segment_seconds;
     int bitrate_kbps;
     int sample_rate;

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "err.h"
+#include "page.h"
 #include "setup_config.h"
 
 struct setup_result {
@@ -21,6 +23,10 @@ struct setup_result {
     int jingles;             /* jingles in the rotation */
     int missing;             /* `tracks` or `jingles` entries that named no file */
     int bad_config;          /* the failure is the playlist config's (exit status 2) */
+    struct page_result page;
+    /* The page is added after processed/ is complete; its failure is
+     * reported here instead of undoing the rest. */
+    char page_error[ERR_MSG_MAX];
 };
 
 int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,

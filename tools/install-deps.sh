@@ -11,6 +11,7 @@ PKGS=(
   libcmocka-dev libmicrohttpd-dev
   clang libclang-rt-14-dev
   ffmpeg curl python3 docker-compose
+  chromium
 )
 # Commands that may come from elsewhere than Debian (Node.js from its own
 # packages bundles npm, which then conflicts with Debian's npm): install the

@@ -76,8 +76,10 @@ cat >"$RUN/playlist.config.json" <<JSON
 { "source": "$MUSIC" }
 JSON
 cat >"$RUN/setup.config.json" <<JSON
-{ "ipfs_api": "$API", "playlist_config": "$RUN/playlist.config.json", "processed_dir": "processed" }
+{ "ipfs_api": "$API", "playlist_config": "$RUN/playlist.config.json", "processed_dir": "processed",
+  "page_dir": "web" }
 JSON
+web/vendor/install.sh
 
 set +e
 "$BUILD/setup/radio-setup" --config "$RUN/setup.config.json"
@@ -105,6 +107,7 @@ for _ in $(seq 1 300); do
   sleep 0.2
 done
 NAME=$(sed -n 's/.*"ipns_name": "\([^"]*\)".*/\1/p' "$RUN/state/status.json" | head -1)
+PAGE=$(sed -n 's/.*"cid": "\([^"]*\)".*/\1/p' processed/page.json 2>/dev/null | head -1)
 "$BUILD/healthmon/radio-healthmon" --config "$RUN/healthmon.config.json" 2>>"$RUN/healthmon.log" &
 PIDS+=($!)
 
@@ -112,6 +115,9 @@ echo
 echo "  IPFS radio is on air."
 echo "  IPNS name:  ${NAME:-"(not known yet: see $RUN/streamer.log)"}"
 echo "  Listen:     $GATEWAY/ipns/$NAME   (VLC, ffplay, or any HLS player)"
+if [ -n "$PAGE" ] && [ -n "$NAME" ]; then
+  echo "  Web player: $GATEWAY/ipfs/$PAGE/?name=$NAME&health=http://$HEALTH_LISTEN/health"
+fi
 echo "  Health:     http://$HEALTH_LISTEN/health   (metrics: /metrics)"
 echo "  Logs:       $RUN/streamer.log, $RUN/healthmon.log, $RUN/ipfs.log"
 echo "  Stop:       Ctrl-C"

@@ -1,0 +1,91 @@
+// Real listeners in headless chromium: opens the listener page, presses
+// Play like a person would, and records what the page measured, once per
+// second, until the listen time is over. A second listener may join later.
+// Judging is the caller's business; this only drives and records.
+//
+//   node listen.mjs URL SECONDS SECOND_AFTER_SECONDS OUT.json
+//
+// SECOND_AFTER_SECONDS < 0 means one listener only. Env: CHROMIUM (path,
+// default /usr/bin/chromium).
+import fs from 'node:fs'
+import { chromium } from 'playwright-core'
+
+const [url, seconds, secondAfter, out] = process.argv.slice(2)
+if (!out) {
+  console.error('usage: node listen.mjs URL SECONDS SECOND_AFTER_SECONDS OUT.json')
+  process.exit(2)
+}
+const listenMs = Number(seconds) * 1000
+const secondMs = Number(secondAfter) * 1000
+const SAMPLE_MS = 1000
+const READY_MS = 60000
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    // Pages in the background must keep their timers and media running.
+    '--disable-background-timer-throttling',
+    '--disable-renderer-backgrounding',
+    '--disable-backgrounding-occluded-windows',
+    // No sound card here: play into a sink that still keeps real time.
+    '--disable-audio-output'
+  ]
+})
+
+const record = { url, started: Date.now(), codecs: null, listeners: [] }
+
+async function listener (label) {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  const l = { label, joinedAt: Date.now(), console: [], samples: [] }
+  page.on('console', (m) => { if (l.console.length < 200) l.console.push(`${m.type()}: ${m.text()}`) })
+  page.on('pageerror', (e) => l.console.push(`pageerror: ${e.message}`))
+  const resp = await page.goto(url, { timeout: READY_MS })
+  l.pageStatus = resp ? resp.status() : null
+  l.pageContentType = resp ? resp.headers()['content-type'] : null
+  if (!record.codecs) {
+    record.codecs = await page.evaluate(() => ({
+      aac: window.MediaSource ? MediaSource.isTypeSupported('audio/mp4; codecs="mp4a.40.2"') : false,
+      userAgent: navigator.userAgent
+    }))
+  }
+  const button = page.locator('#play')
+  await button.waitFor({ state: 'visible', timeout: READY_MS })
+  await page.waitForFunction(() => !document.getElementById('play').disabled, null, { timeout: READY_MS })
+  await button.click()
+  l.page = page
+  record.listeners.push(l)
+  return l
+}
+
+async function sample (l) {
+  try {
+    const s = await l.page.evaluate(() => window.radioListener.snapshot())
+    l.samples.push(s)
+  } catch (e) {
+    l.samples.push({ wallEpochMs: Date.now(), driverError: String(e) })
+  }
+}
+
+let status = 0
+try {
+  const first = await listener('first')
+  const t0 = Date.now()
+  let second = null
+  while (Date.now() - t0 < listenMs) {
+    if (!second && secondMs >= 0 && Date.now() - t0 >= secondMs) second = await listener('second')
+    await sample(first)
+    if (second) await sample(second)
+    await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS))
+  }
+} catch (e) {
+  record.driverError = String(e && e.stack ? e.stack : e)
+  status = 1
+} finally {
+  for (const l of record.listeners) delete l.page
+  record.finished = Date.now()
+  fs.writeFileSync(out, JSON.stringify(record, null, 1))
+  await browser.close()
+}
+process.exit(status)

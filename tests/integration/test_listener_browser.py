@@ -1,0 +1,326 @@
+"""Real listeners of a live station. radio-setup cuts a small library and
+adds the listener page (web/) to the test's own js-ipfs node; radio-streamer
+publishes the live playlist under its IPNS name; radio-healthmon serves
+health. Then, through that node's gateway:
+
+  - headless Debian chromium (driven by the pinned playwright-core) opens
+    /ipfs/<page-cid>/?name=<ipns-name>&health=<url>, presses Play, and
+    listens for three minutes, across track boundaries and a jingle, while
+    the streamer is killed (SIGKILL) and started again in the middle.
+    Playback must advance at least 95% as fast as wall time, with no fatal
+    hls.js error, no stall over 2 s, and a media sequence that never
+    decreases;
+  - a second listener joins 20 s later; both must be playing the same
+    moment of the programme (EXT-X-PROGRAM-DATE-TIME) within one segment;
+  - ffmpeg, an independent client, reads the live playlist from the
+    gateway for a minute and decodes it without a single error.
+
+usage: test_listener_browser.py RADIO_SETUP RADIO_STREAMER RADIO_HEALTHMON SOURCE_DIR"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import radiotest as rt  # noqa: E402
+
+if len(sys.argv) != 5:
+    sys.exit(__doc__)
+SETUP, STREAMER, HEALTHMON, ROOT = sys.argv[1:5]
+TESTS = os.path.join(ROOT, "tests")
+SEGMENT = 4           # seconds; tracks of 20-32 s give a boundary every few segments
+LISTEN = 185          # the first listener's time with the page, seconds
+SECOND_AFTER = 20     # when the second listener joins
+KILL_AFTER = 80       # when the streamer is killed, after the first listener joined
+DOWN_FOR = 3          # seconds the streamer stays dead
+FFMPEG_FOR = 60
+LIVE_SYNC_SEGMENTS = 3  # the page's liveSyncDurationCount
+MIN_RATE = 0.95
+MAX_STALL_MS = 2000
+
+work = tempfile.mkdtemp(prefix="radio-listener-")
+PROCESSED = os.path.join(work, "processed")
+STATE = os.path.join(work, "state")
+procs = []
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def spawn(cmd, log_name, **kw):
+    log = open(os.path.join(work, log_name), "a")
+    p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, **kw)
+    procs.append(p)
+    return p
+
+
+def start_node():
+    """A node of this test's own: its IPNS key and load are nobody else's."""
+    api_port, gw_port = free_port(), free_port()
+    node_dir = os.path.join(TESTS, "ipfs-node")
+    spawn(["node", "--import", os.path.join(node_dir, "polyfill.mjs"),
+           os.path.join(node_dir, "daemon.mjs"), str(api_port), str(gw_port)], "node.log",
+          env=dict(os.environ, IPFS_PATH=os.path.join(work, "node-repo")))
+    api = f"http://127.0.0.1:{api_port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            rt.rpc(api, "id")
+            return api, f"http://127.0.0.1:{gw_port}"
+        except Exception:
+            time.sleep(0.2)
+    raise AssertionError("own test node did not start")
+
+
+def make_station(api):
+    music, jingles = os.path.join(work, "music"), os.path.join(work, "jingles")
+    os.makedirs(music)
+    os.makedirs(jingles)
+    for i, secs in enumerate((20, 24, 28, 32)):
+        rt.ffmpeg("-f", "lavfi", "-i", f"sine=f={220 + 110 * i}:d={secs}", "-f", "lavfi", "-i",
+                  f"anoisesrc=d={secs}:c=pink:a=0.05", "-filter_complex", "amix=inputs=2",
+                  "-metadata", f"artist=Artist {i}", "-metadata", f"title=Song {i}",
+                  "-c:a", "libvorbis", os.path.join(music, f"{i:02d} song.ogg"))
+    rt.ffmpeg("-f", "lavfi", "-i", "sine=f=880:d=3", "-metadata", "artist=Station",
+              "-metadata", "title=Jingle", "-c:a", "flac", os.path.join(jingles, "id.flac"))
+    with open(os.path.join(work, "playlist.json"), "w") as f:
+        json.dump({"source": music}, f)
+    cfg = {"processed_dir": PROCESSED, "jingles_dir": jingles, "page_dir": os.path.join(ROOT, "web"),
+           "playlist_config": os.path.join(work, "playlist.json"), "ipfs_api": api,
+           "segment_seconds": SEGMENT, "jingle_every": 2, "progress": "lines"}
+    with open(os.path.join(work, "setup.json"), "w") as f:
+        json.dump(cfg, f)
+    p = rt.run([SETUP, "--config", os.path.join(work, "setup.json")])
+    check("listener page added" in p.stderr, p.stderr[-2000:])
+    p = rt.run([SETUP, "--config", os.path.join(work, "setup.json")])
+    check("listener page unchanged" in p.stderr and "nothing uploaded" in p.stderr,
+          f"a second setup run added the page again:\n{p.stderr[-2000:]}")
+    with open(os.path.join(PROCESSED, "page.json")) as f:
+        page = json.load(f)
+    names = {f["name"] for f in page["files"]}
+    check({"index.html", "player.js", "hls.light.min.js"} <= names, f"page files {names}")
+    return page["cid"]
+
+
+def write_streamer_config(api, gateway):
+    cfg = {"processed_dir": PROCESSED, "state_dir": STATE, "ipfs_api": api,
+           "window_segments": 10, "local_gateway": gateway, "ipns_ttl_seconds": 1,
+           "publish_backoff_seconds": 0.2, "publish_backoff_max_seconds": 1,
+           "keep_playlists": 5, "ipfs_timeout_seconds": 5}
+    path = os.path.join(work, "streamer.json")
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    return path
+
+
+def status():
+    try:
+        with open(os.path.join(STATE, "status.json")) as f:
+            return json.load(f)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def wait_for(pred, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            v = pred()
+        except OSError:
+            v = None
+        if v:
+            return v
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def start_healthmon(gateway):
+    cfg = {"state_dir": STATE, "local_gateway": gateway, "listen": "127.0.0.1:0",
+           "public_gateways": [], "output_file": "", "interval_seconds": 15, "log_level": "info"}
+    path = os.path.join(work, "healthmon.json")
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    p = spawn([HEALTHMON, "--config", path], "healthmon.log")
+    def port():
+        with open(os.path.join(work, "healthmon.log")) as f:
+            m = re.search(r"serving /health.* port=(\d+)", f.read())
+        check(p.poll() is None, "radio-healthmon exited")
+        return m and int(m.group(1))
+    return f"http://127.0.0.1:{wait_for(port, 30, 'healthmon to serve')}/health"
+
+
+def ffmpeg_listen(url, out):
+    """Reads the live playlist for FFMPEG_FOR seconds of wall time, decoding
+    every segment. Our segment URIs (/ipfs/<cid>) have no file extension,
+    which FFmpeg's HLS reader refuses by default since 5.1.4/6.1."""
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
+           "-allowed_segment_extensions", "ALL", "-extension_picky", "0",
+           "-f", "hls", "-live_start_index", "-3", "-i", url,
+           "-map", "0:a", "-f", "s16le", "-ac", "1", "-ar", "8000", "-"]
+    t0 = time.time()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    procs.append(p)
+    decoded = bytearray()
+    reader = threading.Thread(target=lambda: decoded.extend(p.stdout.read()))
+    reader.start()
+    time.sleep(FFMPEG_FOR)
+    p.send_signal(signal.SIGINT)
+    try:
+        _, err = p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+    reader.join()
+    out.update(seconds=len(decoded) / 2 / 8000, wall=time.time() - t0, stderr=err.decode(errors="replace"),
+               rc=p.returncode)
+
+
+def judge_first(first, kill_at, back_at, jingle):
+    s = [x for x in first["samples"] if "driverError" not in x]
+    check(s, "the first listener has no samples")
+    last = s[-1]
+    summary = {k: last[k] for k in ("listenedSeconds", "playedSeconds", "longestStallMs", "stalls",
+                                    "firstSequence", "lastSequence", "discontinuities", "titles",
+                                    "errors", "lastErrors", "health")}
+    print("first listener:", json.dumps(summary))
+    check(last["listenedSeconds"] >= 180, f"listened only {last['listenedSeconds']:.1f}s")
+    rate = last["playedSeconds"] / last["listenedSeconds"]
+    check(rate >= MIN_RATE, f"playback advanced at {rate:.3f} of wall time (stalls: {last['stalls']})")
+    worst = max(x["longestStallMs"] for x in s)
+    check(worst <= MAX_STALL_MS, f"a stall lasted {worst:.0f} ms")
+    fatal = [f for x in s for f in x["fatal"]]
+    check(not fatal, f"fatal hls.js errors: {fatal[:3]}")
+    decreases = [d for x in s for d in x["sequenceDecreases"]]
+    check(not decreases, f"media sequence decreased: {decreases[:3]}")
+    check(last["discontinuities"] >= 3, f"only {last['discontinuities']} track boundaries played")
+    check(jingle in last["titles"], f"no jingle ({jingle!r}) among {last['titles']}")
+    check(last["nowPlaying"].startswith("Now playing: "), last["nowPlaying"])
+    check(isinstance(last["health"], str), "the page never showed the station's health")
+    # The restart really happened while this listener played, and the
+    # stream it heard moved on past it.
+    during = [x for x in s if kill_at * 1000 <= x["wallEpochMs"] <= back_at * 1000]
+    after = [x for x in s if x["wallEpochMs"] >= back_at * 1000 + 30000]
+    check(during and after, "the streamer restart was not inside the listening time")
+    check(after[-1]["lastSequence"] > during[-1]["lastSequence"],
+          "the playlist the page loads did not advance after the streamer came back")
+    return rate, worst
+
+
+def judge_together(first, second):
+    """Offset between the two listeners' programme positions at the same
+    wall-clock moment (samples a few ms apart, corrected by their clocks)."""
+    by_wall = [x for x in first["samples"] if x.get("programTimeMs")]
+    offsets = []
+    for b in second["samples"]:
+        if not b.get("programTimeMs") or b.get("listenedSeconds", 0) < 5:
+            continue
+        a = min(by_wall, key=lambda x: abs(x["wallEpochMs"] - b["wallEpochMs"]))
+        if abs(a["wallEpochMs"] - b["wallEpochMs"]) > 500:
+            continue
+        offsets.append(((a["programTimeMs"] - a["wallEpochMs"]) - (b["programTimeMs"] - b["wallEpochMs"])) / 1000)
+    check(len(offsets) >= 60, f"only {len(offsets)} moments when both listeners played")
+    worst = max(offsets, key=abs)
+    print(f"listeners apart: worst {worst:+.2f}s over {len(offsets)} moments")
+    check(abs(worst) < SEGMENT, f"listeners {worst:+.2f}s apart, more than one segment")
+    return worst
+
+
+def main():
+    for installer in (os.path.join(ROOT, "web", "vendor", "install.sh"),
+                      os.path.join(TESTS, "browser", "install.sh")):
+        rt.run([installer])
+    api, gateway = start_node()
+    page_cid = make_station(api)
+    with open(os.path.join(PROCESSED, "playlist.m3u")) as f:
+        # The running order starts with the jingle; its label is the title the page shows.
+        jingle = next(line.split(",", 1)[1].strip() for line in f if line.startswith("#EXTINF:"))
+    streamer_cfg = write_streamer_config(api, gateway)
+    streamer = spawn([STREAMER, "--config", streamer_cfg], "streamer.log")
+    name = wait_for(lambda: status().get("last_publish", {}).get("time") and status()["ipns_name"],
+                    60, "the first publish")
+    wait_for(lambda: urllib.request.urlopen(f"{gateway}/ipns/{name}", timeout=10).status == 200, 30,
+             "the name to resolve on the gateway")
+    # A new station's first playlists are shorter than the distance hls.js
+    # keeps from the live edge (3 segments), so a listener starting then sits
+    # nearer the edge than everyone after it. Listen once the window is longer.
+    wait_for(lambda: status().get("newest_sequence", 0) >= LIVE_SYNC_SEGMENTS + 2, 60,
+             "a window longer than the player's live distance")
+    health = start_healthmon(gateway)
+    url = f"{gateway}/ipfs/{page_cid}/?name={name}&health={urllib.parse.quote(health, safe='')}"
+    print("listener page:", url)
+
+    out = os.path.join(work, "listen.json")
+    t_listen = time.time()
+    driver = spawn(["node", os.path.join(TESTS, "browser", "listen.mjs"), url, str(LISTEN),
+                    str(SECOND_AFTER), out], "listen.log")
+    ff = {}
+    ff_thread = threading.Thread(target=ffmpeg_listen, args=(f"{gateway}/ipns/{name}", ff))
+    ff_thread.start()
+
+    time.sleep(max(0, t_listen + KILL_AFTER - time.time()))
+    check(driver.poll() is None, "the browser driver ended early; see listen.log")
+    kill_at = time.time()
+    streamer.send_signal(signal.SIGKILL)
+    streamer.wait()
+    time.sleep(DOWN_FOR)
+    back_at = time.time()
+    spawn([STREAMER, "--config", streamer_cfg], "streamer.log")
+
+    ff_thread.join()
+    driver.wait(timeout=LISTEN + 120)
+    with open(out) as f:
+        record = json.load(f)
+    check(record["codecs"]["aac"], "chromium cannot decode AAC in MP4 (MediaSource)")
+    check(not record.get("driverError"), f"browser driver: {record.get('driverError')}")
+    first, second = record["listeners"]
+    check(first["pageStatus"] == 200 and first["pageContentType"].startswith("text/html"),
+          f"page served as {first['pageStatus']} {first['pageContentType']}")
+    rate, stall = judge_first(first, kill_at, back_at, jingle)
+    apart = judge_together(first, second)
+    s2 = [x for x in second["samples"] if "driverError" not in x]
+    check(not [f for x in s2 for f in x["fatal"]], "the second listener hit a fatal hls.js error")
+
+    print(f"ffmpeg: decoded {ff['seconds']:.1f}s of audio in {ff['wall']:.1f}s, exit {ff['rc']}")
+    check(ff["stderr"].strip() == "", f"ffmpeg complained:\n{ff['stderr'][-3000:]}")
+    check(ff["seconds"] >= 0.9 * FFMPEG_FOR, f"ffmpeg decoded only {ff['seconds']:.1f}s")
+    print(f"ok: played at {rate:.3f} of wall time, longest stall {stall:.0f} ms, "
+          f"listeners {apart:+.2f}s apart")
+
+
+if __name__ == "__main__":
+    ok = False
+    try:
+        main()
+        ok = True
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        if ok:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"kept {work} for a look (logs, listen.json)")

@@ -121,10 +121,11 @@ static int render(const struct station *st, const struct sched_item *items, size
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct m3u8_segment *g = &pl.segs[i];
         char uri[CID_MAX_STR + 512];
+        const char *suffix = st->opts.uri_suffix ? st->opts.uri_suffix : "";
         if (st->opts.uri_mode == STATION_URI_GATEWAY)
-            snprintf(uri, sizeof uri, "%s/ipfs/%s", st->opts.gateway_base, items[i].cid);
+            snprintf(uri, sizeof uri, "%s/ipfs/%s%s", st->opts.gateway_base, items[i].cid, suffix);
         else
-            snprintf(uri, sizeof uri, "/ipfs/%s", items[i].cid);
+            snprintf(uri, sizeof uri, "/ipfs/%s%s", items[i].cid, suffix);
         g->seq = items[i].seq;
         g->duration = items[i].duration;
         g->pdt = items[i].pdt;

@@ -18,6 +18,7 @@ struct station_opts {
     int publish_every;           /* publish after this many new segments */
     enum station_uri_mode uri_mode;
     const char *gateway_base;    /* for STATION_URI_GATEWAY, no trailing slash */
+    const char *uri_suffix;      /* appended to every segment URI; may be NULL */
 };
 
 /* What survives a restart (see state.c for the file). */

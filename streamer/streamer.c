@@ -301,6 +301,7 @@ int streamer_run(const struct streamer_config *cfg, const struct clock *clk,
         .publish_every = cfg->publish_every_segments,
         .uri_mode = strcmp(cfg->uri_mode, "gateway") == 0 ? STATION_URI_GATEWAY : STATION_URI_PATH,
         .gateway_base = cfg->segment_gateway,
+        .uri_suffix = cfg->segment_uri_suffix,
     };
     if (station_open(&d.st, &so, &o, &ss.mem, d.started, err, errlen) != 0) {
         state_free(&ss);

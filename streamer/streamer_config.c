@@ -38,6 +38,9 @@ const struct cfg_key streamer_config_keys[] = {
       "IPNS record TTL: how long gateways may cache /ipns/ answers; keep it near one segment"),
     K(uri_mode, CFG_STRING, "\"path\"", 0, 0, "path|gateway",
       "Segment URIs: path-absolute /ipfs/<cid> (path gateways) or full URLs on segment_gateway"),
+    K(segment_uri_suffix, CFG_STRING, "\"?filename=segment.ts\"", 0, 0, NULL,
+      "Query appended to every segment URI; the file name's .ts extension satisfies players that "
+      "refuse segments without one (FFmpeg 5.1.4+ and ffplay); empty: none"),
     K(segment_gateway, CFG_STRING, "\"https://ipfs.io\"", 0, 0, NULL,
       "Gateway base for uri_mode gateway (works from subdomain gateways too)"),
     K(publish_backoff_seconds, CFG_NUMBER, "1", 0.01, 600, NULL, "First retry delay after a failed publish"),
@@ -71,6 +74,10 @@ int streamer_config_check(const struct streamer_config *c, const char *origin, c
     if (strcmp(c->uri_mode, "gateway") == 0 && strncmp(c->segment_gateway, "http", 4) != 0)
         return err_set(err, errlen, "%s: key \"segment_gateway\" must be an http(s) URL when uri_mode is gateway",
                        origin);
+    if (c->segment_uri_suffix[0] && (c->segment_uri_suffix[0] != '?' ||
+                                     strcspn(c->segment_uri_suffix, " \t\r\n#") != strlen(c->segment_uri_suffix)))
+        return err_set(err, errlen, "%s: key \"segment_uri_suffix\" must be empty or a query starting with '?', "
+                       "without spaces or '#'", origin);
     if (c->publish_backoff_max_seconds < c->publish_backoff_seconds)
         return err_set(err, errlen, "%s: key \"publish_backoff_max_seconds\" is below publish_backoff_seconds",
                        origin);

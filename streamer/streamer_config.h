@@ -23,6 +23,7 @@ struct streamer_config {
     double ipns_lifetime_seconds;
     double ipns_ttl_seconds;
     char *uri_mode;
+    char *segment_uri_suffix;
     char *segment_gateway;
     double publish_backoff_seconds;
     double publish_backoff_max_seconds;

@@ -170,10 +170,10 @@ def start_healthmon(gateway):
 
 def ffmpeg_listen(url, out):
     """Reads the live playlist for FFMPEG_FOR seconds of wall time, decoding
-    every segment. Our segment URIs (/ipfs/<cid>) have no file extension,
-    which FFmpeg's HLS reader refuses by default since 5.1.4/6.1."""
+    every segment, with FFmpeg's default options: since 5.1.4/6.1 its HLS
+    reader refuses segment URLs without a media file extension, which the
+    streamer's segment_uri_suffix (?filename=segment.ts) provides."""
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
-           "-allowed_segment_extensions", "ALL", "-extension_picky", "0",
            "-f", "hls", "-live_start_index", "-3", "-i", url,
            "-map", "0:a", "-f", "s16le", "-ac", "1", "-ar", "8000", "-"]
     t0 = time.time()

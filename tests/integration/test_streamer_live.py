@@ -232,10 +232,10 @@ def test_publishes_a_live_playlist_that_resolves_and_plays():
     with open(os.path.join(processed, "manifest.json")) as f:
         files = {s["cid"]: s["file"] for t in json.load(f)["tracks"] for s in t["segments"]}
     for s in pl["segs"][-2:]:
-        check(s["uri"].startswith("/ipfs/"), s["uri"])
+        check(s["uri"].startswith("/ipfs/") and s["uri"].endswith("?filename=segment.ts"), s["uri"])
         with urllib.request.urlopen(node.gateway + s["uri"], timeout=20) as r:
             data = r.read()
-        cid = s["uri"][len("/ipfs/"):]
+        cid = s["uri"][len("/ipfs/"):].split("?")[0]
         with open(os.path.join(processed, files[cid]), "rb") as f:
             check(f.read() == data, f"{cid}: gateway bytes differ")
         seg = os.path.join(work, "fetched.ts")

@@ -84,7 +84,7 @@ static const char *const ORDER_C[] = {"t3"};
 /* --- what every published playlist must satisfy, across all publishes --- */
 
 struct seen {
-    char uri[CID_MAX_STR + 16];
+    char uri[CID_MAX_STR + 64];
     int64_t disc_number;         /* discontinuity sequence number of the segment */
     char pdt[M3U8_TIME_LEN];
 };
@@ -199,7 +199,7 @@ static void simulate(const struct sim *sim)
 {
     struct manifest m;
     make_library(&m);
-    struct station_opts opts = {sim->window, 1, STATION_URI_PATH, NULL};
+    struct station_opts opts = {sim->window, 1, STATION_URI_PATH, NULL, "?filename=segment.ts"};
     struct order o;
     make_order(&m, ORDER_A, sizeof ORDER_A / sizeof *ORDER_A, &o);
     struct station st;
@@ -287,7 +287,7 @@ static void running_order_shorter_than_the_window_loops(void **state)
     make_library(&m);
     struct order o;
     make_order(&m, ORDER_C, 1, &o); /* one 2-second segment */
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts"};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -316,7 +316,7 @@ static void new_order_starts_at_the_next_track_boundary(void **state)
     make_library(&m);
     struct order o;
     make_order(&m, ORDER_A, 7, &o);
-    struct station_opts opts = {10, 1, STATION_URI_PATH, NULL};
+    struct station_opts opts = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts"};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -352,7 +352,7 @@ static void restart_resumes_by_wall_clock(void **state)
     make_library(&m);
     struct order o;
     make_order(&m, ORDER_A, 7, &o);
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts"};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -386,7 +386,7 @@ static void larger_target_duration_is_refused_while_on_air(void **state)
     make_order(&m, ORDER_A, 7, &o);
     const char *ids[] = {"long"};
     make_order(&m, ids, 1, &big);
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts"};
     struct station st;
     char err[256] = "";
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);

@@ -166,8 +166,18 @@ int ipns_key_open(const char *path, struct ipns_key *k, int *created, char *err,
     struct stat sb;
     if (stat(path, &sb) == 0 || errno != ENOENT)
         return ipns_key_load(path, k, err, errlen);
-    if (ipns_key_generate(k, err, errlen) != 0 || ipns_key_save(path, k, err, errlen) != 0)
+    if (ipns_key_generate(k, err, errlen) != 0)
         return -1;
+    char buf[IPNS_KEY_PROTOBUF_LEN];
+    int n = ipns_key_export(k, IPNS_KEY_LIBP2P, buf, sizeof buf), exists = 0;
+    int rc = atomic_create_private(path, buf, (size_t)n, &exists, err, errlen);
+    sodium_memzero(buf, sizeof buf);
+    if (rc != 0 || exists) {
+        ipns_key_wipe(k);
+        /* Created by someone else since the check (`key name` while the
+         * daemon starts): that key is the station's, never overwrite it. */
+        return rc != 0 ? -1 : ipns_key_load(path, k, err, errlen);
+    }
     *created = 1;
     return 0;
 }

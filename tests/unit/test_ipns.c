@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +203,81 @@ static void key_file_is_private_and_round_trips_in_both_formats(void **state)
     fs_remove_tree(dir, NULL, 0);
 }
 
+#define RACERS 4
+
+struct racer {
+    const char *path;
+    pthread_barrier_t *go;
+    struct ipns_key k;
+    int rc;
+};
+
+static void *race_open(void *arg)
+{
+    struct racer *r = arg;
+    int created;
+    pthread_barrier_wait(r->go);
+    r->rc = ipns_key_open(r->path, &r->k, &created, NULL, 0);
+    return NULL;
+}
+
+/* Several first starts at once (the daemon and `key name`): whoever wins,
+ * every one of them must end up with the key the file holds. */
+static void racing_first_starts_all_get_the_key_in_the_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_ipns_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    for (int round = 0; round < 20; round++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/station-%d.key", dir, round);
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, RACERS);
+        struct racer r[RACERS];
+        pthread_t th[RACERS];
+        for (int i = 0; i < RACERS; i++) {
+            r[i] = (struct racer){.path = path, .go = &go, .rc = -1};
+            assert_int_equal(pthread_create(&th[i], NULL, race_open, &r[i]), 0);
+        }
+        for (int i = 0; i < RACERS; i++)
+            pthread_join(th[i], NULL);
+        pthread_barrier_destroy(&go);
+        struct ipns_key file;
+        char err[256];
+        assert_int_equal(ipns_key_load(path, &file, err, sizeof err), 0);
+        for (int i = 0; i < RACERS; i++) {
+            assert_int_equal(r[i].rc, 0);
+            if (memcmp(r[i].k.sk, file.sk, sizeof file.sk) != 0)
+                fail_msg("round %d: opener %d holds a key other than the file's", round, i);
+        }
+    }
+    fs_remove_tree(dir, NULL, 0);
+}
+
+static void creating_never_replaces_a_file_that_appeared(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_ipns_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/f", dir);
+    int exists = -1;
+    char err[256];
+    assert_int_equal(atomic_create_private(path, "first", 5, &exists, err, sizeof err), 0);
+    assert_int_equal(exists, 0);
+    assert_int_equal(atomic_create_private(path, "second", 6, &exists, err, sizeof err), 0);
+    assert_int_equal(exists, 1);
+    char *got = NULL;
+    size_t len = 0;
+    assert_int_equal(atomic_read(path, 100, &got, &len, err, sizeof err), 0);
+    assert_string_equal(got, "first");
+    free(got);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    fs_remove_tree(dir, NULL, 0);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -213,6 +289,8 @@ int main(void)
         cmocka_unit_test(signature_v2_verifies_with_libsodium_and_tampering_fails),
         cmocka_unit_test(validity_is_rfc3339_utc_with_nanoseconds),
         cmocka_unit_test(key_file_is_private_and_round_trips_in_both_formats),
+        cmocka_unit_test(racing_first_starts_all_get_the_key_in_the_file),
+        cmocka_unit_test(creating_never_replaces_a_file_that_appeared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -278,6 +278,36 @@ static void creating_never_replaces_a_file_that_appeared(void **state)
     fs_remove_tree(dir, NULL, 0);
 }
 
+/* What is checked is the file that is read: a FIFO (which would block the
+ * read forever), a directory or a symbolic link is refused at once. */
+static void key_path_must_be_a_regular_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_ipns_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], real[256];
+    snprintf(path, sizeof path, "%s/station.key", dir);
+    snprintf(real, sizeof real, "%s/real.key", dir);
+    struct ipns_key k;
+    int created;
+    char err[256];
+    alarm(10); /* a blocked read fails the test instead of hanging it */
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_not_equal(ipns_key_load(path, &k, err, sizeof err), 0);
+    assert_non_null(strstr(err, "regular file"));
+    assert_int_not_equal(ipns_key_open(path, &k, &created, err, sizeof err), 0);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_not_equal(ipns_key_load(path, &k, err, sizeof err), 0);
+    assert_int_equal(rmdir(path), 0);
+    assert_int_equal(ipns_key_open(real, &k, &created, err, sizeof err), 0);
+    assert_int_equal(symlink(real, path), 0);
+    assert_int_not_equal(ipns_key_load(path, &k, err, sizeof err), 0);
+    assert_non_null(strstr(err, "symbolic link"));
+    alarm(0);
+    fs_remove_tree(dir, NULL, 0);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -291,6 +321,7 @@ int main(void)
         cmocka_unit_test(key_file_is_private_and_round_trips_in_both_formats),
         cmocka_unit_test(racing_first_starts_all_get_the_key_in_the_file),
         cmocka_unit_test(creating_never_replaces_a_file_that_appeared),
+        cmocka_unit_test(key_path_must_be_a_regular_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,8 +29,10 @@ int ipns_key_generate(struct ipns_key *k, char *err, size_t errlen)
 static int from_seed(struct ipns_key *k, const unsigned char *seed, const unsigned char *pub_copy,
                      char *err, size_t errlen)
 {
-    if (crypto_sign_ed25519_seed_keypair(k->pk, k->sk, seed) != 0)
+    if (crypto_sign_ed25519_seed_keypair(k->pk, k->sk, seed) != 0) {
+        ipns_key_wipe(k);
         return err_set(err, errlen, "cannot derive the key pair");
+    }
     if (pub_copy && sodium_memcmp(pub_copy, k->pk, IPNS_KEY_PUBLIC_BYTES) != 0) {
         ipns_key_wipe(k);
         return err_set(err, errlen, "the key's public half does not belong to its secret half");
@@ -91,8 +93,11 @@ static int parse_pem(struct ipns_key *k, const char *text, size_t len, char *err
     unsigned char der[128];
     size_t dlen = 0;
     if (sodium_base642bin(der, sizeof der, b, (size_t)(e - b), " \t\r\n", &dlen, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0)
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+        /* It may have decoded part of the key before the bad character. */
+        sodium_memzero(der, sizeof der);
         return err_set(err, errlen, "PEM key: bad base64");
+    }
     int rc = 0;
     if (dlen != sizeof pkcs8_prefix + 32 || memcmp(der, pkcs8_prefix, sizeof pkcs8_prefix) != 0)
         rc = err_set(err, errlen, "PEM key is not an Ed25519 PKCS#8 key");
@@ -213,8 +218,10 @@ int ipns_key_open(const char *path, struct ipns_key *k, int *created, char *err,
         return -1;
     if (!missing)
         return 0;
-    if (ipns_key_generate(k, err, errlen) != 0)
+    if (ipns_key_generate(k, err, errlen) != 0) {
+        ipns_key_wipe(k);
         return -1;
+    }
     char buf[IPNS_KEY_PROTOBUF_LEN];
     int n = ipns_key_export(k, IPNS_KEY_LIBP2P, buf, sizeof buf), exists = 0;
     int rc = atomic_create_private(path, buf, (size_t)n, &exists, err, errlen);

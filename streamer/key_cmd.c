@@ -30,8 +30,12 @@ static int cmd_name(const char *path, FILE *out, char *err, size_t errlen)
 {
     struct ipns_key k;
     int created;
-    if (fs_mkdirs_parent(path, err, errlen) != 0 || ipns_key_open(path, &k, &created, err, errlen) != 0)
+    if (fs_mkdirs_parent(path, err, errlen) != 0)
         return -1;
+    if (ipns_key_open(path, &k, &created, err, errlen) != 0) {
+        ipns_key_wipe(&k);
+        return -1;
+    }
     if (created)
         fprintf(stderr, "radio-streamer: created a new station key in %s\n", path);
     int rc = print_name(&k, out);

@@ -46,8 +46,10 @@ int record_publisher_start(struct record_publisher *rp, const struct record_publ
     rp->lifetime = o->lifetime;
     rp->ttl = o->ttl;
     int created = 0;
-    if (ipns_key_open(o->key_path, &rp->key, &created, err, errlen) != 0)
+    if (ipns_key_open(o->key_path, &rp->key, &created, err, errlen) != 0) {
+        ipns_key_wipe(&rp->key);
         return -1;
+    }
     ipns_key_name(rp->key.pk, rp->name, sizeof rp->name);
     if (created)
         log_ev(LOG_NOTICE, "created the station key; back it up: it is the station's name", "file", o->key_path,

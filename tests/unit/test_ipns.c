@@ -308,6 +308,38 @@ static void key_path_must_be_a_regular_file(void **state)
     fs_remove_tree(dir, NULL, 0);
 }
 
+static int all_zero(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return 0;
+    return 1;
+}
+
+/* A key generated but not saved, or half parsed, must not linger in memory. */
+static void failed_open_or_parse_leaves_no_key_material(void **state)
+{
+    (void)state;
+    struct ipns_key k;
+    int created;
+    char err[256];
+    memset(&k, 0xaa, sizeof k);
+    assert_int_not_equal(ipns_key_open("/tmp/test_ipns_no_such_dir/x/station.key", &k, &created, err,
+                                       sizeof err), 0);
+    assert_false(created);
+    assert_true(all_zero(&k, sizeof k));
+
+    struct ipns_key good;
+    assert_int_equal(ipns_key_generate(&good, NULL, 0), 0);
+    char pb[IPNS_KEY_PROTOBUF_LEN];
+    ipns_key_export(&good, IPNS_KEY_LIBP2P, pb, sizeof pb);
+    pb[IPNS_KEY_PROTOBUF_LEN - 1] ^= 1;
+    memset(&k, 0xaa, sizeof k);
+    assert_int_not_equal(ipns_key_parse(&k, pb, sizeof pb, err, sizeof err), 0);
+    assert_true(all_zero(&k, sizeof k));
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -322,6 +354,7 @@ int main(void)
         cmocka_unit_test(racing_first_starts_all_get_the_key_in_the_file),
         cmocka_unit_test(creating_never_replaces_a_file_that_appeared),
         cmocka_unit_test(key_path_must_be_a_regular_file),
+        cmocka_unit_test(failed_open_or_parse_leaves_no_key_material),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,3 +14,8 @@ add_executable(test_ipns_seq unit/test_ipns_seq.c)
 target_link_libraries(test_ipns_seq PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 add_test(NAME test_ipns_seq COMMAND test_ipns_seq)
 set_tests_properties(test_ipns_seq PROPERTIES LABELS unit)
+
+add_executable(test_key_cmd unit/test_key_cmd.c)
+target_link_libraries(test_key_cmd PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_key_cmd COMMAND test_key_cmd)
+set_tests_properties(test_key_cmd PROPERTIES LABELS unit)

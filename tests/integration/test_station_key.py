@@ -231,6 +231,12 @@ def test_key_and_name_agree_with_an_independent_implementation():
     return out
 
 
+def test_key_options_are_refused_outside_the_key_command():
+    for opt in (["--force"], ["--format", "pem"]):
+        p = rt.run([STREAMER, "--config", config(), "--check-config", *opt], check=False)
+        check(p.returncode == 2 and opt[0] in p.stderr, f"{opt[0]} without `key`: {p.returncode} {p.stderr}")
+
+
 def test_records_signed_here_match_the_ipns_package():
     key_file = os.path.join(state, "station.key")
     name = key_cmd("name").stdout.split()[0]
@@ -273,6 +279,7 @@ def main():
         routing = start_routing_server()
         make_library()
         name, peer_id = test_key_and_name_agree_with_an_independent_implementation()
+        test_key_options_are_refused_outside_the_key_command()
         test_records_signed_here_match_the_ipns_package()
 
         # Publishing to all three targets at once.

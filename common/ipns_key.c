@@ -71,6 +71,8 @@ static int parse_protobuf(struct ipns_key *k, const unsigned char *b, size_t len
         return err_set(err, errlen, "the key is not Ed25519 (libp2p key type %llu)", (unsigned long long)type);
     if (!data || (dlen != 64 && dlen != 96))
         return err_set(err, errlen, "Ed25519 key data has the wrong length");
+    if (dlen == 96 && memcmp(data + 32, data + 64, 32) != 0)
+        return err_set(err, errlen, "Ed25519 key data: the repeated public key differs");
     return from_seed(k, data, data + 32, err, errlen);
 }
 

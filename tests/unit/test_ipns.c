@@ -340,6 +340,106 @@ static void failed_open_or_parse_leaves_no_key_material(void **state)
     assert_true(all_zero(&k, sizeof k));
 }
 
+static void expect_refused(const void *data, size_t len, const char *why, const char *label)
+{
+    struct ipns_key k;
+    char err[256] = "";
+    if (ipns_key_parse(&k, data, len, err, sizeof err) == 0)
+        fail_msg("%s: accepted", label);
+    if (why && !strstr(err, why))
+        fail_msg("%s: \"%s\" does not say \"%s\"", label, err, why);
+}
+
+static void truncated_or_mistyped_protobuf_keys_are_refused(void **state)
+{
+    (void)state;
+    uint8_t pb[IPNS_KEY_PROTOBUF_LEN];
+    size_t n = unhex(spec_private_hex, pb, sizeof pb);
+    for (size_t len = 0; len < n; len++) {
+        char label[32];
+        snprintf(label, sizeof label, "first %zu bytes", len);
+        expect_refused(pb, len, NULL, label);
+    }
+    /* RSA (0), secp256k1 (2), ECDSA (3) with Ed25519-sized data. */
+    for (uint8_t type = 0; type <= 3; type++) {
+        if (type == 1)
+            continue;
+        pb[1] = type;
+        expect_refused(pb, n, "not Ed25519", "another key type");
+    }
+    pb[1] = 1;
+    pb[3] = 63; /* a length one short, the rest then an unknown field */
+    expect_refused(pb, n, "libp2p private key", "short data field");
+    uint8_t extra[IPNS_KEY_PROTOBUF_LEN + 2];
+    unhex(spec_private_hex, extra, sizeof extra);
+    extra[n] = 3 << 3 | 0; /* an unknown field 3 */
+    extra[n + 1] = 0;
+    expect_refused(extra, sizeof extra, "unexpected field", "unknown field");
+}
+
+/* Older go-libp2p wrote seed || public || public (96 bytes); it reads the
+ * same key, and the two copies of the public key must agree. */
+static void the_96_byte_form_reads_the_same_key(void **state)
+{
+    (void)state;
+    struct ipns_key want, k;
+    spec_key(&want);
+    uint8_t pb[4 + 96];
+    unhex(spec_private_hex, pb, sizeof pb);
+    pb[3] = 96;
+    memcpy(pb + 4 + 64, want.pk, 32);
+    char err[256];
+    assert_int_equal(ipns_key_parse(&k, pb, sizeof pb, err, sizeof err), 0);
+    assert_memory_equal(k.sk, want.sk, sizeof k.sk);
+    assert_memory_equal(k.pk, want.pk, sizeof k.pk);
+    pb[sizeof pb - 1] ^= 1;
+    expect_refused(pb, sizeof pb, "repeated public key", "96 bytes, copies differ");
+}
+
+static void malformed_pem_keys_are_refused(void **state)
+{
+    (void)state;
+    struct ipns_key k;
+    spec_key(&k);
+    char pem[512];
+    int n = ipns_key_export(&k, IPNS_KEY_PEM, pem, sizeof pem);
+    assert_true(n > 0);
+    char *body = strchr(pem, '\n') + 1;
+    char bad[512];
+
+    snprintf(bad, sizeof bad, "%.*s", (int)(strstr(pem, "-----END") - pem), pem);
+    expect_refused(bad, strlen(bad), "PKCS#8", "no END line");
+    snprintf(bad, sizeof bad, "-----BEGIN RSA PRIVATE KEY-----\n%s", body);
+    expect_refused(bad, strlen(bad), "PKCS#8", "another PEM type");
+    snprintf(bad, sizeof bad, "%s", pem);
+    bad[body - pem + 10] = '*';
+    expect_refused(bad, strlen(bad), "base64", "a bad base64 character");
+    snprintf(bad, sizeof bad, "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n");
+    expect_refused(bad, strlen(bad), "not an Ed25519", "empty body");
+    /* Well-formed base64 of a DER that is one byte short, and of one with
+     * another algorithm's OID (1.3.101.113, Ed448) in the prefix. */
+    uint8_t der[48];
+    size_t dlen = 0;
+    assert_int_equal(sodium_base642bin(der, sizeof der, body, 64, NULL, &dlen, NULL,
+                                       sodium_base64_VARIANT_ORIGINAL), 0);
+    assert_int_equal(dlen, 48);
+    char b64[sodium_base64_ENCODED_LEN(48, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(b64, sizeof b64, der, 47, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(bad, sizeof bad, "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n", b64);
+    expect_refused(bad, strlen(bad), "not an Ed25519", "DER one byte short");
+    der[11] = 0x71;
+    sodium_bin2base64(b64, sizeof b64, der, 48, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(bad, sizeof bad, "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n", b64);
+    expect_refused(bad, strlen(bad), "not an Ed25519", "Ed448 OID");
+    der[11] = 0x70;
+    sodium_bin2base64(b64, sizeof b64, der, 48, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(bad, sizeof bad, "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n", b64);
+    struct ipns_key again;
+    char err[256];
+    assert_int_equal(ipns_key_parse(&again, bad, strlen(bad), err, sizeof err), 0); /* the control */
+    assert_memory_equal(again.sk, k.sk, sizeof k.sk);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -355,6 +455,9 @@ int main(void)
         cmocka_unit_test(creating_never_replaces_a_file_that_appeared),
         cmocka_unit_test(key_path_must_be_a_regular_file),
         cmocka_unit_test(failed_open_or_parse_leaves_no_key_material),
+        cmocka_unit_test(truncated_or_mistyped_protobuf_keys_are_refused),
+        cmocka_unit_test(the_96_byte_form_reads_the_same_key),
+        cmocka_unit_test(malformed_pem_keys_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

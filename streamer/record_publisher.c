@@ -103,10 +103,17 @@ int record_publisher_publish(struct record_publisher *rp, const char *cid, const
     snprintf(j->cid, sizeof j->cid, "%s", cid);
     j->playlist = (char *)playlist; /* each target takes its own copy */
     j->plen = len;
-    rc = 0;
+    /* Failed only if no target took it: the others announce the playlist,
+     * which the caller would otherwise delete. A target that missed it
+     * reports that in its own status. */
+    size_t taken = 0;
     for (size_t i = 0; i < rp->ntargets; i++)
-        if (record_target_submit(&rp->targets[i], j) != 0)
-            rc = err_set(err, errlen, "out of memory");
+        taken += record_target_submit(&rp->targets[i], j) == 0;
+    if (taken == 0) {
+        err_set(err, errlen, "out of memory: no target took the record");
+        goto out;
+    }
+    rc = 0;
     *seq = f.seq;
 out:
     free(j);

@@ -195,9 +195,16 @@ int record_target_start(struct record_target *t, const struct record_target_opts
 int record_target_submit(struct record_target *t, const struct record_job *job)
 {
     struct record_job *j = job_copy(job);
-    if (!j)
-        return -1;
     pthread_mutex_lock(&t->mu);
+    if (!j) {
+        t->st.ok = 0;
+        t->st.failures++;
+        snprintf(t->st.last_error, sizeof t->st.last_error, "out of memory: record %llu not queued",
+                 (unsigned long long)job->seq);
+        t->st.last_error_time = t->clock->now(t->clock->ctx);
+        pthread_mutex_unlock(&t->mu);
+        return -1;
+    }
     if (t->pending) {
         job_free(t->pending);
         t->st.superseded++;

@@ -21,15 +21,16 @@ static int add_target(struct record_publisher *rp, const struct record_publisher
                       enum record_target_kind kind, const char *url, const struct clock *clk,
                       char *err, size_t errlen)
 {
+    int primary = kind == RECORD_TARGET_KUBO && same_url(url, o->primary_api);
     struct record_target_opts to = {
         .kind = kind,
         .url = url,
-        .auth = o->auth,
+        .auth = primary ? o->auth : NULL, /* the primary's credentials go to the primary only */
         .name = rp->name,
         .timeout = o->timeout,
         .backoff = o->backoff,
         .backoff_max = o->backoff_max,
-        .add_playlist = kind == RECORD_TARGET_KUBO && !same_url(url, o->primary_api),
+        .add_playlist = kind == RECORD_TARGET_KUBO && !primary,
         .keep = o->keep,
     };
     if (record_target_start(&rp->targets[rp->ntargets], &to, clk, err, errlen) != 0)

@@ -1,8 +1,10 @@
 #include "record_publisher.h"
 
+#include "atomic.h"
 #include "err.h"
 #include "log.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +19,29 @@ static int same_url(const char *a, const char *b)
     return la == lb && strncmp(a, b, la) == 0;
 }
 
+/* One file per node, named by a hash of its URL (any URL makes a valid
+ * file name); the file itself holds the URL for whoever reads it. */
+static int ring_path(const struct record_publisher_opts *o, const char *url, char *out, size_t outlen,
+                     char *err, size_t errlen)
+{
+    size_t len = strlen(url);
+    while (len && url[len - 1] == '/')
+        len--;
+    unsigned char h[8];
+    char hex[2 * sizeof h + 1];
+    crypto_generichash(h, sizeof h, (const unsigned char *)url, len, NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    return fs_path(out, outlen, err, errlen, "%s/target-playlists-%s.json", o->state_dir, hex);
+}
+
 static int add_target(struct record_publisher *rp, const struct record_publisher_opts *o,
                       enum record_target_kind kind, const char *url, const struct clock *clk,
                       char *err, size_t errlen)
 {
     int primary = kind == RECORD_TARGET_KUBO && same_url(url, o->primary_api);
+    char path[4096];
+    if (kind == RECORD_TARGET_KUBO && !primary && ring_path(o, url, path, sizeof path, err, errlen) != 0)
+        return -1;
     struct record_target_opts to = {
         .kind = kind,
         .url = url,
@@ -32,6 +52,7 @@ static int add_target(struct record_publisher *rp, const struct record_publisher
         .backoff_max = o->backoff_max,
         .add_playlist = kind == RECORD_TARGET_KUBO && !primary,
         .keep = o->keep,
+        .ring_path = kind == RECORD_TARGET_KUBO && !primary ? path : NULL,
     };
     if (record_target_start(&rp->targets[rp->ntargets], &to, clk, err, errlen) != 0)
         return -1;

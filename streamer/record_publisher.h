@@ -18,6 +18,7 @@
 struct record_publisher_opts {
     const char *key_path;
     const char *seq_path;
+    const char *state_dir;               /* where each other Kubo target's playlist list is kept */
     const struct cfg_strlist *kubo;      /* Kubo RPC targets; empty: just primary_api */
     const struct cfg_strlist *routing;   /* Delegated Routing HTTP endpoints */
     const char *primary_api;             /* the node the publisher adds playlists to */

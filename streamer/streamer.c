@@ -256,6 +256,7 @@ static int start_records(struct daemon *d, const char *auth, char *err, size_t e
     struct record_publisher_opts ro = {
         .key_path = key_path,
         .seq_path = seq_path,
+        .state_dir = cfg->state_dir,
         .kubo = &cfg->ipns_kubo_targets,
         .routing = &cfg->ipns_routing_targets,
         .primary_api = cfg->ipfs_api,

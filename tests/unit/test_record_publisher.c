@@ -43,7 +43,7 @@ static void start(struct record_publisher *rp, char **kubo, size_t nkubo, const 
     static char *routing[] = {ROUTING};
     struct cfg_strlist k = {kubo, nkubo}, r = {routing, 1};
     struct record_publisher_opts o = {
-        .key_path = key_path, .seq_path = seq_path, .kubo = &k, .routing = &r,
+        .key_path = key_path, .seq_path = seq_path, .state_dir = dir, .kubo = &k, .routing = &r,
         .primary_api = PRIMARY, .auth = auth, .timeout = 1, .backoff = 1, .backoff_max = 1,
         .lifetime = 3600, .ttl = 1, .keep = 2,
     };
@@ -68,12 +68,45 @@ static void the_authorization_header_goes_to_the_primary_only(void **state)
     record_publisher_free(&rp);
 }
 
+/* Each other Kubo node's list of playlists is read back after a restart,
+ * so the new run trims what the old one left there. */
+static void other_kubo_targets_remember_their_playlists_across_restarts(void **state)
+{
+    (void)state;
+    char *kubo[] = {PRIMARY, OTHER};
+    struct record_publisher rp;
+    start(&rp, kubo, 2, NULL);
+    assert_null(rp.targets[0].opts.ring_path);
+    assert_null(rp.targets[2].opts.ring_path);
+    const char *path = rp.targets[1].opts.ring_path;
+    assert_non_null(path);
+    assert_memory_equal(path, dir, strlen(dir));
+    assert_int_equal(rp.targets[1].ring.n, 0);
+    struct playlist_ring r = {0};
+    assert_int_equal(playlist_ring_push(&r, "bafyold"), 0);
+    assert_int_equal(playlist_ring_push(&r, "bafyonair"), 0);
+    char err[ERR_MSG_MAX];
+    assert_int_equal(playlist_ring_save(path, OTHER, &r, "bafyonair", err, sizeof err), 0);
+    playlist_ring_free(&r);
+    record_publisher_stop(&rp, 0);
+    record_publisher_free(&rp);
+
+    start(&rp, kubo, 2, NULL);
+    assert_int_equal(rp.targets[1].ring.n, 2);
+    assert_string_equal(rp.targets[1].ring.v[0], "bafyold");
+    assert_string_equal(rp.targets[1].current, "bafyonair");
+    record_publisher_stop(&rp, 0);
+    record_publisher_free(&rp);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(the_authorization_header_goes_to_the_primary_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(other_kubo_targets_remember_their_playlists_across_restarts, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,7 +49,10 @@ static int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
-static int write_mode(const char *path, const void *data, size_t len, mode_t mode, char *err, size_t errlen)
+/* replace = 0: publish with link(), which fails rather than replace a file
+ * that appeared meanwhile; *exists then says so and nothing is written. */
+static int write_mode(const char *path, const void *data, size_t len, mode_t mode, int replace, int *exists,
+                      char *err, size_t errlen)
 {
     char tmp[4096];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= sizeof tmp)
@@ -68,10 +71,20 @@ static int write_mode(const char *path, const void *data, size_t len, mode_t mod
         unlink(tmp);
         return err_set(err, errlen, "finish %s: %s", tmp, strerror(e));
     }
-    if (rename(tmp, path) != 0) {
+    if (replace && rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
         return err_set(err, errlen, "rename %s to %s: %s", tmp, path, strerror(e));
+    }
+    if (!replace) {
+        int rc = link(tmp, path), e = errno;
+        unlink(tmp);
+        if (rc != 0 && e == EEXIST) {
+            *exists = 1;
+            return 0;
+        }
+        if (rc != 0)
+            return err_set(err, errlen, "link %s to %s: %s", tmp, path, strerror(e));
     }
     char dir[4096];
     dir_of(path, dir, sizeof dir);
@@ -81,13 +94,19 @@ static int write_mode(const char *path, const void *data, size_t len, mode_t mod
 int atomic_write(const char *path, const void *data, size_t len, char *err, size_t errlen)
 {
     /* These files are meant to be read by other programs. */
-    return write_mode(path, data, len, 0644, err, errlen);
+    return write_mode(path, data, len, 0644, 1, NULL, err, errlen);
 }
 
 int atomic_write_private(const char *path, const void *data, size_t len, char *err, size_t errlen)
 {
     /* mkstemp already creates 0600, so the secret is never readable by others. */
-    return write_mode(path, data, len, 0600, err, errlen);
+    return write_mode(path, data, len, 0600, 1, NULL, err, errlen);
+}
+
+int atomic_create_private(const char *path, const void *data, size_t len, int *exists, char *err, size_t errlen)
+{
+    *exists = 0;
+    return write_mode(path, data, len, 0600, 0, exists, err, errlen);
 }
 
 int atomic_read(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen)

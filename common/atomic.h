@@ -9,6 +9,9 @@
 int atomic_write(const char *path, const void *data, size_t len, char *err, size_t errlen);
 /* Same, but the file stays readable by its owner only (0600): secrets. */
 int atomic_write_private(const char *path, const void *data, size_t len, char *err, size_t errlen);
+/* Same, but never replaces: if path exists, even one created a moment ago
+ * by another process, it is left alone and *exists is set (returns 0). */
+int atomic_create_private(const char *path, const void *data, size_t len, int *exists, char *err, size_t errlen);
 
 /* Reads a whole file (NUL-terminated for convenience) up to max bytes. */
 int atomic_read(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen);

@@ -5,10 +5,11 @@
 #include "err.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define KEYTYPE_ED25519 1
 
@@ -28,8 +29,10 @@ int ipns_key_generate(struct ipns_key *k, char *err, size_t errlen)
 static int from_seed(struct ipns_key *k, const unsigned char *seed, const unsigned char *pub_copy,
                      char *err, size_t errlen)
 {
-    if (crypto_sign_ed25519_seed_keypair(k->pk, k->sk, seed) != 0)
+    if (crypto_sign_ed25519_seed_keypair(k->pk, k->sk, seed) != 0) {
+        ipns_key_wipe(k);
         return err_set(err, errlen, "cannot derive the key pair");
+    }
     if (pub_copy && sodium_memcmp(pub_copy, k->pk, IPNS_KEY_PUBLIC_BYTES) != 0) {
         ipns_key_wipe(k);
         return err_set(err, errlen, "the key's public half does not belong to its secret half");
@@ -68,6 +71,8 @@ static int parse_protobuf(struct ipns_key *k, const unsigned char *b, size_t len
         return err_set(err, errlen, "the key is not Ed25519 (libp2p key type %llu)", (unsigned long long)type);
     if (!data || (dlen != 64 && dlen != 96))
         return err_set(err, errlen, "Ed25519 key data has the wrong length");
+    if (dlen == 96 && memcmp(data + 32, data + 64, 32) != 0)
+        return err_set(err, errlen, "Ed25519 key data: the repeated public key differs");
     return from_seed(k, data, data + 32, err, errlen);
 }
 
@@ -90,8 +95,11 @@ static int parse_pem(struct ipns_key *k, const char *text, size_t len, char *err
     unsigned char der[128];
     size_t dlen = 0;
     if (sodium_base642bin(der, sizeof der, b, (size_t)(e - b), " \t\r\n", &dlen, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0)
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+        /* It may have decoded part of the key before the bad character. */
+        sodium_memzero(der, sizeof der);
         return err_set(err, errlen, "PEM key: bad base64");
+    }
     int rc = 0;
     if (dlen != sizeof pkcs8_prefix + 32 || memcmp(der, pkcs8_prefix, sizeof pkcs8_prefix) != 0)
         rc = err_set(err, errlen, "PEM key is not an Ed25519 PKCS#8 key");
@@ -143,31 +151,89 @@ int ipns_key_save(const char *path, const struct ipns_key *k, char *err, size_t 
     return rc;
 }
 
+static int read_all(int fd, unsigned char *buf, size_t cap, size_t *n)
+{
+    *n = 0;
+    while (*n < cap) {
+        ssize_t got = read(fd, buf + *n, cap - *n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            break;
+        *n += (size_t)got;
+    }
+    return 0;
+}
+
+/* Checks the file it has open, not the path, so what is checked is what is
+ * read; a FIFO or device is refused instead of blocking. *missing (if given)
+ * turns a missing file into a success with nothing loaded. */
+static int load(const char *path, struct ipns_key *k, int *missing, char *err, size_t errlen)
+{
+    memset(k, 0, sizeof *k);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 && missing && errno == ENOENT) {
+        *missing = 1;
+        return 0;
+    }
+    if (fd < 0 && errno == ELOOP)
+        return err_set(err, errlen, "%s: is a symbolic link; give the key file's own path", path);
+    if (fd < 0)
+        return err_set(err, errlen, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    unsigned char buf[IPNS_KEY_FILE_MAX + 1];
+    size_t n = 0;
+    int rc = -1;
+    if (fstat(fd, &sb) != 0)
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
+    else if (!S_ISREG(sb.st_mode))
+        err_set(err, errlen, "%s: the station key must be a regular file", path);
+    else if (sb.st_mode & 077)
+        err_set(err, errlen, "%s: the station key must be readable by its owner only (chmod 600)", path);
+    else if (read_all(fd, buf, sizeof buf, &n) != 0)
+        err_set(err, errlen, "read %s: %s", path, strerror(errno));
+    else if (n > IPNS_KEY_FILE_MAX)
+        err_set(err, errlen, "%s is larger than %d bytes: not a key", path, IPNS_KEY_FILE_MAX);
+    else if (ipns_key_parse(k, buf, n, err, errlen) != 0)
+        err_prefix(err, errlen, "%s", path);
+    else
+        rc = 0;
+    close(fd);
+    sodium_memzero(buf, sizeof buf);
+    if (rc != 0)
+        ipns_key_wipe(k);
+    return rc;
+}
+
 int ipns_key_load(const char *path, struct ipns_key *k, char *err, size_t errlen)
 {
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return err_set(err, errlen, "%s: %s", path, strerror(errno));
-    if (sb.st_mode & 077)
-        return err_set(err, errlen, "%s: the station key must be readable by its owner only (chmod 600)", path);
-    char *data = NULL;
-    size_t len = 0;
-    if (atomic_read(path, IPNS_KEY_FILE_MAX, &data, &len, err, errlen) != 0)
-        return -1;
-    int rc = ipns_key_parse(k, data, len, err, errlen);
-    sodium_memzero(data, len);
-    free(data);
-    return rc == 0 ? 0 : err_prefix(err, errlen, "%s", path);
+    return load(path, k, NULL, err, errlen);
 }
 
 int ipns_key_open(const char *path, struct ipns_key *k, int *created, char *err, size_t errlen)
 {
     *created = 0;
-    struct stat sb;
-    if (stat(path, &sb) == 0 || errno != ENOENT)
-        return ipns_key_load(path, k, err, errlen);
-    if (ipns_key_generate(k, err, errlen) != 0 || ipns_key_save(path, k, err, errlen) != 0)
+    int missing = 0;
+    if (load(path, k, &missing, err, errlen) != 0)
         return -1;
+    if (!missing)
+        return 0;
+    if (ipns_key_generate(k, err, errlen) != 0) {
+        ipns_key_wipe(k);
+        return -1;
+    }
+    char buf[IPNS_KEY_PROTOBUF_LEN];
+    int n = ipns_key_export(k, IPNS_KEY_LIBP2P, buf, sizeof buf), exists = 0;
+    int rc = atomic_create_private(path, buf, (size_t)n, &exists, err, errlen);
+    sodium_memzero(buf, sizeof buf);
+    if (rc != 0 || exists) {
+        ipns_key_wipe(k);
+        /* Created by someone else since the check (`key name` while the
+         * daemon starts): that key is the station's, never overwrite it. */
+        return rc != 0 ? -1 : ipns_key_load(path, k, err, errlen);
+    }
     *created = 1;
     return 0;
 }

@@ -40,10 +40,12 @@ int ipns_key_parse(struct ipns_key *k, const void *data, size_t len, char *err, 
 int ipns_key_export(const struct ipns_key *k, enum ipns_key_format f, char *out, size_t outlen);
 
 /* The key file: saved atomically with mode 0600; load refuses a file that
- * others can read, as ssh does. */
+ * others can read, as ssh does, and anything but a regular file (a symbolic
+ * link too). On failure *k is left wiped. */
 int ipns_key_save(const char *path, const struct ipns_key *k, char *err, size_t errlen);
 int ipns_key_load(const char *path, struct ipns_key *k, char *err, size_t errlen);
-/* Loads the file, or creates a new key there when it does not exist. */
+/* Loads the file, or creates a new key there when it does not exist; a
+ * file that appears meanwhile is loaded, never replaced. */
 int ipns_key_open(const char *path, struct ipns_key *k, int *created, char *err, size_t errlen);
 
 void ipns_key_public_protobuf(const unsigned char pk[IPNS_KEY_PUBLIC_BYTES],

@@ -122,6 +122,8 @@ int ipns_record_build(const struct ipns_key *k, const struct ipns_record_fields 
         return err_set(err, errlen, "IPNS validity must be an RFC 3339 time with nanoseconds");
     uint8_t data[IPNS_VALUE_MAX + 128];
     int dlen = ipns_record_data(f, data, sizeof data);
+    if (dlen < 0)
+        return err_set(err, errlen, "IPNS record data larger than %zu bytes", sizeof data);
     uint8_t signed_v2[sizeof sig_v2_prefix - 1 + sizeof data];
     memcpy(signed_v2, sig_v2_prefix, sizeof sig_v2_prefix - 1);
     memcpy(signed_v2 + sizeof sig_v2_prefix - 1, data, (size_t)dlen);

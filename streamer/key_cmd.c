@@ -30,8 +30,12 @@ static int cmd_name(const char *path, FILE *out, char *err, size_t errlen)
 {
     struct ipns_key k;
     int created;
-    if (fs_mkdirs_parent(path, err, errlen) != 0 || ipns_key_open(path, &k, &created, err, errlen) != 0)
+    if (fs_mkdirs_parent(path, err, errlen) != 0)
         return -1;
+    if (ipns_key_open(path, &k, &created, err, errlen) != 0) {
+        ipns_key_wipe(&k);
+        return -1;
+    }
     if (created)
         fprintf(stderr, "radio-streamer: created a new station key in %s\n", path);
     int rc = print_name(&k, out);
@@ -78,14 +82,19 @@ static int cmd_import(const char *path, const char *file, int force, FILE *out, 
     if (rc != 0)
         return err_prefix(err, errlen, "%s", file);
     struct stat sb;
-    if (stat(path, &sb) == 0 && !force) {
-        if (ipns_key_load(path, &old, err, errlen) != 0 || sodium_memcmp(old.sk, k.sk, sizeof k.sk) != 0) {
-            ipns_key_wipe(&old);
+    if (lstat(path, &sb) == 0 && !force) {
+        /* A key that cannot be read (mode, corruption) says why, as is. */
+        if (ipns_key_load(path, &old, err, errlen) != 0) {
+            ipns_key_wipe(&k);
+            return -1;
+        }
+        int same = sodium_memcmp(old.sk, k.sk, sizeof k.sk) == 0;
+        ipns_key_wipe(&old);
+        if (!same) {
             ipns_key_wipe(&k);
             return err_set(err, errlen, "%s already holds a different station key (its name would change); "
                            "use --force to replace it", path);
         }
-        ipns_key_wipe(&old);
     }
     rc = fs_mkdirs_parent(path, err, errlen) == 0 && ipns_key_save(path, &k, err, errlen) == 0 ? 0 : -1;
     if (rc == 0)

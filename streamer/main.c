@@ -121,6 +121,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "radio-streamer: unexpected argument: %s\n", argv[optind]);
         return EXIT_USAGE;
     }
+    if (!key_cmd && (kopts.format || kopts.force)) {
+        fprintf(stderr, "radio-streamer: %s only applies to the key command\n", kopts.format ? "--format" : "--force");
+        return EXIT_USAGE;
+    }
     char err[ERR_MSG_MAX];
     struct streamer_config cfg = {0};
     const char *use = config;

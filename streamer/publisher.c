@@ -138,18 +138,22 @@ static int check_segments(struct publisher *p, char *err, size_t errlen)
 
 static void trim_ring(struct publisher *p)
 {
-    while (p->nring > p->opts.keep) {
+    for (;;) {
+        char cid[CID_MAX_STR];
+        pthread_mutex_lock(&p->mu);
+        const char *old = playlist_ring_excess(&p->ring, p->opts.keep, p->st.last_cid);
+        if (old)
+            snprintf(cid, sizeof cid, "%s", old);
+        pthread_mutex_unlock(&p->mu);
+        if (!old)
+            return;
         char err[ERR_MSG_MAX];
-        if (strcmp(p->ring[0], p->st.last_cid) == 0)
-            return; /* never the playlist the name points at */
-        if (ipfs_forget(&p->ipfs, p->ring[0], err, sizeof err) != 0) {
-            log_ev(LOG_WARN, "could not delete an old playlist; will try again", "cid", p->ring[0],
-                   "error", err, NULL);
+        if (ipfs_forget(&p->ipfs, cid, err, sizeof err) != 0) {
+            log_ev(LOG_WARN, "could not delete an old playlist; will try again", "cid", cid, "error", err, NULL);
             return;
         }
         pthread_mutex_lock(&p->mu);
-        memmove(p->ring, p->ring + 1, (p->nring - 1) * sizeof *p->ring);
-        p->nring--;
+        playlist_ring_remove(&p->ring, cid);
         pthread_mutex_unlock(&p->mu);
     }
 }
@@ -157,23 +161,9 @@ static void trim_ring(struct publisher *p)
 static int ring_push(struct publisher *p, const char *cid)
 {
     pthread_mutex_lock(&p->mu);
-    /* The same window renders the same bytes, hence the same CID (e.g. the
-     * first publish after a restart): keep one entry, as the newest, or
-     * trimming the old entry would delete the playlist now on air. */
-    for (size_t i = 0; i < p->nring; i++) {
-        if (strcmp(p->ring[i], cid) == 0) {
-            memmove(p->ring + i, p->ring + i + 1, (p->nring - i - 1) * sizeof *p->ring);
-            p->nring--;
-            break;
-        }
-    }
-    char (*nv)[CID_MAX_STR] = realloc(p->ring, (p->nring + 1) * sizeof *nv);
-    if (nv) {
-        p->ring = nv;
-        snprintf(p->ring[p->nring++], CID_MAX_STR, "%s", cid);
-    }
+    int rc = playlist_ring_push(&p->ring, cid);
     pthread_mutex_unlock(&p->mu);
-    return nv ? 0 : -1;
+    return rc;
 }
 
 static void *run(void *arg)
@@ -307,17 +297,14 @@ int publisher_start(struct publisher *p, const struct publisher_opts *o, struct 
         snprintf(p->st.name, sizeof p->st.name, "%s", o->records->name);
         p->key_checked = 1; /* the station's own key: nothing to ask the node */
     }
-    if (nring) {
-        p->ring = malloc(nring * sizeof *p->ring);
-        if (!p->ring)
-            return err_set(err, errlen, "out of memory");
-        memcpy(p->ring, ring, nring * sizeof *p->ring);
-        p->nring = nring;
+    if (playlist_ring_set(&p->ring, ring, nring) != 0) {
+        playlist_ring_free(&p->ring);
+        return err_set(err, errlen, "out of memory");
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     if (pthread_create(&p->thread, NULL, run, p) != 0) {
-        free(p->ring);
+        playlist_ring_free(&p->ring);
         return err_set(err, errlen, "cannot start the publishing thread");
     }
     p->started = 1;
@@ -376,10 +363,10 @@ void publisher_status(struct publisher *p, struct publisher_status *out)
 int publisher_ring(struct publisher *p, char (**ring)[CID_MAX_STR], size_t *n)
 {
     pthread_mutex_lock(&p->mu);
-    *n = p->nring;
-    *ring = malloc((p->nring + 1) * sizeof **ring);
-    if (*ring && p->nring)
-        memcpy(*ring, p->ring, p->nring * sizeof **ring);
+    *n = p->ring.n;
+    *ring = malloc((p->ring.n + 1) * sizeof **ring);
+    if (*ring && p->ring.n)
+        memcpy(*ring, p->ring.v, p->ring.n * sizeof **ring);
     pthread_mutex_unlock(&p->mu);
     return *ring ? 0 : -1;
 }
@@ -403,7 +390,7 @@ void publisher_free(struct publisher *p)
         publisher_stop(p, 0);
     free(p->pending);
     free_check(p->check, p->ncheck);
-    free(p->ring);
+    playlist_ring_free(&p->ring);
     ipfs_client_free(&p->ipfs);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);

@@ -16,6 +16,7 @@
 #include "cid.h"
 #include "clock.h"
 #include "ipfs.h"
+#include "playlist_ring.h"
 #include "record_publisher.h"
 
 struct publisher_opts {
@@ -68,8 +69,7 @@ struct publisher {
     int need_check;
     int key_checked;             /* the key's name is known for the node as it is now */
     struct publisher_status st;
-    char (*ring)[CID_MAX_STR];   /* published playlists still on the node, oldest first */
-    size_t nring;
+    struct playlist_ring ring;   /* published playlists still on the node */
 };
 
 /* Takes over *ipfs. ring/nring: playlists remembered from an earlier run. */

@@ -1,8 +1,10 @@
 #include "record_publisher.h"
 
+#include "atomic.h"
 #include "err.h"
 #include "log.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,20 +19,40 @@ static int same_url(const char *a, const char *b)
     return la == lb && strncmp(a, b, la) == 0;
 }
 
+/* One file per node, named by a hash of its URL (any URL makes a valid
+ * file name); the file itself holds the URL for whoever reads it. */
+static int ring_path(const struct record_publisher_opts *o, const char *url, char *out, size_t outlen,
+                     char *err, size_t errlen)
+{
+    size_t len = strlen(url);
+    while (len && url[len - 1] == '/')
+        len--;
+    unsigned char h[8];
+    char hex[2 * sizeof h + 1];
+    crypto_generichash(h, sizeof h, (const unsigned char *)url, len, NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    return fs_path(out, outlen, err, errlen, "%s/target-playlists-%s.json", o->state_dir, hex);
+}
+
 static int add_target(struct record_publisher *rp, const struct record_publisher_opts *o,
                       enum record_target_kind kind, const char *url, const struct clock *clk,
                       char *err, size_t errlen)
 {
+    int primary = kind == RECORD_TARGET_KUBO && same_url(url, o->primary_api);
+    char path[4096];
+    if (kind == RECORD_TARGET_KUBO && !primary && ring_path(o, url, path, sizeof path, err, errlen) != 0)
+        return -1;
     struct record_target_opts to = {
         .kind = kind,
         .url = url,
-        .auth = o->auth,
+        .auth = primary ? o->auth : NULL, /* the primary's credentials go to the primary only */
         .name = rp->name,
         .timeout = o->timeout,
         .backoff = o->backoff,
         .backoff_max = o->backoff_max,
-        .add_playlist = kind == RECORD_TARGET_KUBO && !same_url(url, o->primary_api),
+        .add_playlist = kind == RECORD_TARGET_KUBO && !primary,
         .keep = o->keep,
+        .ring_path = kind == RECORD_TARGET_KUBO && !primary ? path : NULL,
     };
     if (record_target_start(&rp->targets[rp->ntargets], &to, clk, err, errlen) != 0)
         return -1;
@@ -46,8 +68,10 @@ int record_publisher_start(struct record_publisher *rp, const struct record_publ
     rp->lifetime = o->lifetime;
     rp->ttl = o->ttl;
     int created = 0;
-    if (ipns_key_open(o->key_path, &rp->key, &created, err, errlen) != 0)
+    if (ipns_key_open(o->key_path, &rp->key, &created, err, errlen) != 0) {
+        ipns_key_wipe(&rp->key);
         return -1;
+    }
     ipns_key_name(rp->key.pk, rp->name, sizeof rp->name);
     if (created)
         log_ev(LOG_NOTICE, "created the station key; back it up: it is the station's name", "file", o->key_path,
@@ -101,10 +125,17 @@ int record_publisher_publish(struct record_publisher *rp, const char *cid, const
     snprintf(j->cid, sizeof j->cid, "%s", cid);
     j->playlist = (char *)playlist; /* each target takes its own copy */
     j->plen = len;
-    rc = 0;
+    /* Failed only if no target took it: the others announce the playlist,
+     * which the caller would otherwise delete. A target that missed it
+     * reports that in its own status. */
+    size_t taken = 0;
     for (size_t i = 0; i < rp->ntargets; i++)
-        if (record_target_submit(&rp->targets[i], j) != 0)
-            rc = err_set(err, errlen, "out of memory");
+        taken += record_target_submit(&rp->targets[i], j) == 0;
+    if (taken == 0) {
+        err_set(err, errlen, "out of memory: no target took the record");
+        goto out;
+    }
+    rc = 0;
     *seq = f.seq;
 out:
     free(j);

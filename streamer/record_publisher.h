@@ -18,10 +18,11 @@
 struct record_publisher_opts {
     const char *key_path;
     const char *seq_path;
+    const char *state_dir;               /* where each other Kubo target's playlist list is kept */
     const struct cfg_strlist *kubo;      /* Kubo RPC targets; empty: just primary_api */
     const struct cfg_strlist *routing;   /* Delegated Routing HTTP endpoints */
     const char *primary_api;             /* the node the publisher adds playlists to */
-    const char *auth;                    /* Authorization header for the Kubo targets, or NULL */
+    const char *auth;                    /* Authorization header for primary_api only, or NULL */
     double timeout;
     double backoff, backoff_max;
     double lifetime, ttl;                /* record validity and TTL, seconds */

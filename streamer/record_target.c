@@ -58,27 +58,56 @@ static void nap(struct record_target *t, double seconds)
     pthread_mutex_unlock(&t->mu);
 }
 
-/* Keeps the node that got our playlists from piling them up. */
-static void ring_add(struct record_target *t, const char *cid)
+/* Keeps the node that got our playlists from piling them up; returns
+ * whether the ring changed. */
+static int ring_trim(struct record_target *t)
 {
-    for (size_t i = 0; i < t->nring; i++)
-        if (strcmp(t->ring[i], cid) == 0)
-            return;
-    char (*nv)[CID_MAX_STR] = realloc(t->ring, (t->nring + 1) * sizeof *nv);
-    if (!nv)
-        return;
-    t->ring = nv;
-    snprintf(t->ring[t->nring++], CID_MAX_STR, "%s", cid);
-    while (t->nring > t->opts.keep) {
-        char err[ERR_MSG_MAX];
-        if (ipfs_forget(&t->ipfs, t->ring[0], err, sizeof err) != 0) {
-            log_ev(LOG_WARN, "could not delete an old playlist; will try again", "target", t->url, "cid",
-                   t->ring[0], "error", err, NULL);
-            return;
+    int changed = 0;
+    const char *old;
+    while ((old = playlist_ring_excess(&t->ring, t->opts.keep, t->current))) {
+        char cid[CID_MAX_STR], err[ERR_MSG_MAX];
+        snprintf(cid, sizeof cid, "%s", old);
+        if (ipfs_forget(&t->ipfs, cid, err, sizeof err) != 0) {
+            log_ev(LOG_WARN, "could not delete an old playlist; will try again", "target", t->url, "cid", cid,
+                   "error", err, NULL);
+            break;
         }
-        memmove(t->ring, t->ring + 1, (t->nring - 1) * sizeof *t->ring);
-        t->nring--;
+        playlist_ring_remove(&t->ring, cid);
+        changed = 1;
     }
+    return changed;
+}
+
+static void ring_save(struct record_target *t)
+{
+    char err[ERR_MSG_MAX];
+    if (playlist_ring_save(t->opts.ring_path, t->url, &t->ring, t->current, err, sizeof err) != 0)
+        log_ev(LOG_WARN, "cannot save the playlists given to a target; a restart may leave them pinned there",
+               "target", t->url, "error", err, NULL);
+}
+
+static int put(struct record_target *t, const struct record_job *j, char *method, size_t mlen,
+               int *ring_changed, char *err, size_t errlen)
+{
+    if (t->opts.add_playlist && j->playlist) {
+        struct ipfs_add_item it = {.data = j->playlist, .size = j->plen};
+        snprintf(method, mlen, "add");
+        if (ipfs_add_many(&t->ipfs, &it, 1, err, errlen) != 0)
+            return -1;
+        *ring_changed = 1; /* the node holds it now, whatever happens next */
+        playlist_ring_push(&t->ring, it.cid);
+        if (!cid_equal(it.cid, j->cid))
+            return err_set(err, errlen, "the node gave the playlist CID %s, not %s", it.cid, j->cid);
+        ring_trim(t);
+    }
+    int rc = ipfs_ipns_put(&t->ipfs, t->name, j->rec, j->len, &t->use_dht, err, errlen);
+    snprintf(method, mlen, "%s", t->use_dht ? "dht/put" : "routing/put");
+    if (rc == 0 && t->opts.add_playlist && strcmp(t->current, j->cid) != 0) {
+        snprintf(t->current, sizeof t->current, "%s", j->cid);
+        *ring_changed = 1;
+        ring_trim(t);
+    }
+    return rc;
 }
 
 static int deliver(struct record_target *t, const struct record_job *j, char *method, size_t mlen,
@@ -89,17 +118,10 @@ static int deliver(struct record_target *t, const struct record_job *j, char *me
         struct routing_http_opts o = {t->opts.timeout, aborting, t};
         return routing_http_put_ipns(t->url, t->name, j->rec, j->len, &o, err, errlen);
     }
-    if (t->opts.add_playlist && j->playlist) {
-        struct ipfs_add_item it = {.data = j->playlist, .size = j->plen};
-        snprintf(method, mlen, "add");
-        if (ipfs_add_many(&t->ipfs, &it, 1, err, errlen) != 0)
-            return -1;
-        if (!cid_equal(it.cid, j->cid))
-            return err_set(err, errlen, "the node gave the playlist CID %s, not %s", it.cid, j->cid);
-        ring_add(t, it.cid);
-    }
-    int rc = ipfs_ipns_put(&t->ipfs, t->name, j->rec, j->len, &t->use_dht, err, errlen);
-    snprintf(method, mlen, "%s", t->use_dht ? "dht/put" : "routing/put");
+    int ring_changed = 0;
+    int rc = put(t, j, method, mlen, &ring_changed, err, errlen);
+    if (ring_changed && t->opts.ring_path)
+        ring_save(t);
     return rc;
 }
 
@@ -172,6 +194,15 @@ int record_target_start(struct record_target *t, const struct record_target_opts
     t->opts.url = t->url;
     t->opts.name = t->name;
     t->opts.auth = NULL;
+    t->opts.ring_path = NULL;
+    if (o->add_playlist && o->ring_path) {
+        snprintf(t->ring_path, sizeof t->ring_path, "%s", o->ring_path);
+        t->opts.ring_path = t->ring_path;
+        /* What the run before gave this node, trimmed as new ones arrive. */
+        if (playlist_ring_load(t->ring_path, &t->ring, t->current, sizeof t->current, err, errlen) != 0)
+            log_ev(LOG_WARN, "cannot read the playlists given to a target before; they stay pinned there",
+                   "target", o->url, "error", err, NULL);
+    }
     snprintf(t->st.url, sizeof t->st.url, "%s", o->url);
     t->st.kind = o->kind;
     if (o->kind == RECORD_TARGET_KUBO) {
@@ -195,9 +226,16 @@ int record_target_start(struct record_target *t, const struct record_target_opts
 int record_target_submit(struct record_target *t, const struct record_job *job)
 {
     struct record_job *j = job_copy(job);
-    if (!j)
-        return -1;
     pthread_mutex_lock(&t->mu);
+    if (!j) {
+        t->st.ok = 0;
+        t->st.failures++;
+        snprintf(t->st.last_error, sizeof t->st.last_error, "out of memory: record %llu not queued",
+                 (unsigned long long)job->seq);
+        t->st.last_error_time = t->clock->now(t->clock->ctx);
+        pthread_mutex_unlock(&t->mu);
+        return -1;
+    }
     if (t->pending) {
         job_free(t->pending);
         t->st.superseded++;
@@ -235,7 +273,7 @@ void record_target_free(struct record_target *t)
     if (t->started)
         record_target_stop(t, 0);
     job_free(t->pending);
-    free(t->ring);
+    playlist_ring_free(&t->ring);
     ipfs_client_free(&t->ipfs);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);

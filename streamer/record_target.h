@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "ipfs.h"
 #include "ipns_record.h"
+#include "playlist_ring.h"
 
 enum record_target_kind { RECORD_TARGET_KUBO, RECORD_TARGET_ROUTING };
 
@@ -27,6 +28,7 @@ struct record_target_opts {
     double backoff, backoff_max;
     int add_playlist;            /* Kubo: add the playlist first (not the node that already has it) */
     size_t keep;                 /* playlists kept pinned on such a node */
+    const char *ring_path;       /* add_playlist: file the list of those playlists is kept in */
 };
 
 struct record_target_status {
@@ -63,8 +65,9 @@ struct record_target {
     double deadline;             /* monotonic; abort in-flight requests after it (0: none) */
     struct record_job *pending;
     int use_dht;
-    char (*ring)[CID_MAX_STR];   /* playlists added to this node, oldest first */
-    size_t nring;
+    struct playlist_ring ring;   /* playlists added to this node */
+    char current[CID_MAX_STR];   /* the playlist its last accepted record points at */
+    char ring_path[4096];
     struct record_target_status st;
 };
 

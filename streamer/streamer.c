@@ -256,6 +256,7 @@ static int start_records(struct daemon *d, const char *auth, char *err, size_t e
     struct record_publisher_opts ro = {
         .key_path = key_path,
         .seq_path = seq_path,
+        .state_dir = cfg->state_dir,
         .kubo = &cfg->ipns_kubo_targets,
         .routing = &cfg->ipns_routing_targets,
         .primary_api = cfg->ipfs_api,
@@ -369,9 +370,14 @@ int streamer_run(const struct streamer_config *cfg, const struct clock *clk,
         wait_for(sig, until < reload_in ? until : reload_in);
     }
     log_ev(LOG_INFO, "stopping", NULL);
+    /* One grace for the whole stop: the record targets get what the
+     * publisher left of it (they may still take its last record). */
+    double deadline = clk->mono(clk->ctx) + cfg->shutdown_grace_seconds;
     publisher_stop(&d.pub, cfg->shutdown_grace_seconds);
-    if (d.station_key)
-        record_publisher_stop(&d.records, cfg->shutdown_grace_seconds);
+    if (d.station_key) {
+        double left = deadline - clk->mono(clk->ctx);
+        record_publisher_stop(&d.records, left > 0 ? left : 0);
+    }
     save_state(&d);
     write_status(&d, clk->now(clk->ctx));
     publisher_free(&d.pub);

@@ -14,3 +14,18 @@ add_executable(test_ipns_seq unit/test_ipns_seq.c)
 target_link_libraries(test_ipns_seq PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 add_test(NAME test_ipns_seq COMMAND test_ipns_seq)
 set_tests_properties(test_ipns_seq PROPERTIES LABELS unit)
+
+add_executable(test_key_cmd unit/test_key_cmd.c)
+target_link_libraries(test_key_cmd PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_key_cmd COMMAND test_key_cmd)
+set_tests_properties(test_key_cmd PROPERTIES LABELS unit)
+
+add_executable(test_record_publisher unit/test_record_publisher.c)
+target_link_libraries(test_record_publisher PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_record_publisher COMMAND test_record_publisher)
+set_tests_properties(test_record_publisher PROPERTIES LABELS unit)
+
+add_executable(test_playlist_ring unit/test_playlist_ring.c)
+target_link_libraries(test_playlist_ring PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_playlist_ring COMMAND test_playlist_ring)
+set_tests_properties(test_playlist_ring PROPERTIES LABELS unit)

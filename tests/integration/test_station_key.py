@@ -11,6 +11,7 @@ js-ipfs limits (tests/ipfs-node/README.md): no routing/put (so dht/put, the
 fallback, is what these nodes take), and a k51 name does not resolve there
 (so resolution uses the same name's 12D3KooW form)."""
 import base64
+import glob
 import json
 import os
 import shutil
@@ -209,6 +210,21 @@ def node_record(node, peer_id):
     raise AssertionError(f"no record in dht/get answer: {out[:300]}")
 
 
+def target_ring(node):
+    found = []
+    for f in glob.glob(os.path.join(state, "target-playlists-*.json")):
+        with open(f) as fh:
+            d = json.load(fh)
+        if d["url"] == node.api:
+            found.append(d["playlists"])
+    check(len(found) == 1, f"{len(found)} playlist lists for {node.api}")
+    return found[0]
+
+
+def pins(node):
+    return set(json.loads(rt.rpc(node.api, "pin/ls", type="recursive", **{"cid-base": "base32"}))["Keys"])
+
+
 def save(data, name):
     path = os.path.join(work, name)
     with open(path, "wb") as f:
@@ -229,6 +245,12 @@ def test_key_and_name_agree_with_an_independent_implementation():
     check(out[0].startswith("k51") and out[1].startswith("12D3KooW"), out)
     check(key_cmd("name").stdout.split() == out, "a second run keeps the key")
     return out
+
+
+def test_key_options_are_refused_outside_the_key_command():
+    for opt in (["--force"], ["--format", "pem"]):
+        p = rt.run([STREAMER, "--config", config(), "--check-config", *opt], check=False)
+        check(p.returncode == 2 and opt[0] in p.stderr, f"{opt[0]} without `key`: {p.returncode} {p.stderr}")
 
 
 def test_records_signed_here_match_the_ipns_package():
@@ -273,6 +295,7 @@ def main():
         routing = start_routing_server()
         make_library()
         name, peer_id = test_key_and_name_agree_with_an_independent_implementation()
+        test_key_options_are_refused_outside_the_key_command()
         test_records_signed_here_match_the_ipns_package()
 
         # Publishing to all three targets at once.
@@ -342,8 +365,15 @@ def main():
             before = json.load(fh)["sequence"]
         streamer.send_signal(signal.SIGTERM)
         check(streamer.wait(timeout=30) == 0, "clean stop")
+        # Node b's list of the playlists it was given outlives the run, so the next run trims them.
+        left = target_ring(node_b)
+        check(len(left) <= 5, f"node b holds {len(left)} playlists, keep_playlists is 5")
+        pinned_before = set(left) & pins(node_b)
+        check(pinned_before, f"none of {left} is pinned on node b")
         streamer = start_streamer()
         wait_for(lambda: target(routing).get("sequence", 0) > before, 60, "a record after the restart")
+        wait_for(lambda: not (pinned_before - set(target_ring(node_b))) & pins(node_b), 60,
+                 "the restarted streamer to delete the playlists the run before left on node b")
         check(key_cmd("name").stdout.split()[0] == name, "same name after restart")
         streamer.send_signal(signal.SIGTERM)
         check(streamer.wait(timeout=30) == 0, "clean stop")

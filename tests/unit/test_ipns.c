@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +203,243 @@ static void key_file_is_private_and_round_trips_in_both_formats(void **state)
     fs_remove_tree(dir, NULL, 0);
 }
 
+#define RACERS 4
+
+struct racer {
+    const char *path;
+    pthread_barrier_t *go;
+    struct ipns_key k;
+    int rc;
+};
+
+static void *race_open(void *arg)
+{
+    struct racer *r = arg;
+    int created;
+    pthread_barrier_wait(r->go);
+    r->rc = ipns_key_open(r->path, &r->k, &created, NULL, 0);
+    return NULL;
+}
+
+/* Several first starts at once (the daemon and `key name`): whoever wins,
+ * every one of them must end up with the key the file holds. */
+static void racing_first_starts_all_get_the_key_in_the_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_ipns_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    for (int round = 0; round < 20; round++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/station-%d.key", dir, round);
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, RACERS);
+        struct racer r[RACERS];
+        pthread_t th[RACERS];
+        for (int i = 0; i < RACERS; i++) {
+            r[i] = (struct racer){.path = path, .go = &go, .rc = -1};
+            assert_int_equal(pthread_create(&th[i], NULL, race_open, &r[i]), 0);
+        }
+        for (int i = 0; i < RACERS; i++)
+            pthread_join(th[i], NULL);
+        pthread_barrier_destroy(&go);
+        struct ipns_key file;
+        char err[256];
+        assert_int_equal(ipns_key_load(path, &file, err, sizeof err), 0);
+        for (int i = 0; i < RACERS; i++) {
+            assert_int_equal(r[i].rc, 0);
+            if (memcmp(r[i].k.sk, file.sk, sizeof file.sk) != 0)
+                fail_msg("round %d: opener %d holds a key other than the file's", round, i);
+        }
+    }
+    fs_remove_tree(dir, NULL, 0);
+}
+
+static void creating_never_replaces_a_file_that_appeared(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_ipns_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/f", dir);
+    int exists = -1;
+    char err[256];
+    assert_int_equal(atomic_create_private(path, "first", 5, &exists, err, sizeof err), 0);
+    assert_int_equal(exists, 0);
+    assert_int_equal(atomic_create_private(path, "second", 6, &exists, err, sizeof err), 0);
+    assert_int_equal(exists, 1);
+    char *got = NULL;
+    size_t len = 0;
+    assert_int_equal(atomic_read(path, 100, &got, &len, err, sizeof err), 0);
+    assert_string_equal(got, "first");
+    free(got);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    fs_remove_tree(dir, NULL, 0);
+}
+
+/* What is checked is the file that is read: a FIFO (which would block the
+ * read forever), a directory or a symbolic link is refused at once. */
+static void key_path_must_be_a_regular_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_ipns_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], real[256];
+    snprintf(path, sizeof path, "%s/station.key", dir);
+    snprintf(real, sizeof real, "%s/real.key", dir);
+    struct ipns_key k;
+    int created;
+    char err[256];
+    alarm(10); /* a blocked read fails the test instead of hanging it */
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_not_equal(ipns_key_load(path, &k, err, sizeof err), 0);
+    assert_non_null(strstr(err, "regular file"));
+    assert_int_not_equal(ipns_key_open(path, &k, &created, err, sizeof err), 0);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_not_equal(ipns_key_load(path, &k, err, sizeof err), 0);
+    assert_int_equal(rmdir(path), 0);
+    assert_int_equal(ipns_key_open(real, &k, &created, err, sizeof err), 0);
+    assert_int_equal(symlink(real, path), 0);
+    assert_int_not_equal(ipns_key_load(path, &k, err, sizeof err), 0);
+    assert_non_null(strstr(err, "symbolic link"));
+    alarm(0);
+    fs_remove_tree(dir, NULL, 0);
+}
+
+static int all_zero(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return 0;
+    return 1;
+}
+
+/* A key generated but not saved, or half parsed, must not linger in memory. */
+static void failed_open_or_parse_leaves_no_key_material(void **state)
+{
+    (void)state;
+    struct ipns_key k;
+    int created;
+    char err[256];
+    memset(&k, 0xaa, sizeof k);
+    assert_int_not_equal(ipns_key_open("/tmp/test_ipns_no_such_dir/x/station.key", &k, &created, err,
+                                       sizeof err), 0);
+    assert_false(created);
+    assert_true(all_zero(&k, sizeof k));
+
+    struct ipns_key good;
+    assert_int_equal(ipns_key_generate(&good, NULL, 0), 0);
+    char pb[IPNS_KEY_PROTOBUF_LEN];
+    ipns_key_export(&good, IPNS_KEY_LIBP2P, pb, sizeof pb);
+    pb[IPNS_KEY_PROTOBUF_LEN - 1] ^= 1;
+    memset(&k, 0xaa, sizeof k);
+    assert_int_not_equal(ipns_key_parse(&k, pb, sizeof pb, err, sizeof err), 0);
+    assert_true(all_zero(&k, sizeof k));
+}
+
+static void expect_refused(const void *data, size_t len, const char *why, const char *label)
+{
+    struct ipns_key k;
+    char err[256] = "";
+    if (ipns_key_parse(&k, data, len, err, sizeof err) == 0)
+        fail_msg("%s: accepted", label);
+    if (why && !strstr(err, why))
+        fail_msg("%s: \"%s\" does not say \"%s\"", label, err, why);
+}
+
+static void truncated_or_mistyped_protobuf_keys_are_refused(void **state)
+{
+    (void)state;
+    uint8_t pb[IPNS_KEY_PROTOBUF_LEN];
+    size_t n = unhex(spec_private_hex, pb, sizeof pb);
+    for (size_t len = 0; len < n; len++) {
+        char label[32];
+        snprintf(label, sizeof label, "first %zu bytes", len);
+        expect_refused(pb, len, NULL, label);
+    }
+    /* RSA (0), secp256k1 (2), ECDSA (3) with Ed25519-sized data. */
+    for (uint8_t type = 0; type <= 3; type++) {
+        if (type == 1)
+            continue;
+        pb[1] = type;
+        expect_refused(pb, n, "not Ed25519", "another key type");
+    }
+    pb[1] = 1;
+    pb[3] = 63; /* a length one short, the rest then an unknown field */
+    expect_refused(pb, n, "libp2p private key", "short data field");
+    uint8_t extra[IPNS_KEY_PROTOBUF_LEN + 2];
+    unhex(spec_private_hex, extra, sizeof extra);
+    extra[n] = 3 << 3 | 0; /* an unknown field 3 */
+    extra[n + 1] = 0;
+    expect_refused(extra, sizeof extra, "unexpected field", "unknown field");
+}
+
+/* Older go-libp2p wrote seed || public || public (96 bytes); it reads the
+ * same key, and the two copies of the public key must agree. */
+static void the_96_byte_form_reads_the_same_key(void **state)
+{
+    (void)state;
+    struct ipns_key want, k;
+    spec_key(&want);
+    uint8_t pb[4 + 96];
+    unhex(spec_private_hex, pb, sizeof pb);
+    pb[3] = 96;
+    memcpy(pb + 4 + 64, want.pk, 32);
+    char err[256];
+    assert_int_equal(ipns_key_parse(&k, pb, sizeof pb, err, sizeof err), 0);
+    assert_memory_equal(k.sk, want.sk, sizeof k.sk);
+    assert_memory_equal(k.pk, want.pk, sizeof k.pk);
+    pb[sizeof pb - 1] ^= 1;
+    expect_refused(pb, sizeof pb, "repeated public key", "96 bytes, copies differ");
+}
+
+static void malformed_pem_keys_are_refused(void **state)
+{
+    (void)state;
+    struct ipns_key k;
+    spec_key(&k);
+    char pem[512];
+    int n = ipns_key_export(&k, IPNS_KEY_PEM, pem, sizeof pem);
+    assert_true(n > 0);
+    char *body = strchr(pem, '\n') + 1;
+    char bad[512];
+
+    snprintf(bad, sizeof bad, "%.*s", (int)(strstr(pem, "-----END") - pem), pem);
+    expect_refused(bad, strlen(bad), "PKCS#8", "no END line");
+    snprintf(bad, sizeof bad, "-----BEGIN RSA PRIVATE KEY-----\n%s", body);
+    expect_refused(bad, strlen(bad), "PKCS#8", "another PEM type");
+    snprintf(bad, sizeof bad, "%s", pem);
+    bad[body - pem + 10] = '*';
+    expect_refused(bad, strlen(bad), "base64", "a bad base64 character");
+    snprintf(bad, sizeof bad, "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n");
+    expect_refused(bad, strlen(bad), "not an Ed25519", "empty body");
+    /* Well-formed base64 of a DER that is one byte short, and of one with
+     * another algorithm's OID (1.3.101.113, Ed448) in the prefix. */
+    uint8_t der[48];
+    size_t dlen = 0;
+    assert_int_equal(sodium_base642bin(der, sizeof der, body, 64, NULL, &dlen, NULL,
+                                       sodium_base64_VARIANT_ORIGINAL), 0);
+    assert_int_equal(dlen, 48);
+    char b64[sodium_base64_ENCODED_LEN(48, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(b64, sizeof b64, der, 47, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(bad, sizeof bad, "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n", b64);
+    expect_refused(bad, strlen(bad), "not an Ed25519", "DER one byte short");
+    der[11] = 0x71;
+    sodium_bin2base64(b64, sizeof b64, der, 48, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(bad, sizeof bad, "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n", b64);
+    expect_refused(bad, strlen(bad), "not an Ed25519", "Ed448 OID");
+    der[11] = 0x70;
+    sodium_bin2base64(b64, sizeof b64, der, 48, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(bad, sizeof bad, "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n", b64);
+    struct ipns_key again;
+    char err[256];
+    assert_int_equal(ipns_key_parse(&again, bad, strlen(bad), err, sizeof err), 0); /* the control */
+    assert_memory_equal(again.sk, k.sk, sizeof k.sk);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -213,6 +451,13 @@ int main(void)
         cmocka_unit_test(signature_v2_verifies_with_libsodium_and_tampering_fails),
         cmocka_unit_test(validity_is_rfc3339_utc_with_nanoseconds),
         cmocka_unit_test(key_file_is_private_and_round_trips_in_both_formats),
+        cmocka_unit_test(racing_first_starts_all_get_the_key_in_the_file),
+        cmocka_unit_test(creating_never_replaces_a_file_that_appeared),
+        cmocka_unit_test(key_path_must_be_a_regular_file),
+        cmocka_unit_test(failed_open_or_parse_leaves_no_key_material),
+        cmocka_unit_test(truncated_or_mistyped_protobuf_keys_are_refused),
+        cmocka_unit_test(the_96_byte_form_reads_the_same_key),
+        cmocka_unit_test(malformed_pem_keys_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

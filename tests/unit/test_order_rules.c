@@ -152,15 +152,43 @@ static void splitmix64_and_the_shuffle_match_known_answers(void **state)
     assert_memory_equal(v, w43, sizeof v);
 }
 
-static void bounded_draws_stay_in_range(void **state)
+/* A bound just above 2^63 puts the rejection threshold (2^64 mod bound =
+ * 2^63 - 1) in the middle of the outputs: about half the draws must be
+ * thrown away, and a plain modulo or a threshold on the wrong side gives
+ * other answers. Derived independently with Python's big integers:
+ *
+ *   M = 2**64
+ *   def nxt(s):
+ *       s = (s + 0x9e3779b97f4a7c15) % M
+ *       z = ((s ^ (s >> 30)) * 0xbf58476d1ce4e5b9) % M
+ *       z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) % M
+ *       return s, z ^ (z >> 31)
+ *   def below(s, b):
+ *       while True:
+ *           s, r = nxt(s)
+ *           if r >= M % b: return s, r % b
+ *   s = 0
+ *   for _ in range(6): s, v = below(s, 2**63 + 1); print(hex(v))
+ *
+ * Those six results take 13 outputs: 7 rejected. */
+static void bounded_draws_reject_below_the_threshold(void **state)
 {
     (void)state;
-    uint64_t s = 5;
-    for (int i = 0; i < 1000; i++) {
-        assert_true(shuffle_below(&s, 1) == 0);
-        assert_true(shuffle_below(&s, 3) < 3);
-        assert_true(shuffle_below(&s, UINT64_MAX) < UINT64_MAX);
+    static const uint64_t want[] = {
+        UINT64_C(0x6220a8397b1dcdae), UINT64_C(0x788bb8a8724c81eb), UINT64_C(0x4584133ac916ab3b),
+        UINT64_C(0x73b8488c368cb0a5), UINT64_C(0x42d326e0055bdef5), UINT64_C(0x0621a03fe0bbdb7a),
+    };
+    uint64_t s = 0, bound = (UINT64_C(1) << 63) + 1;
+    for (size_t i = 0; i < NITEMS(want); i++) {
+        uint64_t got = shuffle_below(&s, bound);
+        if (got != want[i])
+            fail_msg("draw %zu: got %#llx, want %#llx", i, (unsigned long long)got, (unsigned long long)want[i]);
     }
+    /* The state advances by a fixed step per output: 13 outputs were used. */
+    assert_true(s == UINT64_C(13) * UINT64_C(0x9e3779b97f4a7c15));
+    s = 0;
+    assert_true(shuffle_below(&s, 1) == 0);
+    assert_true(s == UINT64_C(0x9e3779b97f4a7c15)); /* bound 1 rejects nothing */
 }
 
 static const char *const paths[] = {"a.mp3", "Live/a.mp3", "Live/b.mp3", "Old/x.mp3", "Old/Deep/x.mp3"};
@@ -222,7 +250,7 @@ int main(void)
         cmocka_unit_test(a_failing_file_does_not_reshuffle_the_rest),
         cmocka_unit_test(shuffle_keeps_list_duplicates),
         cmocka_unit_test(splitmix64_and_the_shuffle_match_known_answers),
-        cmocka_unit_test(bounded_draws_stay_in_range),
+        cmocka_unit_test(bounded_draws_reject_below_the_threshold),
         cmocka_unit_test(list_entries_are_paths_or_bare_names),
         cmocka_unit_test(an_ambiguous_bare_name_lists_every_candidate),
         cmocka_unit_test(modes_parse_by_name),

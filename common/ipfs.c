@@ -304,6 +304,48 @@ int ipfs_call_with_data(const struct ipfs_client *c, const char *cmd, const char
     return request(c, cmd, query, &up, out, err, errlen);
 }
 
+/* Where the CID of the file an add answer's line names goes (NULL: none). */
+typedef char *(*add_pick_fn)(void *ctx, const char *name);
+
+/* An add answer is one JSON object per line, {"Name", "Hash", "Size"};
+ * progress lines carry no Hash. */
+static int read_add_answer(char *body, add_pick_fn pick, void *ctx, char *err, size_t errlen)
+{
+    int rc = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(body, "\n", &save); line && rc == 0; line = strtok_r(NULL, "\n", &save)) {
+        json_t *j = json_loads(line, 0, NULL);
+        json_t *name = j ? json_object_get(j, "Name") : NULL;
+        json_t *hash = j ? json_object_get(j, "Hash") : NULL;
+        if (json_is_string(name) && json_is_string(hash)) {
+            char *out = pick(ctx, json_string_value(name));
+            if (out && cid_to_base32(json_string_value(hash), out, CID_MAX_STR) != 0)
+                rc = err_set(err, errlen, "add: node answered an unreadable CID \"%s\"",
+                             json_string_value(hash));
+        }
+        json_decref(j);
+    }
+    return rc;
+}
+
+struct many_pick {
+    struct ipfs_add_item *items;
+    size_t n, pos;
+};
+
+/* Kubo echoes the file name (our index); js-ipfs answers the CID as the
+ * name, so the line's position is the fallback. */
+static char *pick_by_index(void *ctx, const char *nm)
+{
+    struct many_pick *m = ctx;
+    char *end;
+    unsigned long idx = strtoul(nm, &end, 10);
+    if (!*nm || *end != '\0' || idx >= m->n)
+        idx = m->pos;
+    m->pos++;
+    return idx < m->n ? m->items[idx].cid : NULL;
+}
+
 int ipfs_add_many(const struct ipfs_client *c, struct ipfs_add_item *items, size_t n,
                   char *err, size_t errlen)
 {
@@ -318,31 +360,8 @@ int ipfs_add_many(const struct ipfs_client *c, struct ipfs_add_item *items, size
                 "&wrap-with-directory=false",
                 &up, &r, err, errlen) != 0)
         return -1;
-    /* One JSON object per line, in upload order: {"Name", "Hash", "Size"}.
-     * Kubo echoes the file name (our index); js-ipfs answers the CID as the
-     * name, so the line's position is the fallback. */
-    int rc = 0;
-    size_t pos = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(r.body, "\n", &save); line && rc == 0; line = strtok_r(NULL, "\n", &save)) {
-        json_t *j = json_loads(line, 0, NULL);
-        json_t *name = j ? json_object_get(j, "Name") : NULL;
-        json_t *hash = j ? json_object_get(j, "Hash") : NULL;
-        if (!json_is_string(name) || !json_is_string(hash)) {
-            json_decref(j);
-            continue; /* progress lines carry no Hash */
-        }
-        char *end;
-        const char *nm = json_string_value(name);
-        unsigned long idx = strtoul(nm, &end, 10);
-        if (!*nm || *end != '\0' || idx >= n)
-            idx = pos;
-        pos++;
-        if (idx < n && cid_to_base32(json_string_value(hash), items[idx].cid, sizeof items[idx].cid) != 0)
-            rc = err_set(err, errlen, "add: node answered an unreadable CID \"%s\"",
-                         json_string_value(hash));
-        json_decref(j);
-    }
+    struct many_pick m = {items, n, 0};
+    int rc = read_add_answer(r.body, pick_by_index, &m, err, errlen);
     ipfs_response_free(&r);
     if (rc != 0)
         return rc;
@@ -350,6 +369,24 @@ int ipfs_add_many(const struct ipfs_client *c, struct ipfs_add_item *items, size
         if (!items[i].cid[0])
             return err_set(err, errlen, "add: node's answer lacks file %zu of %zu", i + 1, n);
     return 0;
+}
+
+struct dir_pick {
+    struct ipfs_add_item *items;
+    size_t n;
+    char *dir_cid;
+};
+
+/* Files come back named as uploaded, then the directory, named "". */
+static char *pick_by_name(void *ctx, const char *nm)
+{
+    struct dir_pick *d = ctx;
+    if (!nm[0])
+        return d->dir_cid;
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->items[i].name, nm) == 0)
+            return d->items[i].cid;
+    return NULL;
 }
 
 int ipfs_add_dir(const struct ipfs_client *c, struct ipfs_add_item *items, size_t n,
@@ -369,25 +406,8 @@ int ipfs_add_dir(const struct ipfs_client *c, struct ipfs_add_item *items, size_
                 "&wrap-with-directory=true",
                 &up, &r, err, errlen) != 0)
         return -1;
-    /* One line per file, named as uploaded, then the directory, named "". */
-    int rc = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(r.body, "\n", &save); line && rc == 0; line = strtok_r(NULL, "\n", &save)) {
-        json_t *j = json_loads(line, 0, NULL);
-        json_t *name = j ? json_object_get(j, "Name") : NULL;
-        json_t *hash = j ? json_object_get(j, "Hash") : NULL;
-        if (json_is_string(name) && json_is_string(hash)) {
-            const char *nm = json_string_value(name);
-            char *out = nm[0] ? NULL : dir_cid;
-            for (size_t i = 0; !out && i < n; i++)
-                if (strcmp(items[i].name, nm) == 0)
-                    out = items[i].cid;
-            if (out && cid_to_base32(json_string_value(hash), out, CID_MAX_STR) != 0)
-                rc = err_set(err, errlen, "add: node answered an unreadable CID \"%s\"",
-                             json_string_value(hash));
-        }
-        json_decref(j);
-    }
+    struct dir_pick d = {items, n, dir_cid};
+    int rc = read_add_answer(r.body, pick_by_name, &d, err, errlen);
     ipfs_response_free(&r);
     if (rc != 0)
         return rc;

@@ -2,6 +2,7 @@
 
 #include "atomic.h"
 #include "err.h"
+#include "json_file.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -19,17 +20,14 @@ int ipns_seq_load(struct ipns_seq *s, const char *path, const char *name, char *
     if (fs_path(s->path, sizeof s->path, err, errlen, "%s", path) != 0)
         return -1;
     snprintf(s->name, sizeof s->name, "%s", name);
-    if (access(path, F_OK) != 0 && errno == ENOENT)
-        return 0;
-    char *text = NULL;
-    if (atomic_read(path, SEQ_FILE_MAX, &text, NULL, err, errlen) != 0)
+    json_t *root;
+    if (json_file_load(path, SEQ_FILE_MAX, &root, err, errlen) != 0)
         return -1;
-    json_error_t je;
-    json_t *root = json_loads(text, 0, &je);
-    free(text);
+    if (!root)
+        return 0;
     const char *fmt = "";
     json_int_t seq = -1;
-    if (!root || json_unpack(root, "{s:s, s:I}", "format", &fmt, "sequence", &seq) != 0 ||
+    if (json_unpack(root, "{s:s, s:I}", "format", &fmt, "sequence", &seq) != 0 ||
         strcmp(fmt, IPNS_SEQ_FORMAT) != 0 || seq < 0) {
         json_decref(root);
         return err_set(err, errlen, "%s: not an IPNS sequence file", path);

@@ -2,6 +2,7 @@
 
 #include "atomic.h"
 #include "err.h"
+#include "json_file.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -84,16 +85,12 @@ int playlist_ring_load(const char *path, struct playlist_ring *r, char *current,
     memset(r, 0, sizeof *r);
     if (curlen)
         current[0] = '\0';
-    if (access(path, F_OK) != 0 && errno == ENOENT)
-        return 0;
-    char *text = NULL;
-    if (atomic_read(path, PLAYLIST_RING_MAX_BYTES, &text, NULL, err, errlen) != 0)
+    json_t *root;
+    if (json_file_load(path, PLAYLIST_RING_MAX_BYTES, &root, err, errlen) != 0)
         return -1;
-    json_error_t je;
-    json_t *root = json_loads(text, 0, &je);
-    free(text);
     if (!root)
-        return err_set(err, errlen, "%s: line %d: %s", path, je.line, je.text);
+        return 0;
+    json_error_t je;
     const char *fmt, *cur;
     json_int_t ver;
     json_t *pls;

@@ -2,6 +2,7 @@
 
 #include "atomic.h"
 #include "err.h"
+#include "json_file.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -111,16 +112,12 @@ static int load_hist(json_t *a, struct sched_hist **out, size_t *n, const char *
 int state_load(const char *path, struct streamer_state *s, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    if (access(path, F_OK) != 0 && errno == ENOENT)
-        return 0;
-    char *text = NULL;
-    if (atomic_read(path, STATE_MAX_BYTES, &text, NULL, err, errlen) != 0)
+    json_t *root;
+    if (json_file_load(path, STATE_MAX_BYTES, &root, err, errlen) != 0)
         return -1;
-    json_error_t je;
-    json_t *root = json_loads(text, 0, &je);
-    free(text);
     if (!root)
-        return err_set(err, errlen, "%s: line %d: %s", path, je.line, je.text);
+        return 0;
+    json_error_t je;
     int rc = -1;
     struct station_memory *m = &s->mem;
     const char *fmt, *order_id, *name = "";

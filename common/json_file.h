@@ -1,0 +1,14 @@
+/* Reading the small JSON files a program keeps for itself (state, sequence
+ * numbers, playlist lists): absent is not an error, anything unreadable or
+ * larger than the caller allows is. */
+#ifndef RADIO_JSON_FILE_H
+#define RADIO_JSON_FILE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* 0 with *out the parsed document, or 0 with *out NULL when the file does
+ * not exist; -1 with a message naming the file (and the line) otherwise. */
+int json_file_load(const char *path, size_t max_bytes, json_t **out, char *err, size_t errlen);
+
+#endif

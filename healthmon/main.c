@@ -1,6 +1,7 @@
 /* radio-healthmon: listen to the station through its gateways and report
  * whether it is live and audible. */
 #include "analyze.h"
+#include "cli.h"
 #include "clock.h"
 #include "err.h"
 #include "health.h"
@@ -53,16 +54,19 @@ static void usage(FILE *f)
           f);
 }
 
+static void print_reference(FILE *f)
+{
+    cfg_print_reference(hm_config_keys, hm_config_nkeys, f);
+}
+
 static int load_config(const char *path, int explicit_path, struct hm_config *cfg, char *err,
                        size_t errlen)
 {
-    const char *use = path;
-    if (!explicit_path && access(path, F_OK) != 0) {
-        log_ev(LOG_NOTICE, "no config file; using built-in defaults", "config", path, NULL);
-        use = NULL;
-    }
-    if (cfg_load(use, hm_config_keys, hm_config_nkeys, cfg, err, errlen) != 0)
+    const char *use;
+    if (cli_load_config(path, explicit_path, hm_config_keys, hm_config_nkeys, cfg, &use, err, errlen) != 0)
         return -1;
+    if (!use)
+        log_ev(LOG_NOTICE, "no config file; using built-in defaults", "config", path, NULL);
     return hm_config_check(cfg, use ? use : "defaults", err, errlen);
 }
 
@@ -156,45 +160,28 @@ static int run_daemon(struct hm_monitor *m, const struct hm_config *cfg, const s
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
+        CLI_COMMON_OPTIONS,
         {"once", no_argument, NULL, 'o'},
         {"analyze", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {"print-config-reference", no_argument, NULL, 'R'},
-        {"print-default-config", no_argument, NULL, 'D'},
-        {"check-config", no_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
-    const char *config = DEFAULT_CONFIG;
-    int explicit_config = 0, once = 0, analyze = 0, check_only = 0;
+    const struct cli_program prog = {"radio-healthmon", RADIO_VERSION, usage, print_reference,
+                                     hm_config_keys, hm_config_nkeys};
+    struct cli_args args = {DEFAULT_CONFIG, 0, 0};
+    int once = 0, analyze = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTIONS, opts, NULL)) != -1) {
+        int r = cli_handle(&prog, c, optarg, &args);
+        if (r == CLI_CONTINUE)
+            continue;
+        if (r != CLI_NOT_SHARED)
+            return r;
         switch (c) {
-        case 'c':
-            config = optarg;
-            explicit_config = 1;
-            break;
         case 'o':
             once = 1;
             break;
         case 'a':
             analyze = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return EXIT_OK;
-        case 'V':
-            printf("radio-healthmon %s\n", RADIO_VERSION);
-            return EXIT_OK;
-        case 'R':
-            cfg_print_reference(hm_config_keys, hm_config_nkeys, stdout);
-            return EXIT_OK;
-        case 'D':
-            cfg_print_defaults(hm_config_keys, hm_config_nkeys, stdout);
-            return EXIT_OK;
-        case 'C':
-            check_only = 1;
             break;
         default:
             usage(stderr);
@@ -213,12 +200,13 @@ int main(int argc, char **argv)
 
     char err[ERR_MSG_MAX];
     struct hm_config cfg = {0};
-    if (load_config(config, explicit_config, &cfg, err, sizeof err) != 0) {
+    const char *config = args.config;
+    if (load_config(config, args.explicit_config, &cfg, err, sizeof err) != 0) {
         fprintf(stderr, "radio-healthmon: %s\n", err);
         cfg_free(hm_config_keys, hm_config_nkeys, &cfg);
         return EXIT_USAGE;
     }
-    if (check_only) {
+    if (args.check_only) {
         printf("%s: valid\n", config);
         cfg_free(hm_config_keys, hm_config_nkeys, &cfg);
         return EXIT_OK;

@@ -1,4 +1,5 @@
 /* radio-setup: cut the music library and jingles into AAC segments on IPFS. */
+#include "cli.h"
 #include "err.h"
 #include "ipfs.h"
 #include "log.h"
@@ -37,70 +38,48 @@ static void usage(FILE *f)
           f);
 }
 
+static void print_reference(FILE *f)
+{
+    fputs("setup.config.json:\n\n", f);
+    cfg_print_reference(setup_config_keys, setup_config_nkeys, f);
+    fputs("\nplaylist.config.json:\n\n", f);
+    cfg_print_reference(playlist_config_keys, playlist_config_nkeys, f);
+}
+
 static int load_configs(const char *path, int explicit_path, struct setup_config *cfg,
                         struct playlist_config *pc, char *err, size_t errlen)
 {
-    const char *use = path;
-    if (!explicit_path && access(path, F_OK) != 0) {
-        log_ev(LOG_NOTICE, "no config file; using built-in defaults", "config", path, NULL);
-        use = NULL;
-    }
-    if (cfg_load(use, setup_config_keys, setup_config_nkeys, cfg, err, errlen) != 0 ||
+    const char *use, *pcuse;
+    if (cli_load_config(path, explicit_path, setup_config_keys, setup_config_nkeys, cfg, &use, err, errlen) != 0 ||
         setup_config_check(cfg, use ? use : "defaults", err, errlen) != 0)
         return -1;
-    const char *pcpath = cfg->playlist_config;
-    if (access(pcpath, F_OK) != 0) {
-        log_ev(LOG_NOTICE, "no playlist config; using built-in defaults", "config", pcpath, NULL);
-        pcpath = NULL;
-    }
-    if (cfg_load(pcpath, playlist_config_keys, playlist_config_nkeys, pc, err, errlen) != 0)
+    if (!use)
+        log_ev(LOG_NOTICE, "no config file; using built-in defaults", "config", path, NULL);
+    if (cli_load_config(cfg->playlist_config, 0, playlist_config_keys, playlist_config_nkeys, pc, &pcuse, err,
+                        errlen) != 0)
         return -1;
-    return playlist_config_check(pc, pcpath ? pcpath : "defaults", err, errlen);
+    if (!pcuse)
+        log_ev(LOG_NOTICE, "no playlist config; using built-in defaults", "config", cfg->playlist_config, NULL);
+    return playlist_config_check(pc, pcuse ? pcuse : "defaults", err, errlen);
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {"print-config-reference", no_argument, NULL, 'R'},
-        {"print-default-config", no_argument, NULL, 'D'},
-        {"check-config", no_argument, NULL, 'C'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *config = DEFAULT_CONFIG;
-    int explicit_config = 0, check_only = 0;
+    static const struct option opts[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+    const struct cli_program prog = {"radio-setup", RADIO_VERSION, usage, print_reference,
+                                     setup_config_keys, setup_config_nkeys};
+    struct cli_args args = {DEFAULT_CONFIG, 0, 0};
     int c;
-    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config = optarg;
-            explicit_config = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return EXIT_OK;
-        case 'V':
-            printf("radio-setup %s\n", RADIO_VERSION);
-            return EXIT_OK;
-        case 'R':
-            puts("setup.config.json:\n");
-            cfg_print_reference(setup_config_keys, setup_config_nkeys, stdout);
-            puts("\nplaylist.config.json:\n");
-            cfg_print_reference(playlist_config_keys, playlist_config_nkeys, stdout);
-            return EXIT_OK;
-        case 'D':
-            cfg_print_defaults(setup_config_keys, setup_config_nkeys, stdout);
-            return EXIT_OK;
-        case 'C':
-            check_only = 1;
-            break;
-        default:
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTIONS, opts, NULL)) != -1) {
+        int r = cli_handle(&prog, c, optarg, &args);
+        if (r == CLI_NOT_SHARED) {
             usage(stderr);
             return EXIT_USAGE;
         }
+        if (r != CLI_CONTINUE)
+            return r;
     }
+    const char *config = args.config;
     if (optind < argc) {
         fprintf(stderr, "radio-setup: unexpected argument: %s\n", argv[optind]);
         return EXIT_USAGE;
@@ -113,13 +92,13 @@ int main(int argc, char **argv)
     }
     struct setup_config cfg = {0};
     struct playlist_config pc = {0};
-    if (load_configs(config, explicit_config, &cfg, &pc, err, sizeof err) != 0) {
+    if (load_configs(config, args.explicit_config, &cfg, &pc, err, sizeof err) != 0) {
         fprintf(stderr, "radio-setup: %s\n", err);
         cfg_free(setup_config_keys, setup_config_nkeys, &cfg);
         cfg_free(playlist_config_keys, playlist_config_nkeys, &pc);
         return EXIT_USAGE;
     }
-    if (check_only) {
+    if (args.check_only) {
         printf("%s: valid\n", config);
         cfg_free(setup_config_keys, setup_config_nkeys, &cfg);
         cfg_free(playlist_config_keys, playlist_config_nkeys, &pc);

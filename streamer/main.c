@@ -1,4 +1,5 @@
 /* radio-streamer: puts the station on air under an IPNS name. */
+#include "cli.h"
 #include "clock.h"
 #include "err.h"
 #include "ipfs.h"
@@ -68,43 +69,31 @@ static void usage(FILE *f)
           f);
 }
 
+static void print_reference(FILE *f)
+{
+    cfg_print_reference(streamer_config_keys, streamer_config_nkeys, f);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {"print-config-reference", no_argument, NULL, 'R'},
-        {"print-default-config", no_argument, NULL, 'D'},
-        {"check-config", no_argument, NULL, 'C'},
+        CLI_COMMON_OPTIONS,
         {"format", required_argument, NULL, 'F'},
         {"force", no_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
-    const char *config = DEFAULT_CONFIG;
-    int explicit_config = 0, check_only = 0, c;
+    const struct cli_program prog = {"radio-streamer", RADIO_VERSION, usage, print_reference,
+                                     streamer_config_keys, streamer_config_nkeys};
+    struct cli_args args = {DEFAULT_CONFIG, 0, 0};
+    int c;
     struct key_cmd_opts kopts = {NULL, 0};
-    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTIONS, opts, NULL)) != -1) {
+        int r = cli_handle(&prog, c, optarg, &args);
+        if (r == CLI_CONTINUE)
+            continue;
+        if (r != CLI_NOT_SHARED)
+            return r;
         switch (c) {
-        case 'c':
-            config = optarg;
-            explicit_config = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return EXIT_OK;
-        case 'V':
-            printf("radio-streamer %s\n", RADIO_VERSION);
-            return EXIT_OK;
-        case 'R':
-            cfg_print_reference(streamer_config_keys, streamer_config_nkeys, stdout);
-            return EXIT_OK;
-        case 'D':
-            cfg_print_defaults(streamer_config_keys, streamer_config_nkeys, stdout);
-            return EXIT_OK;
-        case 'C':
-            check_only = 1;
-            break;
         case 'F':
             kopts.format = optarg;
             break;
@@ -127,10 +116,9 @@ int main(int argc, char **argv)
     }
     char err[ERR_MSG_MAX];
     struct streamer_config cfg = {0};
-    const char *use = config;
-    if (!explicit_config && access(config, F_OK) != 0)
-        use = NULL;
-    if (cfg_load(use, streamer_config_keys, streamer_config_nkeys, &cfg, err, sizeof err) != 0 ||
+    const char *config = args.config, *use;
+    if (cli_load_config(config, args.explicit_config, streamer_config_keys, streamer_config_nkeys, &cfg, &use, err,
+                        sizeof err) != 0 ||
         streamer_config_check(&cfg, use ? use : "defaults", err, sizeof err) != 0) {
         fprintf(stderr, "radio-streamer: %s\n", err);
         cfg_free(streamer_config_keys, streamer_config_nkeys, &cfg);
@@ -145,7 +133,7 @@ int main(int argc, char **argv)
         cfg_free(streamer_config_keys, streamer_config_nkeys, &cfg);
         return rc == 0 ? EXIT_OK : EXIT_FAIL;
     }
-    if (check_only) {
+    if (args.check_only) {
         printf("%s: valid\n", config);
         cfg_free(streamer_config_keys, streamer_config_nkeys, &cfg);
         return EXIT_OK;

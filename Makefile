@@ -25,9 +25,10 @@ build-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRADIO_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
-# Runs setup natively against the node named in config/setup.config.json.
+# Runs setup once before the first start: in the compose stack's setup
+# container when that stack is up, natively otherwise (tools/setup.sh).
 setup: build
-	$(BUILD)/setup/radio-setup --config config/setup.config.json
+	tools/setup.sh $(BUILD)
 
 # Builds, starts a local IPFS node, and runs setup on music/ (or a generated
 # demo library when music/ is empty).

@@ -61,6 +61,39 @@ def test_container_configs_pass_each_programs_validation():
         check(p.returncode == 0, f"{os.path.basename(prog)} refused {path}: {p.stderr.strip()}")
 
 
+def test_make_setup_runs_in_the_compose_stack_only_when_it_is_up():
+    # Only the choice is checked here: a stand-in compose command on PATH
+    # (no Docker engine runs on the build machines) and a stand-in build
+    # folder, each recording how it was called.
+    import tempfile
+    work = tempfile.mkdtemp(prefix="radio-make-setup-")
+    calls = os.path.join(work, "calls")
+    bindir, build = os.path.join(work, "bin"), os.path.join(work, "build")
+    os.makedirs(bindir)
+    os.makedirs(os.path.join(build, "setup"))
+
+    def script(path, body):
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n" + body)
+        os.chmod(path, 0o755)
+
+    script(os.path.join(build, "setup", "radio-setup"), f'echo "native $*" >> {calls}\n')
+    script(os.path.join(bindir, "docker"), "exit 1\n")  # no `docker compose` plugin here
+    for stack_up in (False, True):
+        ps = 'echo 4f2c9a' if stack_up else 'true'
+        script(os.path.join(bindir, "docker-compose"),
+               f'case "$1" in ps) {ps};; *) echo "compose $*" >> {calls};; esac\n')
+        open(calls, "w").close()
+        env = dict(os.environ, PATH=bindir + os.pathsep + "/usr/bin:/bin")
+        p = subprocess.run([os.path.join(ROOT, "tools", "setup.sh"), build], env=env,
+                           capture_output=True, text=True)
+        check(p.returncode == 0, f"tools/setup.sh: {p.stderr}")
+        with open(calls) as f:
+            got = f.read().strip()
+        want = "compose run --rm setup" if stack_up else "native --config config/setup.config.json"
+        check(got == want, f"stack up={stack_up}: ran {got!r}, expected {want!r}")
+
+
 if __name__ == "__main__":
     tests = [v for k, v in list(globals().items()) if k.startswith("test_")]
     failed = 0

@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -569,6 +570,66 @@ int ipfs_ipns_put(const struct ipfs_client *c, const char *name, const void *rec
     }
     ipfs_response_free(&r);
     return 0;
+}
+
+static int base64_record(const char *b64, uint8_t *out, size_t cap, size_t *len)
+{
+    return sodium_base642bin(out, cap, b64, strlen(b64), NULL, len, NULL, sodium_base64_VARIANT_ORIGINAL);
+}
+
+/* Kubo answers a JSON string holding the record in base64; js-ipfs (and
+ * Kubo before 0.18) one query event per line, the record in "Extra" of the
+ * event of type 5 (a value). */
+static int record_from_answer(char *body, size_t blen, uint8_t *out, size_t cap, size_t *len)
+{
+    size_t skip = strspn(body, " \t\r\n");
+    if (body[skip] == '"') {
+        json_t *j = json_loads(body + skip, JSON_DECODE_ANY, NULL);
+        int rc = json_is_string(j) ? base64_record(json_string_value(j), out, cap, len) : -1;
+        json_decref(j);
+        return rc;
+    }
+    if (body[skip] == '{') {
+        char *save = NULL;
+        for (char *line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            json_t *j = json_loads(line, 0, NULL);
+            json_t *extra = j ? json_object_get(j, "Extra") : NULL;
+            json_t *type = j ? json_object_get(j, "Type") : NULL;
+            int rc = json_integer_value(type) == 5 && json_is_string(extra) && json_string_length(extra) > 0
+                         ? base64_record(json_string_value(extra), out, cap, len)
+                         : -1;
+            json_decref(j);
+            if (rc == 0)
+                return 0;
+        }
+        return -1;
+    }
+    if (blen > cap)
+        return -1;
+    memcpy(out, body, blen);
+    *len = blen;
+    return 0;
+}
+
+int ipfs_ipns_get(const struct ipfs_client *c, const char *name, uint8_t *out, size_t cap, size_t *len,
+                  char *err, size_t errlen)
+{
+    char q[512], enc[256];
+    if (ipfs_urlencode(name, enc, sizeof enc) != 0)
+        return err_set(err, errlen, "IPNS name too long");
+    snprintf(q, sizeof q, "arg=%%2Fipns%%2F%s", enc);
+    struct ipfs_response r;
+    if (ipfs_call(c, "routing/get", q, &r, err, errlen) != 0) {
+        if (r.status != 404)
+            return -1;
+        if (ipfs_call(c, "dht/get", q, &r, err, errlen) != 0)
+            return -1;
+    }
+    int rc = r.body ? record_from_answer(r.body, r.len, out, cap, len) : -1;
+    ipfs_response_free(&r);
+    if (rc != 0)
+        return err_set(err, errlen, "the node's answer holds no IPNS record");
+    return 1;
 }
 
 int ipfs_forget(const struct ipfs_client *c, const char *cid, char *err, size_t errlen)

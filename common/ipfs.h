@@ -5,6 +5,7 @@
 #define RADIO_IPFS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cid.h"
 
@@ -94,6 +95,12 @@ int ipfs_name_publish(const struct ipfs_client *c, const char *key, const char *
  * one the node took (start with 0). */
 int ipfs_ipns_put(const struct ipfs_client *c, const char *name, const void *rec, size_t len,
                   int *use_dht, char *err, size_t errlen);
+
+/* Reads the record the node's routing holds for /ipns/<name> (routing/get,
+ * or dht/get) into out (cap bytes). Returns 1 with *len set, -1 when the
+ * node has none or cannot say, with its answer in err. */
+int ipfs_ipns_get(const struct ipfs_client *c, const char *name, uint8_t *out, size_t cap, size_t *len,
+                  char *err, size_t errlen);
 
 /* Unpins and deletes a block we added and no longer need; missing is fine. */
 int ipfs_forget(const struct ipfs_client *c, const char *cid, char *err, size_t errlen);

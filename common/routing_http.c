@@ -23,6 +23,47 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un);
+
+struct record_answer {
+    uint8_t *buf;
+    size_t cap, len;
+    int overflow;
+};
+
+static size_t on_record(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct record_answer *a = ud;
+    size_t n = size * nmemb;
+    if (n > a->cap - a->len) {
+        a->overflow = 1;
+        return 0; /* larger than any record may be: stop reading */
+    }
+    memcpy(a->buf + a->len, p, n);
+    a->len += n;
+    return n;
+}
+
+static int endpoint_url(char *url, size_t cap, const char *base, const char *name)
+{
+    size_t bl = strlen(base);
+    while (bl && base[bl - 1] == '/')
+        bl--;
+    return (size_t)snprintf(url, cap, "%.*s/routing/v1/ipns/%s", (int)bl, base, name) >= cap ? -1 : 0;
+}
+
+static void set_limits(CURL *h, const struct routing_http_opts *o)
+{
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(o->timeout * 1000));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->timeout * 1000));
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    if (o->should_abort) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)o);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
+}
+
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     (void)dt, (void)dn, (void)ut, (void)un;
@@ -34,10 +75,7 @@ int routing_http_put_ipns(const char *base, const char *name, const void *rec, s
                           const struct routing_http_opts *o, char *err, size_t errlen)
 {
     char url[4096];
-    size_t bl = strlen(base);
-    while (bl && base[bl - 1] == '/')
-        bl--;
-    if ((size_t)snprintf(url, sizeof url, "%.*s/routing/v1/ipns/%s", (int)bl, base, name) >= sizeof url)
+    if (endpoint_url(url, sizeof url, base, name) != 0)
         return err_set(err, errlen, "routing URL too long");
     CURL *h = curl_easy_init();
     if (!h)
@@ -52,14 +90,7 @@ int routing_http_put_ipns(const char *base, const char *name, const void *rec, s
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(o->timeout * 1000));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->timeout * 1000));
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    if (o->should_abort) {
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)o);
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    }
+    set_limits(h, o);
     CURLcode rc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -70,4 +101,38 @@ int routing_http_put_ipns(const char *base, const char *name, const void *rec, s
     if (status < 200 || status > 299)
         return err_set(err, errlen, "PUT %s: HTTP %ld: %.200s", url, status, a.text);
     return 0;
+}
+
+int routing_http_get_ipns(const char *base, const char *name, const struct routing_http_opts *o, uint8_t *out,
+                          size_t cap, size_t *len, char *err, size_t errlen)
+{
+    char url[4096];
+    *len = 0;
+    if (endpoint_url(url, sizeof url, base, name) != 0)
+        return err_set(err, errlen, "routing URL too long");
+    CURL *h = curl_easy_init();
+    if (!h)
+        return err_set(err, errlen, "libcurl: cannot create a handle");
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: " ROUTING_IPNS_TYPE);
+    struct record_answer a = {out, cap, 0, 0};
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_record);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
+    set_limits(h, o);
+    CURLcode rc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(h);
+    if (status == 404)
+        return 0;
+    if (a.overflow)
+        return err_set(err, errlen, "GET %s: an answer over %zu bytes is no IPNS record", url, cap);
+    if (rc != CURLE_OK)
+        return err_set(err, errlen, "GET %s: %s", url, curl_easy_strerror(rc));
+    if (status < 200 || status > 299)
+        return err_set(err, errlen, "GET %s: HTTP %ld", url, status);
+    *len = a.len;
+    return 1;
 }

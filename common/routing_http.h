@@ -7,6 +7,7 @@
 #define RADIO_ROUTING_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define ROUTING_IPNS_TYPE "application/vnd.ipfs.ipns-record"
 
@@ -20,5 +21,10 @@ struct routing_http_opts {
  * Returns 0 on a 2xx answer, -1 with the status and the answer in err. */
 int routing_http_put_ipns(const char *base, const char *name, const void *rec, size_t len,
                           const struct routing_http_opts *o, char *err, size_t errlen);
+
+/* Reads the record the endpoint holds for name into out (cap bytes).
+ * Returns 1 with *len set, 0 when it holds none (404), -1 on failure. */
+int routing_http_get_ipns(const char *base, const char *name, const struct routing_http_opts *o, uint8_t *out,
+                          size_t cap, size_t *len, char *err, size_t errlen);
 
 #endif

@@ -3,6 +3,7 @@
 #include "atomic.h"
 #include "err.h"
 #include "log.h"
+#include "record_lookup.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -80,6 +81,11 @@ int record_publisher_start(struct record_publisher *rp, const struct record_publ
         ipns_key_wipe(&rp->key);
         return -1;
     }
+    if (o->lookup_timeout > 0) {
+        struct record_lookup_opts lo = {o->kubo, o->routing, o->primary_api, o->auth, o->lookup_timeout};
+        uint64_t held = record_lookup_highest(&lo, rp->name, rp->key.pk);
+        rp->floor = held && held < UINT64_MAX ? held + 1 : 0;
+    }
     size_t nk = o->kubo->n ? o->kubo->n : 1;
     rp->targets = calloc(nk + o->routing->n, sizeof *rp->targets);
     if (!rp->targets) {
@@ -115,7 +121,7 @@ int record_publisher_publish(struct record_publisher *rp, const char *cid, const
         err_set(err, errlen, "the clock gives no valid record expiry");
         goto out;
     }
-    if (ipns_seq_next(&rp->seq, now, 0, &f.seq, err, errlen) != 0)
+    if (ipns_seq_next(&rp->seq, now, rp->floor, &f.seq, err, errlen) != 0)
         goto out;
     int n = ipns_record_build(&rp->key, &f, j->rec, sizeof j->rec, err, errlen);
     if (n < 0)

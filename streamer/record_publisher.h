@@ -27,12 +27,14 @@ struct record_publisher_opts {
     double backoff, backoff_max;
     double lifetime, ttl;                /* record validity and TTL, seconds */
     size_t keep;
+    double lookup_timeout;               /* read the targets' current records first; 0: do not */
 };
 
 struct record_publisher {
     struct ipns_key key;
     char name[IPNS_NAME_MAX];
     struct ipns_seq seq;
+    uint64_t floor;                      /* above the highest sequence the targets held at start */
     double lifetime, ttl;
     const struct clock *clock;
     struct record_target *targets;

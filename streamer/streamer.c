@@ -262,6 +262,7 @@ static int start_records(struct daemon *d, const char *auth, char *err, size_t e
         .primary_api = cfg->ipfs_api,
         .auth = auth,
         .timeout = cfg->ipns_target_timeout_seconds,
+        .lookup_timeout = cfg->ipns_lookup_seconds,
         .backoff = cfg->publish_backoff_seconds,
         .backoff_max = cfg->publish_backoff_max_seconds,
         .lifetime = cfg->ipns_lifetime_seconds,

@@ -32,6 +32,9 @@ const struct cfg_key streamer_config_keys[] = {
       "Station mode: Delegated Routing HTTP endpoints that get every record by PUT /routing/v1/ipns/{name}"),
     K(ipns_target_timeout_seconds, CFG_NUMBER, "30", 1, 3600, NULL,
       "Station mode: time limit of one put to one target (a slow target never holds up the others)"),
+    K(ipns_lookup_seconds, CFG_NUMBER, "5", 0, 600, NULL,
+      "Station mode: at start, how long to wait for the targets' current records, whose sequence the "
+      "new ones must beat (0: do not ask)"),
     K(ipns_lifetime_seconds, CFG_NUMBER, "86400", 60, 31536000, NULL,
       "Validity of each IPNS record"),
     K(ipns_ttl_seconds, CFG_NUMBER, "6", 1, 3600, NULL,

@@ -22,6 +22,7 @@ struct streamer_config {
     double ipns_target_timeout_seconds;
     double ipns_lifetime_seconds;
     double ipns_ttl_seconds;
+    double ipns_lookup_seconds;
     char *uri_mode;
     char *segment_uri_suffix;
     char *segment_gateway;

@@ -394,6 +394,29 @@ def main():
         p = rt.run([STREAMER, "--config", config(os.path.join(work, "other-state")), "key", "import", exported],
                    check=False)
         check(p.returncode != 0 and "different station key" in p.stderr, "import must not silently replace a key")
+
+        # The station's state lost (here: its key imported into a fresh state directory) while a
+        # record of it far ahead of this clock is out there: the new records must beat that one,
+        # which only asking the targets at start can achieve.
+        ahead = int(time.time() * 1000) + 10**9
+        planted = rt.run([RECORD_TOOL, os.path.join(state, "station.key"), "/ipfs/bafkqaaa", str(ahead),
+                          "2099-12-31T23:59:59.999000000Z", "1000000000"], text=False).stdout
+        put = urllib.request.Request(f"{routing}/routing/v1/ipns/{name}", data=planted, method="PUT",
+                                     headers={"Content-Type": "application/vnd.ipfs.ipns-record"})
+        urllib.request.urlopen(put, timeout=10).read()
+        log = open(os.path.join(work, "streamer.log"), "a")
+        moved = subprocess.Popen([STREAMER, "--config", config(other)], stdout=log, stderr=log)
+        procs.append(moved)
+
+        def routing_sequence():
+            return int(fields(save(get(f"{routing}/routing/v1/ipns/{name}"), "after-move.ipns"))["sequence"])
+        wait_for(lambda: routing_sequence() > ahead, 60, "a record beating the one planted ahead of the clock")
+        moved.send_signal(signal.SIGTERM)
+        check(moved.wait(timeout=30) == 0, "clean stop")
+        with open(os.path.join(work, "streamer.log")) as fh:
+            found = [line for line in fh if "current record found" in line]
+        for url in (routing, node_a.api):
+            check(any(f"target={url} " in line for line in found), f"no current record read from {url}: {found}")
         print("station key: all checks passed")
     finally:
         for p in procs:

@@ -39,8 +39,6 @@ processed = os.path.join(work, "processed")
 state = os.path.join(work, "state")
 os.makedirs(music)
 procs = []
-
-
 check = rt.check
 
 

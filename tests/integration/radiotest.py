@@ -1,6 +1,7 @@
 """Shared helpers for the integration tests: the test IPFS node (the shared
 one and a test's own), generated audio, running the programs, polling their
 status and reading their key=value logs, and the test runner."""
+import hashlib
 import json
 import re
 import shutil
@@ -197,6 +198,25 @@ def run_setup(setup, work, music, **cfg):
     (cfg, pointed at that playlist config) and runs radio-setup on them."""
     cfg["playlist_config"] = write_json(os.path.join(work, "playlist.json"), {"source": music})
     return run([setup, "--config", write_json(os.path.join(work, "setup.json"), cfg)])
+
+
+def setup_run(setup, config_path, expect_status):
+    """radio-setup on config_path, which must exit with expect_status."""
+    p = run([setup, "--config", config_path], check=False)
+    if p.returncode != expect_status:
+        raise AssertionError(f"setup exited {p.returncode}, expected {expect_status}\n{p.stderr[-5000:]}")
+    return p
+
+
+def tree_state(folder):
+    """Content and mtime of everything under folder (to prove nothing moved)."""
+    out = {}
+    for root, _, files in os.walk(folder):
+        for n in files:
+            p = os.path.join(root, n)
+            with open(p, "rb") as f:
+                out[os.path.relpath(p, folder)] = (hashlib.sha256(f.read()).hexdigest(), os.stat(p).st_mtime_ns)
+    return out
 
 
 def lavfi_song(path, freq, secs, *out_args):

@@ -174,6 +174,14 @@ class Node:
             shutil.rmtree(self.repo, ignore_errors=True)
 
 
+def spawn(procs, cmd, log, **kw):
+    """Starts cmd with its output appended to the file log, and adds it to
+    procs, the list of what stop_all ends."""
+    p = subprocess.Popen(cmd, stdout=open(log, "a"), stderr=subprocess.STDOUT, **kw)
+    procs.append(p)
+    return p
+
+
 def stop_all(procs, timeout):
     """Ends the processes a test started that still run: SIGTERM, and
     SIGKILL for those still there after timeout seconds."""

@@ -54,10 +54,7 @@ check = rt.check
 
 
 def spawn(cmd, log_name, **kw):
-    log = open(os.path.join(work, log_name), "a")
-    p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, **kw)
-    procs.append(p)
-    return p
+    return rt.spawn(procs, cmd, os.path.join(work, log_name), **kw)
 
 
 def start_node():

@@ -10,7 +10,6 @@ discontinuity, with every earlier sequence number unchanged."""
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import urllib.request
@@ -317,8 +316,7 @@ def test_streamer_switches_from_ordered_to_shuffle_at_a_track_boundary():
     setup_run(3)
     old_loop = loop_segments()
     last_segment = {t["segments"][-1]["cid"] for t in manifest()["tracks"]}
-    log = open(os.path.join(work, "streamer.log"), "a")
-    procs.append(subprocess.Popen([STREAMER, "--config", streamer_config()], stdout=log, stderr=log))
+    rt.spawn(procs, [STREAMER, "--config", streamer_config()], os.path.join(work, "streamer.log"))
     name = wait_for(lambda: status().get("last_publish", {}).get("time") and status()["ipns_name"], 90,
                     "the first publish")
     heard = {}

@@ -100,10 +100,7 @@ def key_cmd(*args, state_dir=state):
 
 
 def start_streamer():
-    log = open(os.path.join(work, "streamer.log"), "a")
-    p = subprocess.Popen([STREAMER, "--config", config()], stdout=log, stderr=log)
-    procs.append(p)
-    return p
+    return rt.spawn(procs, [STREAMER, "--config", config()], os.path.join(work, "streamer.log"))
 
 
 def status():

@@ -47,10 +47,7 @@ def streamer_config(**over):
 
 
 def start_streamer():
-    log = open(os.path.join(work, "streamer.log"), "a")
-    p = subprocess.Popen([STREAMER, "--config", streamer_config()], stdout=log, stderr=log)
-    procs.append(p)
-    return p
+    return rt.spawn(procs, [STREAMER, "--config", streamer_config()], os.path.join(work, "streamer.log"))
 
 
 def status():

@@ -1,15 +1,34 @@
-"""Shared helpers for the integration tests: the test IPFS node, generated
-audio, running the programs and reading their key=value logs."""
+"""Shared helpers for the integration tests: the test IPFS node (the shared
+one and a test's own), generated audio, running the programs, polling their
+status and reading their key=value logs, and the test runner."""
+import hashlib
 import json
 import re
+import shutil
+import socket
 import urllib.parse
 import os
 import shlex
 import subprocess
 import sys
+import time
 import urllib.request
 
 AAC_FRAME = 1024
+IPFS_NODE_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "ipfs-node")
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def node_dir():
@@ -110,3 +129,183 @@ def last_event(stderr, prefix):
         if msg.startswith(prefix):
             return kv
     raise AssertionError(f"no log event starting with {prefix!r} in:\n{stderr[-3000:]}")
+
+
+class Node:
+    """A js-ipfs node of a test's own, on fixed ports, so that it can be
+    stopped and started again (or wiped) under running programs. env is
+    added to the node's environment (IPFS_NODE_ROUTING, say)."""
+
+    def __init__(self, repo, log, label=None, env=None):
+        self.repo, self.log_path, self.label = repo, log, label
+        self.env = env or {}
+        self.api_port, self.gw_port = free_port(), free_port()
+        self.proc = None
+
+    @property
+    def api(self):
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def gateway(self):
+        return f"http://127.0.0.1:{self.gw_port}"
+
+    def start(self):
+        env = dict(os.environ, IPFS_PATH=self.repo, **self.env)
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(["node", "--import", os.path.join(IPFS_NODE_SRC, "polyfill.mjs"),
+                                      os.path.join(IPFS_NODE_SRC, "daemon.mjs"), str(self.api_port),
+                                      str(self.gw_port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                rpc(self.api, "id")
+                return
+            except Exception:
+                time.sleep(0.2)
+        raise AssertionError(f"node {self.label} did not start" if self.label else "own test node did not start")
+
+    def stop(self, wipe=False):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+            self.proc = None
+        if wipe:
+            shutil.rmtree(self.repo, ignore_errors=True)
+
+
+def spawn(procs, cmd, log, **kw):
+    """Starts cmd with its output appended to the file log, and adds it to
+    procs, the list of what stop_all ends."""
+    p = subprocess.Popen(cmd, stdout=open(log, "a"), stderr=subprocess.STDOUT, **kw)
+    procs.append(p)
+    return p
+
+
+def stop_all(procs, timeout):
+    """Ends the processes a test started that still run: SIGTERM, and
+    SIGKILL for those still there after timeout seconds."""
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def write_json(path, doc):
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    return path
+
+
+def run_setup(setup, work, music, **cfg):
+    """Writes work/playlist.json (the music folder) and work/setup.json
+    (cfg, pointed at that playlist config) and runs radio-setup on them."""
+    cfg["playlist_config"] = write_json(os.path.join(work, "playlist.json"), {"source": music})
+    return run([setup, "--config", write_json(os.path.join(work, "setup.json"), cfg)])
+
+
+def setup_run(setup, config_path, expect_status):
+    """radio-setup on config_path, which must exit with expect_status."""
+    p = run([setup, "--config", config_path], check=False)
+    if p.returncode != expect_status:
+        raise AssertionError(f"setup exited {p.returncode}, expected {expect_status}\n{p.stderr[-5000:]}")
+    return p
+
+
+def tree_state(folder):
+    """Content and mtime of everything under folder (to prove nothing moved)."""
+    out = {}
+    for root, _, files in os.walk(folder):
+        for n in files:
+            p = os.path.join(root, n)
+            with open(p, "rb") as f:
+                out[os.path.relpath(p, folder)] = (hashlib.sha256(f.read()).hexdigest(), os.stat(p).st_mtime_ns)
+    return out
+
+
+def lavfi_song(path, freq, secs, *out_args):
+    """A sine under pink noise: enough like music for the encoder, and
+    every track distinct. out_args: output options (tags, codec)."""
+    ffmpeg("-f", "lavfi", "-i", f"sine=f={freq}:d={secs}", "-f", "lavfi", "-i",
+           f"anoisesrc=d={secs}:c=pink:a=0.05", "-filter_complex", "amix=inputs=2", *out_args, path)
+
+
+def tagged_songs(folder, tracks):
+    """Vorbis songs "00 song.ogg", ... tagged "Artist 0" / "Song 0", ...,
+    one for each (frequency, seconds) of tracks."""
+    for i, (freq, secs) in enumerate(tracks):
+        lavfi_song(os.path.join(folder, f"{i:02d} song.ogg"), freq, secs, "-metadata", f"artist=Artist {i}",
+                   "-metadata", f"title=Song {i}", "-c:a", "libvorbis")
+
+
+def write_streamer_config(path, processed, state, api, gateway, **keys):
+    """A streamer config for tests: a short TTL and short backoffs and
+    timeouts, so that publishing and recovery show within seconds."""
+    cfg = {"processed_dir": processed, "state_dir": state, "ipfs_api": api, "local_gateway": gateway,
+           "ipns_ttl_seconds": 1, "publish_backoff_seconds": 0.2, "publish_backoff_max_seconds": 1,
+           "keep_playlists": 5, "ipfs_timeout_seconds": 5}
+    cfg.update(keys)
+    return write_json(path, cfg)
+
+
+def read_status(state):
+    """The streamer's status.json, {} while there is none (or it is half written)."""
+    try:
+        with open(os.path.join(state, "status.json")) as f:
+            return json.load(f)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def file_tail(path, chars=3000):
+    with open(path) as f:
+        return f.read()[-chars:]
+
+
+def wait_for(pred, timeout, what, ignore=(OSError,), diagnose=None):
+    """pred's first true value within timeout seconds. The ignored
+    exceptions mean "not yet" (a gateway that does not serve it yet, a URL
+    error being an OSError); diagnose gives text for the failure message."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            v = pred()
+        except ignore:
+            v = None
+        if v:
+            return v
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}" + (f"\n{diagnose()}" if diagnose else ""))
+
+
+def run_tests(scope, work=None, chain=False, catch=(AssertionError,), cleanup=None):
+    """Runs the test_ functions of a script's scope in order, prints a line
+    for each and a summary, and exits 1 when one failed. chain: later tests
+    build on earlier ones, so the first failure ends the run (otherwise
+    RADIO_STOP_ON_FAIL does). cleanup runs however the tests end. The work
+    folder is removed after a clean run and kept, and named, otherwise."""
+    tests = [v for k, v in list(scope.items()) if k.startswith("test_")]
+    failed = 0
+    try:
+        for t in tests:
+            try:
+                t()
+                print(f"ok   {t.__name__}", flush=True)
+            except catch as e:
+                failed += 1
+                print(f"FAIL {t.__name__}: {e}", flush=True)
+                if chain or os.environ.get("RADIO_STOP_ON_FAIL"):
+                    break
+    finally:
+        if cleanup:
+            cleanup()
+    print(f"{len(tests) - failed} passed, {failed} failed")
+    if work and failed:
+        print(f"work folder kept: {work}")
+    elif work:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(1 if failed else 0)

@@ -24,9 +24,7 @@ SINE_LU = 0.1
 MINUS_23 = "pow(10\\,-23/20)"
 
 
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
+check = rt.check
 
 
 def analyze(*paths, config=CONFIG):
@@ -146,22 +144,7 @@ def test_true_peak_is_close_to_ffmpegs():
     check(a["sample_peak_dbfs"] <= a["true_peak_dbtp"] + 1e-6, json.dumps(a))
 
 
-TESTS = [v for k, v in list(globals().items()) if k.startswith("test_")]
-
 if __name__ == "__main__":
     if not shutil.which("ffmpeg"):
         sys.exit("ffmpeg is needed")
-    failed = 0
-    for t in TESTS:
-        try:
-            t()
-            print(f"ok   {t.__name__}", flush=True)
-        except (AssertionError, subprocess.CalledProcessError) as e:
-            failed += 1
-            print(f"FAIL {t.__name__}: {e}", flush=True)
-    print(f"{len(TESTS) - failed} passed, {failed} failed")
-    if not failed:
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        print(f"work folder kept: {work}")
-    sys.exit(1 if failed else 0)
+    rt.run_tests(globals(), work, catch=(AssertionError, subprocess.CalledProcessError))

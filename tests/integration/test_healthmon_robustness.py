@@ -7,21 +7,19 @@ under the raw CIDs of their bytes."""
 import json
 import os
 import random
-import shutil
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import healthmon_fakes as hf  # noqa: E402
+import radiotest as rt  # noqa: E402
 
 HEALTHMON = sys.argv[1]
 work = tempfile.mkdtemp(prefix="radio-healthmon-robust-")
 
 
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
+check = rt.check
 
 
 TRACK = hf.make_track(work, "t", hf.music_source(220, -20, 12), 12, 2)
@@ -201,21 +199,5 @@ def test_gateway_errors_on_segments_are_reported():
           f"exit {rc}: {doc['reasons']}")
 
 
-TESTS = [v for k, v in list(globals().items()) if k.startswith("test_")]
-
 if __name__ == "__main__":
-    failed = 0
-    for t in TESTS:
-        try:
-            t()
-            print(f"ok   {t.__name__}", flush=True)
-        except AssertionError as e:
-            failed += 1
-            print(f"FAIL {t.__name__}: {e}", flush=True)
-    GW.close()
-    print(f"{len(TESTS) - failed} passed, {failed} failed")
-    if not failed:
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        print(f"work folder kept: {work}")
-    sys.exit(1 if failed else 0)
+    rt.run_tests(globals(), work, cleanup=GW.close)

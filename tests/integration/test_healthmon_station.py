@@ -8,7 +8,6 @@ unreachable gateways, and the HTTP endpoints."""
 import datetime
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -25,9 +24,7 @@ SEG = 2            # segment seconds: short, so staleness shows in seconds
 INTERVAL = 1.5
 
 
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
+check = rt.check
 
 
 def add_track(name, source, seconds, track, seg=SEG, **kw):
@@ -308,27 +305,11 @@ def test_bad_config_is_refused_with_the_key_named():
           and len(p.stderr.strip().splitlines()) == 1, f"exit {p.returncode}: {p.stderr}")
 
 
-TESTS = [v for k, v in list(globals().items()) if k.startswith("test_")]
-
-if __name__ == "__main__":
-    failed = 0
-    try:
-        for t in TESTS:
-            try:
-                t()
-                print(f"ok   {t.__name__}", flush=True)
-            except AssertionError as e:
-                failed += 1
-                print(f"FAIL {t.__name__}: {e}", flush=True)
-                if os.environ.get("RADIO_STOP_ON_FAIL"):
-                    break
-    finally:
-        PUBLISHER.stop()
+def stop_publisher():
+    PUBLISHER.stop()
     if PUBLISHER.error:
         print(f"publisher error (last): {PUBLISHER.error}")
-    print(f"{len(TESTS) - failed} passed, {failed} failed")
-    if not failed:
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        print(f"work folder kept: {work}")
-    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    rt.run_tests(globals(), work, cleanup=stop_publisher)

@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,65 +50,34 @@ work = tempfile.mkdtemp(prefix="radio-listener-")
 PROCESSED = os.path.join(work, "processed")
 STATE = os.path.join(work, "state")
 procs = []
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+check = rt.check
 
 
 def spawn(cmd, log_name, **kw):
-    log = open(os.path.join(work, log_name), "a")
-    p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, **kw)
-    procs.append(p)
-    return p
+    return rt.spawn(procs, cmd, os.path.join(work, log_name), **kw)
 
 
 def start_node():
     """A node of this test's own: its IPNS key and load are nobody else's."""
-    api_port, gw_port = free_port(), free_port()
-    node_dir = os.path.join(TESTS, "ipfs-node")
-    spawn(["node", "--import", os.path.join(node_dir, "polyfill.mjs"),
-           os.path.join(node_dir, "daemon.mjs"), str(api_port), str(gw_port)], "node.log",
-          env=dict(os.environ, IPFS_PATH=os.path.join(work, "node-repo")))
-    api = f"http://127.0.0.1:{api_port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            rt.rpc(api, "id")
-            return api, f"http://127.0.0.1:{gw_port}"
-        except Exception:
-            time.sleep(0.2)
-    raise AssertionError("own test node did not start")
+    node = rt.Node(os.path.join(work, "node-repo"), os.path.join(work, "node.log"))
+    try:
+        node.start()
+    finally:
+        if node.proc:
+            procs.append(node.proc)
+    return node.api, node.gateway
 
 
 def make_station(api):
     music, jingles = os.path.join(work, "music"), os.path.join(work, "jingles")
     os.makedirs(music)
     os.makedirs(jingles)
-    for i, secs in enumerate((20, 24, 28, 32)):
-        rt.ffmpeg("-f", "lavfi", "-i", f"sine=f={220 + 110 * i}:d={secs}", "-f", "lavfi", "-i",
-                  f"anoisesrc=d={secs}:c=pink:a=0.05", "-filter_complex", "amix=inputs=2",
-                  "-metadata", f"artist=Artist {i}", "-metadata", f"title=Song {i}",
-                  "-c:a", "libvorbis", os.path.join(music, f"{i:02d} song.ogg"))
+    rt.tagged_songs(music, [(220 + 110 * i, secs) for i, secs in enumerate((20, 24, 28, 32))])
     rt.ffmpeg("-f", "lavfi", "-i", "sine=f=880:d=3", "-metadata", "artist=Station",
               "-metadata", "title=Jingle", "-c:a", "flac", os.path.join(jingles, "id.flac"))
-    with open(os.path.join(work, "playlist.json"), "w") as f:
-        json.dump({"source": music}, f)
-    cfg = {"processed_dir": PROCESSED, "jingles_dir": jingles, "page_dir": os.path.join(ROOT, "web"),
-           "playlist_config": os.path.join(work, "playlist.json"), "ipfs_api": api,
-           "segment_seconds": SEGMENT, "jingle_every": 2, "progress": "lines"}
-    with open(os.path.join(work, "setup.json"), "w") as f:
-        json.dump(cfg, f)
-    p = rt.run([SETUP, "--config", os.path.join(work, "setup.json")])
+    p = rt.run_setup(SETUP, work, music, processed_dir=PROCESSED, jingles_dir=jingles,
+                     page_dir=os.path.join(ROOT, "web"), ipfs_api=api, segment_seconds=SEGMENT,
+                     jingle_every=2, progress="lines")
     check("listener page added" in p.stderr, p.stderr[-2000:])
     p = rt.run([SETUP, "--config", os.path.join(work, "setup.json")])
     check("listener page unchanged" in p.stderr and "nothing uploaded" in p.stderr,
@@ -122,43 +90,21 @@ def make_station(api):
 
 
 def write_streamer_config(api, gateway):
-    cfg = {"processed_dir": PROCESSED, "state_dir": STATE, "ipfs_api": api,
-           "window_segments": 10, "local_gateway": gateway, "ipns_ttl_seconds": 1,
-           "publish_backoff_seconds": 0.2, "publish_backoff_max_seconds": 1,
-           "keep_playlists": 5, "ipfs_timeout_seconds": 5}
-    path = os.path.join(work, "streamer.json")
-    with open(path, "w") as f:
-        json.dump(cfg, f)
-    return path
+    return rt.write_streamer_config(os.path.join(work, "streamer.json"), PROCESSED, STATE, api, gateway,
+                                    window_segments=10)
 
 
 def status():
-    try:
-        with open(os.path.join(STATE, "status.json")) as f:
-            return json.load(f)
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
+    return rt.read_status(STATE)
 
 
-def wait_for(pred, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            v = pred()
-        except OSError:
-            v = None
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+wait_for = rt.wait_for
 
 
 def start_healthmon(gateway):
     cfg = {"state_dir": STATE, "local_gateway": gateway, "listen": "127.0.0.1:0",
            "public_gateways": [], "output_file": "", "interval_seconds": 15, "log_level": "info"}
-    path = os.path.join(work, "healthmon.json")
-    with open(path, "w") as f:
-        json.dump(cfg, f)
+    path = rt.write_json(os.path.join(work, "healthmon.json"), cfg)
     p = spawn([HEALTHMON, "--config", path], "healthmon.log")
     def port():
         with open(os.path.join(work, "healthmon.log")) as f:
@@ -312,14 +258,7 @@ if __name__ == "__main__":
         main()
         ok = True
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+        rt.stop_all(reversed(procs), 20)
         if ok:
             shutil.rmtree(work, ignore_errors=True)
         else:

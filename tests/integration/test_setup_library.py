@@ -2,16 +2,16 @@
 ffmpeg's lavfi sources: every format and failure the issue lists, then the
 cache behaviours, a node that lost its blocks, and a node that is down."""
 import glob
-import hashlib
 import json
 import os
-import shutil
 import sys
 import tempfile
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import radiotest as rt  # noqa: E402
+
+check = rt.check
 
 SETUP = sys.argv[1]
 API, GATEWAY = rt.node_urls()
@@ -89,32 +89,16 @@ def write_config(**over):
 
 
 def setup_run(expect_status):
-    p = rt.run([SETUP, "--config", config_path], check=False)
-    if p.returncode != expect_status:
-        raise AssertionError(f"setup exited {p.returncode}, expected {expect_status}\n{p.stderr[-5000:]}")
-    return p
+    return rt.setup_run(SETUP, config_path, expect_status)
 
 
 def tree_state():
-    """Content and mtime of everything under processed/ (to prove nothing moved)."""
-    out = {}
-    for root, _, files in os.walk(processed):
-        for n in files:
-            p = os.path.join(root, n)
-            with open(p, "rb") as f:
-                out[os.path.relpath(p, processed)] = (hashlib.sha256(f.read()).hexdigest(),
-                                                      os.stat(p).st_mtime_ns)
-    return out
+    return rt.tree_state(processed)
 
 
 def manifest():
     with open(os.path.join(processed, "manifest.json")) as f:
         return json.load(f)
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def test_first_run_cuts_everything_and_names_bad_files():
@@ -326,22 +310,5 @@ def test_bad_config_names_the_key():
     check("segment_seconds" in p.stderr and config_path in p.stderr, p.stderr)
 
 
-TESTS = [v for k, v in list(globals().items()) if k.startswith("test_")]
-
 if __name__ == "__main__":
-    failed = 0
-    for t in TESTS:
-        try:
-            t()
-            print(f"ok   {t.__name__}", flush=True)
-        except AssertionError as e:
-            failed += 1
-            print(f"FAIL {t.__name__}: {e}", flush=True)
-            if os.environ.get("RADIO_STOP_ON_FAIL"):
-                break
-    print(f"{len(TESTS) - failed} passed, {failed} failed")
-    if not failed:
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        print(f"work folder kept: {work}")
-    sys.exit(1 if failed else 0)
+    rt.run_tests(globals(), work)

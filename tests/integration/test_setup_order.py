@@ -7,17 +7,11 @@ order; exclusions and a top-folder-only scan. Then the real radio-streamer
 on air while the order switches from ordered to shuffle: nothing is
 re-encoded, and the new order starts at the next track boundary, after a
 discontinuity, with every earlier sequence number unchanged."""
-import hashlib
 import json
 import os
 import re
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -35,6 +29,7 @@ state = os.path.join(work, "state")
 config_path = os.path.join(work, "setup.json")
 playlist_config = os.path.join(work, "playlist.json")
 procs = []
+check = rt.check
 
 # relative path -> (artist, title) tags, None for an untagged file
 LIBRARY = {
@@ -52,20 +47,12 @@ CODECS = {".ogg": ["-c:a", "libvorbis"], ".flac": ["-c:a", "flac"], ".wav": ["-c
           ".mp3": ["-c:a", "libmp3lame"]}
 
 
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
 def make_library():
     for i, (rel, tags) in enumerate(sorted(LIBRARY.items())):
         path = os.path.join(music, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         meta = ["-metadata", f"artist={tags[0]}", "-metadata", f"title={tags[1]}"] if tags else []
-        secs = 3 + i % 3
-        rt.ffmpeg("-f", "lavfi", "-i", f"sine=f={220 + 55 * i}:d={secs}", "-f", "lavfi", "-i",
-                  f"anoisesrc=d={secs}:c=pink:a=0.05", "-filter_complex", "amix=inputs=2", *meta,
-                  *CODECS[os.path.splitext(rel)[1]], path)
+        rt.lavfi_song(path, 220 + 55 * i, 3 + i % 3, *meta, *CODECS[os.path.splitext(rel)[1]])
     with open(os.path.join(music, CORRUPT), "wb") as f:
         f.write(b"fLaC" + os.urandom(5000))
     os.makedirs(jingles)
@@ -88,21 +75,11 @@ def write_playlist_config(**keys):
 
 
 def setup_run(expect_status):
-    p = rt.run([SETUP, "--config", config_path], check=False)
-    if p.returncode != expect_status:
-        raise AssertionError(f"setup exited {p.returncode}, expected {expect_status}\n{p.stderr[-5000:]}")
-    return p
+    return rt.setup_run(SETUP, config_path, expect_status)
 
 
 def tree_state():
-    out = {}
-    for root, _, files in os.walk(processed):
-        for n in files:
-            p = os.path.join(root, n)
-            with open(p, "rb") as f:
-                out[os.path.relpath(p, processed)] = (hashlib.sha256(f.read()).hexdigest(),
-                                                      os.stat(p).st_mtime_ns)
-    return out
+    return rt.tree_state(processed)
 
 
 def segments_of(tree):
@@ -279,22 +256,12 @@ def test_bad_playlist_config_is_refused_naming_the_key():
 # --- on air: the streamer picks the new order up at the next track boundary ---
 
 def streamer_config():
-    cfg = {"processed_dir": processed, "state_dir": state, "ipfs_api": API, "window_segments": 6,
-           "local_gateway": GATEWAY, "ipns_key": "radio-order-test", "ipns_ttl_seconds": 1,
-           "publish_backoff_seconds": 0.2, "publish_backoff_max_seconds": 1,
-           "reload_check_seconds": 0.5, "keep_playlists": 5, "ipfs_timeout_seconds": 5}
-    path = os.path.join(work, "streamer.json")
-    with open(path, "w") as f:
-        json.dump(cfg, f)
-    return path
+    return rt.write_streamer_config(os.path.join(work, "streamer.json"), processed, state, API, GATEWAY,
+                                    window_segments=6, ipns_key="radio-order-test", reload_check_seconds=0.5)
 
 
 def status():
-    try:
-        with open(os.path.join(state, "status.json")) as f:
-            return json.load(f)
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
+    return rt.read_status(state)
 
 
 def streamer_log():
@@ -303,16 +270,7 @@ def streamer_log():
 
 
 def wait_for(pred, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            v = pred()
-        except (urllib.error.URLError, OSError):
-            v = None
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}\nstreamer log:\n{streamer_log()[-3000:]}")
+    return rt.wait_for(pred, timeout, what, diagnose=lambda: f"streamer log:\n{streamer_log()[-3000:]}")
 
 
 def fetch_live(name):
@@ -358,8 +316,7 @@ def test_streamer_switches_from_ordered_to_shuffle_at_a_track_boundary():
     setup_run(3)
     old_loop = loop_segments()
     last_segment = {t["segments"][-1]["cid"] for t in manifest()["tracks"]}
-    log = open(os.path.join(work, "streamer.log"), "a")
-    procs.append(subprocess.Popen([STREAMER, "--config", streamer_config()], stdout=log, stderr=log))
+    rt.spawn(procs, [STREAMER, "--config", streamer_config()], os.path.join(work, "streamer.log"))
     name = wait_for(lambda: status().get("last_publish", {}).get("time") and status()["ipns_name"], 90,
                     "the first publish")
     heard = {}
@@ -412,30 +369,5 @@ def test_streamer_switches_from_ordered_to_shuffle_at_a_track_boundary():
           f"{len(old_part)} old-order segments", flush=True)
 
 
-TESTS = [v for k, v in list(globals().items()) if k.startswith("test_")]
-
 if __name__ == "__main__":
-    failed = 0
-    try:
-        for t in TESTS:
-            try:
-                t()
-                print(f"ok   {t.__name__}", flush=True)
-            except AssertionError as e:
-                failed += 1
-                print(f"FAIL {t.__name__}: {e}", flush=True)
-                break  # later steps build on earlier ones
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-    print(f"{len(TESTS) - failed} passed, {failed} failed")
-    if failed:
-        print(f"work folder kept: {work}")
-    else:
-        shutil.rmtree(work, ignore_errors=True)
-    sys.exit(1 if failed else 0)
+    rt.run_tests(globals(), work, chain=True, cleanup=lambda: rt.stop_all(procs, 15))

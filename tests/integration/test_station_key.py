@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,65 +39,18 @@ processed = os.path.join(work, "processed")
 state = os.path.join(work, "state")
 os.makedirs(music)
 procs = []
+check = rt.check
 
 
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Node:
+def dht_node(label):
     """A js-ipfs node in DHT mode (no peers), the mode in which it takes a
     record signed elsewhere (dht/put) and resolves it through its IPNS
     validator. Fixed ports, so it can be stopped, wiped and started again."""
-
-    def __init__(self, label):
-        self.label = label
-        self.api_port, self.gw_port = free_port(), free_port()
-        self.repo = os.path.join(work, f"repo-{label}")
-        self.proc = None
-
-    @property
-    def api(self):
-        return f"http://127.0.0.1:{self.api_port}"
-
-    @property
-    def gateway(self):
-        return f"http://127.0.0.1:{self.gw_port}"
-
-    def start(self):
-        env = dict(os.environ, IPFS_PATH=self.repo, IPFS_NODE_ROUTING="dht")
-        log = open(os.path.join(work, f"node-{self.label}.log"), "a")
-        self.proc = subprocess.Popen(["node", "--import", os.path.join(NODE_DIR, "polyfill.mjs"),
-                                      os.path.join(NODE_DIR, "daemon.mjs"), str(self.api_port),
-                                      str(self.gw_port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                rt.rpc(self.api, "id")
-                return
-            except Exception:
-                time.sleep(0.2)
-        raise AssertionError(f"node {self.label} did not start")
-
-    def stop(self, wipe=False):
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
-            self.proc = None
-        if wipe:
-            shutil.rmtree(self.repo, ignore_errors=True)
+    return rt.Node(os.path.join(work, f"repo-{label}"), os.path.join(work, f"node-{label}.log"), label,
+                   env={"IPFS_NODE_ROUTING": "dht"})
 
 
-node_a, node_b = Node("a"), Node("b")
+node_a, node_b = dht_node("a"), dht_node("b")
 
 
 def js(script, *args, check_rc=True):
@@ -129,29 +81,18 @@ def make_library():
     for i, (f, secs) in enumerate([(220, 5), (330, 4), (440, 6)]):
         rt.ffmpeg("-f", "lavfi", "-i", f"sine=f={f}:d={secs}", "-metadata", f"artist=A{i}",
                   "-metadata", f"title=S{i}", "-c:a", "flac", os.path.join(music, f"{i:02d}.flac"))
-    with open(os.path.join(work, "playlist.json"), "w") as f:
-        json.dump({"source": music}, f)
-    cfg = {"processed_dir": processed, "jingles_dir": os.path.join(work, "no-jingles"),
-           "playlist_config": os.path.join(work, "playlist.json"), "ipfs_api": node_a.api,
-           "segment_seconds": SEG, "progress": "lines"}
-    os.makedirs(cfg["jingles_dir"])
-    with open(os.path.join(work, "setup.json"), "w") as f:
-        json.dump(cfg, f)
-    rt.run([SETUP, "--config", os.path.join(work, "setup.json")])
+    jingles = os.path.join(work, "no-jingles")
+    os.makedirs(jingles)
+    rt.run_setup(SETUP, work, music, processed_dir=processed, jingles_dir=jingles, ipfs_api=node_a.api,
+                 segment_seconds=SEG, progress="lines")
 
 
 def config(state_dir=state, **over):
-    cfg = {"processed_dir": processed, "state_dir": state_dir, "ipfs_api": node_a.api,
-           "ipns_mode": "station", "ipns_kubo_targets": [node_a.api, node_b.api],
-           "ipns_routing_targets": [routing], "ipns_target_timeout_seconds": 3,
-           "window_segments": 4, "ipns_ttl_seconds": 1, "publish_backoff_seconds": 0.2,
-           "publish_backoff_max_seconds": 1, "reload_check_seconds": 0.5, "keep_playlists": 5,
-           "ipfs_timeout_seconds": 5, "local_gateway": node_a.gateway}
-    cfg.update(over)
-    path = os.path.join(work, f"streamer-{os.path.basename(state_dir)}.json")
-    with open(path, "w") as f:
-        json.dump(cfg, f)
-    return path
+    return rt.write_streamer_config(os.path.join(work, f"streamer-{os.path.basename(state_dir)}.json"),
+                                    processed, state_dir, node_a.api, node_a.gateway,
+                                    ipns_mode="station", ipns_kubo_targets=[node_a.api, node_b.api],
+                                    ipns_routing_targets=[routing], ipns_target_timeout_seconds=3,
+                                    window_segments=4, reload_check_seconds=0.5, **over)
 
 
 def key_cmd(*args, state_dir=state):
@@ -159,18 +100,11 @@ def key_cmd(*args, state_dir=state):
 
 
 def start_streamer():
-    log = open(os.path.join(work, "streamer.log"), "a")
-    p = subprocess.Popen([STREAMER, "--config", config()], stdout=log, stderr=log)
-    procs.append(p)
-    return p
+    return rt.spawn(procs, [STREAMER, "--config", config()], os.path.join(work, "streamer.log"))
 
 
 def status():
-    try:
-        with open(os.path.join(state, "status.json")) as f:
-            return json.load(f)
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
+    return rt.read_status(state)
 
 
 def target(url):
@@ -181,19 +115,9 @@ def target(url):
 
 
 def wait_for(pred, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            v = pred()
-        except (urllib.error.URLError, OSError, KeyError):
-            v = None
-        if v:
-            return v
-        time.sleep(0.2)
-    with open(os.path.join(work, "streamer.log")) as f:
-        tail = f.read()[-3000:]
-    raise AssertionError(f"timed out waiting for {what}\nstatus: {json.dumps(status())[:3000]}\n"
-                         f"streamer log:\n{tail}")
+    return rt.wait_for(pred, timeout, what, ignore=(OSError, KeyError),
+                       diagnose=lambda: f"status: {json.dumps(status())[:3000]}\n"
+                                        f"streamer log:\n{rt.file_tail(os.path.join(work, 'streamer.log'))}")
 
 
 def resolve(node, peer_id):
@@ -419,13 +343,7 @@ def main():
             check(any(f"target={url} " in line for line in found), f"no current record read from {url}: {found}")
         print("station key: all checks passed")
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        rt.stop_all(procs, 20)
         node_a.stop()
         node_b.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -6,9 +6,7 @@ wiped) is survived; a running order rewritten while live takes effect at
 the next track boundary."""
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,124 +30,33 @@ state = os.path.join(work, "state")
 os.makedirs(music)
 os.makedirs(jingles)
 procs = []
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Node:
-    """A js-ipfs node of this test's own, on fixed ports, so that it can be
-    stopped and started again (or wiped) under a running streamer."""
-
-    def __init__(self):
-        self.api_port, self.gw_port = free_port(), free_port()
-        self.repo = os.path.join(work, "node-repo")
-        self.proc = None
-
-    @property
-    def api(self):
-        return f"http://127.0.0.1:{self.api_port}"
-
-    @property
-    def gateway(self):
-        return f"http://127.0.0.1:{self.gw_port}"
-
-    def start(self):
-        node_dir = os.path.join(TESTS, "ipfs-node")
-        env = dict(os.environ, IPFS_PATH=self.repo)
-        self.log = open(os.path.join(work, "node.log"), "a")
-        self.proc = subprocess.Popen(["node", "--import", os.path.join(node_dir, "polyfill.mjs"),
-                                      os.path.join(node_dir, "daemon.mjs"), str(self.api_port),
-                                      str(self.gw_port)], env=env, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                rt.rpc(self.api, "id")
-                return
-            except Exception:
-                time.sleep(0.2)
-        raise AssertionError("own test node did not start")
-
-    def stop(self, wipe=False):
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
-            self.proc = None
-        if wipe:
-            shutil.rmtree(self.repo, ignore_errors=True)
-
-
-node = Node()
+check = rt.check
+node = rt.Node(os.path.join(work, "node-repo"), os.path.join(work, "node.log"))
 
 
 def make_library():
-    for i, (f, secs) in enumerate([(220, 7), (330, 5), (440, 9), (550, 3)]):
-        rt.ffmpeg("-f", "lavfi", "-i", f"sine=f={f}:d={secs}", "-f", "lavfi", "-i",
-                  f"anoisesrc=d={secs}:c=pink:a=0.05", "-filter_complex", "amix=inputs=2",
-                  "-metadata", f"artist=Artist {i}", "-metadata", f"title=Song {i}",
-                  "-c:a", "libvorbis", os.path.join(music, f"{i:02d} song.ogg"))
+    rt.tagged_songs(music, [(220, 7), (330, 5), (440, 9), (550, 3)])
     rt.ffmpeg("-f", "lavfi", "-i", "sine=f=880:d=1.5", "-c:a", "flac", os.path.join(jingles, "id.flac"))
-    with open(os.path.join(work, "playlist.json"), "w") as f:
-        json.dump({"source": music}, f)
-    cfg = {"processed_dir": processed, "jingles_dir": jingles,
-           "playlist_config": os.path.join(work, "playlist.json"), "ipfs_api": node.api,
-           "segment_seconds": SEG, "jingle_every": 2, "progress": "lines"}
-    with open(os.path.join(work, "setup.json"), "w") as f:
-        json.dump(cfg, f)
-    rt.run([SETUP, "--config", os.path.join(work, "setup.json")])
+    rt.run_setup(SETUP, work, music, processed_dir=processed, jingles_dir=jingles, ipfs_api=node.api,
+                 segment_seconds=SEG, jingle_every=2, progress="lines")
 
 
 def streamer_config(**over):
-    cfg = {"processed_dir": processed, "state_dir": state, "ipfs_api": node.api,
-           "window_segments": 6, "local_gateway": node.gateway, "ipns_ttl_seconds": 1,
-           "publish_backoff_seconds": 0.2, "publish_backoff_max_seconds": 1,
-           "reload_check_seconds": 0.5, "keep_playlists": 5, "ipfs_timeout_seconds": 5}
-    cfg.update(over)
-    path = os.path.join(work, "streamer.json")
-    with open(path, "w") as f:
-        json.dump(cfg, f)
-    return path
+    return rt.write_streamer_config(os.path.join(work, "streamer.json"), processed, state, node.api,
+                                    node.gateway, window_segments=6, reload_check_seconds=0.5, **over)
 
 
 def start_streamer():
-    log = open(os.path.join(work, "streamer.log"), "a")
-    p = subprocess.Popen([STREAMER, "--config", streamer_config()], stdout=log, stderr=log)
-    procs.append(p)
-    return p
+    return rt.spawn(procs, [STREAMER, "--config", streamer_config()], os.path.join(work, "streamer.log"))
 
 
 def status():
-    try:
-        with open(os.path.join(state, "status.json")) as f:
-            return json.load(f)
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
+    return rt.read_status(state)
 
 
 def wait_for(pred, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            v = pred()
-        except (urllib.error.URLError, OSError):
-            v = None  # the gateway is not serving it yet; it must within the timeout
-        if v:
-            return v
-        time.sleep(0.2)
-    with open(os.path.join(work, "streamer.log")) as f:
-        tail = f.read()[-3000:]
-    raise AssertionError(f"timed out waiting for {what}\nstreamer log:\n{tail}")
+    return rt.wait_for(pred, timeout, what,
+                       diagnose=lambda: "streamer log:\n" + rt.file_tail(os.path.join(work, "streamer.log")))
 
 
 def fetch_live(name):
@@ -356,32 +263,11 @@ def test_old_playlists_do_not_pile_up():
     check(len(others) <= 5 + 1, f"{len(others)} non-segment pins on the node")
 
 
-TESTS_ = [v for k, v in list(globals().items()) if k.startswith("test_")]
+def stop_everything():
+    rt.stop_all(procs, 15)
+    node.stop()
+
 
 if __name__ == "__main__":
-    failed = 0
     node.start()
-    try:
-        for t in TESTS_:
-            try:
-                t()
-                print(f"ok   {t.__name__}", flush=True)
-            except AssertionError as e:
-                failed += 1
-                print(f"FAIL {t.__name__}: {e}", flush=True)
-                break  # later steps build on earlier ones
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-        node.stop()
-    print(f"{len(TESTS_) - failed} passed, {failed} failed")
-    if failed:
-        print(f"work folder kept: {work}")
-    else:
-        shutil.rmtree(work, ignore_errors=True)
-    sys.exit(1 if failed else 0)
+    rt.run_tests(globals(), work, chain=True, cleanup=stop_everything)

@@ -328,9 +328,7 @@ def main():
         put = urllib.request.Request(f"{routing}/routing/v1/ipns/{name}", data=planted, method="PUT",
                                      headers={"Content-Type": "application/vnd.ipfs.ipns-record"})
         urllib.request.urlopen(put, timeout=10).read()
-        log = open(os.path.join(work, "streamer.log"), "a")
-        moved = subprocess.Popen([STREAMER, "--config", config(other)], stdout=log, stderr=log)
-        procs.append(moved)
+        moved = rt.spawn(procs, [STREAMER, "--config", config(other)], os.path.join(work, "streamer.log"))
 
         def routing_sequence():
             return int(fields(save(get(f"{routing}/routing/v1/ipns/{name}"), "after-move.ipns"))["sequence"])

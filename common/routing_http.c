@@ -23,7 +23,12 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un);
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    const struct routing_http_opts *o = ud;
+    return o->should_abort && o->should_abort(o->abort_ctx) ? 1 : 0;
+}
 
 struct record_answer {
     uint8_t *buf;
@@ -52,8 +57,15 @@ static int endpoint_url(char *url, size_t cap, const char *base, const char *nam
     return (size_t)snprintf(url, cap, "%.*s/routing/v1/ipns/%s", (int)bl, base, name) >= cap ? -1 : 0;
 }
 
-static void set_limits(CURL *h, const struct routing_http_opts *o)
+/* Performs the request h was set up for, with the options every request
+ * here shares, then frees h and hdrs. */
+static CURLcode perform(CURL *h, const char *url, struct curl_slist *hdrs, curl_write_callback on_data, void *ud,
+                        const struct routing_http_opts *o, long *status)
 {
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, ud);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(o->timeout * 1000));
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->timeout * 1000));
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -62,14 +74,14 @@ static void set_limits(CURL *h, const struct routing_http_opts *o)
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)o);
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     }
+    CURLcode rc = curl_easy_perform(h);
+    *status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(h);
+    return rc;
 }
 
-static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-    (void)dt, (void)dn, (void)ut, (void)un;
-    const struct routing_http_opts *o = ud;
-    return o->should_abort && o->should_abort(o->abort_ctx) ? 1 : 0;
-}
 
 int routing_http_put_ipns(const char *base, const char *name, const void *rec, size_t len,
                           const struct routing_http_opts *o, char *err, size_t errlen)
@@ -83,19 +95,11 @@ int routing_http_put_ipns(const char *base, const char *name, const void *rec, s
     struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: " ROUTING_IPNS_TYPE);
     hdrs = curl_slist_append(hdrs, "Expect:");
     struct answer a = {.len = 0};
-    curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, rec);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
-    set_limits(h, o);
-    CURLcode rc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
+    long status;
+    CURLcode rc = perform(h, url, hdrs, on_body, &a, o, &status);
     if (rc != CURLE_OK)
         return err_set(err, errlen, "PUT %s: %s", url, curl_easy_strerror(rc));
     if (status < 200 || status > 299)
@@ -115,16 +119,8 @@ int routing_http_get_ipns(const char *base, const char *name, const struct routi
         return err_set(err, errlen, "libcurl: cannot create a handle");
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: " ROUTING_IPNS_TYPE);
     struct record_answer a = {out, cap, 0, 0};
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_record);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
-    set_limits(h, o);
-    CURLcode rc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
+    long status;
+    CURLcode rc = perform(h, url, hdrs, on_record, &a, o, &status);
     if (status == 404)
         return 0;
     if (a.overflow)

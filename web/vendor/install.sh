@@ -5,13 +5,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
+"$here/../../tools/npm-ci.sh" "$here"
 exec 8>"$here/.install.lock"
-flock 8
-stamp=node_modules/.installed
-if [[ ! -f "$stamp" || package-lock.json -nt "$stamp" || package.json -nt "$stamp" ]]; then
-  npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >&2
-  touch "$stamp"
-fi
+flock 8 # the copies below, against another run of this script
 copy() { # from, to (inside the page folder)
   cmp -s "$1" "../$2" && return
   cp "$1" "../$2.tmp"

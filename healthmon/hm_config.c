@@ -49,7 +49,7 @@ const struct cfg_key hm_config_keys[] = {
       "than this must carry EXT-X-DISCONTINUITY"),
     K(true_peak, CFG_BOOL, "false", 0, 0, NULL,
       "Also measure true peak (4x oversampled, BS.1770); with libebur128's interpolator it "
-      "makes a round about four times as costly"),
+      "about triples a round's CPU cost"),
     K(short_term_step_seconds, CFG_NUMBER, "0.5", 0.1, 3, NULL,
       "How often short-term loudness is read for the silence trace and its min/max; "
       "EBU meters display it every 0.1 s, coarser costs less CPU"),

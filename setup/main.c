@@ -32,7 +32,8 @@ static void usage(FILE *f)
           "  --check-config           validate the config and exit (0: valid, 2: not)\n"
           "  --help, --version\n"
           "\n"
-          "Exit status: 0 done; 1 failed (processed/ left as it was); 2 bad usage or\n"
+          "Exit status: 0 done; 1 failed (processed/ left as it was, or complete when\n"
+          "only the listener page could not be added); 2 bad usage or\n"
           "config; 3 done, but some source files were skipped or listed files not\n"
           "found (each one is logged).\n",
           f);

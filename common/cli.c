@@ -19,7 +19,10 @@ int cli_handle(const struct cli_program *p, int opt, const char *arg, struct cli
         printf("%s %s\n", p->name, p->version);
         return 0;
     case 'R':
-        p->print_reference(stdout);
+        if (p->print_reference)
+            p->print_reference(stdout);
+        else
+            cfg_print_reference(p->keys, p->nkeys, stdout);
         return 0;
     case 'D':
         cfg_print_defaults(p->keys, p->nkeys, stdout);

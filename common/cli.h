@@ -20,8 +20,8 @@ struct cli_program {
     const char *name;                  /* "radio-setup", for --version */
     const char *version;
     void (*usage)(FILE *f);
-    void (*print_reference)(FILE *f);  /* --print-config-reference */
-    const struct cfg_key *keys;        /* --print-default-config */
+    void (*print_reference)(FILE *f);  /* --print-config-reference; NULL: the keys' table */
+    const struct cfg_key *keys;        /* --print-default-config (and the reference) */
     size_t nkeys;
 };
 

@@ -26,6 +26,16 @@ int ipfs_global_init(char *err, size_t errlen)
     return 0;
 }
 
+int ipfs_same_api(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    while (la && a[la - 1] == '/')
+        la--;
+    while (lb && b[lb - 1] == '/')
+        lb--;
+    return la == lb && strncmp(a, b, la) == 0;
+}
+
 int ipfs_client_init(struct ipfs_client *c, const char *api, const char *auth, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);

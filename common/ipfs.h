@@ -25,6 +25,9 @@ struct ipfs_client {
 /* Call once per process, before threads start. */
 int ipfs_global_init(char *err, size_t errlen);
 
+/* Whether two API base URLs name the same node (trailing slashes aside). */
+int ipfs_same_api(const char *a, const char *b);
+
 int ipfs_client_init(struct ipfs_client *c, const char *api, const char *auth, char *err, size_t errlen);
 void ipfs_client_free(struct ipfs_client *c);
 

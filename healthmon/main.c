@@ -54,11 +54,6 @@ static void usage(FILE *f)
           f);
 }
 
-static void print_reference(FILE *f)
-{
-    cfg_print_reference(hm_config_keys, hm_config_nkeys, f);
-}
-
 static int load_config(const char *path, int explicit_path, struct hm_config *cfg, char *err,
                        size_t errlen)
 {
@@ -165,7 +160,7 @@ int main(int argc, char **argv)
         {"analyze", no_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
-    const struct cli_program prog = {"radio-healthmon", RADIO_VERSION, usage, print_reference,
+    const struct cli_program prog = {"radio-healthmon", RADIO_VERSION, usage, NULL,
                                      hm_config_keys, hm_config_nkeys};
     struct cli_args args = {DEFAULT_CONFIG, 0, 0};
     int once = 0, analyze = 0;

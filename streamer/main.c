@@ -69,11 +69,6 @@ static void usage(FILE *f)
           f);
 }
 
-static void print_reference(FILE *f)
-{
-    cfg_print_reference(streamer_config_keys, streamer_config_nkeys, f);
-}
-
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -82,7 +77,7 @@ int main(int argc, char **argv)
         {"force", no_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
-    const struct cli_program prog = {"radio-streamer", RADIO_VERSION, usage, print_reference,
+    const struct cli_program prog = {"radio-streamer", RADIO_VERSION, usage, NULL,
                                      streamer_config_keys, streamer_config_nkeys};
     struct cli_args args = {DEFAULT_CONFIG, 0, 0};
     int c;

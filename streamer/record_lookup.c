@@ -77,7 +77,7 @@ uint64_t record_lookup_highest(const struct record_lookup_opts *o, const char *n
         p[i].url = kubo ? (o->kubo->n ? o->kubo->v[i] : o->primary_api) : o->routing->v[i - nk];
         p[i].routing = !kubo;
         /* The primary node's credential goes to the primary node only. */
-        p[i].auth = kubo && strcmp(p[i].url, o->primary_api) == 0 ? o->auth : NULL;
+        p[i].auth = kubo && ipfs_same_api(p[i].url, o->primary_api) ? o->auth : NULL;
         p[i].name = name;
         p[i].pk = pk;
         p[i].timeout = o->timeout;

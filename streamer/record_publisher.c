@@ -10,16 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int same_url(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    while (la && a[la - 1] == '/')
-        la--;
-    while (lb && b[lb - 1] == '/')
-        lb--;
-    return la == lb && strncmp(a, b, la) == 0;
-}
-
 /* One file per node, named by a hash of its URL (any URL makes a valid
  * file name); the file itself holds the URL for whoever reads it. */
 static int ring_path(const struct record_publisher_opts *o, const char *url, char *out, size_t outlen,
@@ -39,7 +29,7 @@ static int add_target(struct record_publisher *rp, const struct record_publisher
                       enum record_target_kind kind, const char *url, const struct clock *clk,
                       char *err, size_t errlen)
 {
-    int primary = kind == RECORD_TARGET_KUBO && same_url(url, o->primary_api);
+    int primary = kind == RECORD_TARGET_KUBO && ipfs_same_api(url, o->primary_api);
     char path[4096];
     if (kind == RECORD_TARGET_KUBO && !primary && ring_path(o, url, path, sizeof path, err, errlen) != 0)
         return -1;

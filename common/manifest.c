@@ -4,6 +4,7 @@
 #include "err.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -249,6 +250,20 @@ static int get_int(json_t *o, const char *k, int64_t min, int64_t *out, const ch
     return 0;
 }
 
+/* For the encoding parameters, which are ints in memory: a value that does
+ * not fit is refused rather than truncated. */
+static int get_int_small(json_t *o, const char *k, int min, int *out, const char *where, char *err,
+                         size_t errlen)
+{
+    int64_t v = 0;
+    if (get_int(o, k, min, &v, where, err, errlen) != 0)
+        return -1;
+    if (v > INT_MAX)
+        return err_set(err, errlen, "%s: \"%s\" is larger than %d", where, k, INT_MAX);
+    *out = (int)v;
+    return 0;
+}
+
 static int get_num(json_t *o, const char *k, double *out, const char *where, char *err, size_t errlen)
 {
     json_t *v = json_object_get(o, k);
@@ -348,16 +363,12 @@ static int parse_encoding(json_t *je, struct manifest_encoding *e, const char *o
     snprintf(where, sizeof where, "%s: encoding", origin);
     if (!json_is_object(je))
         return err_set(err, errlen, "%s: missing", where);
-    int64_t rate, ch, br;
-    if (get_int(je, "sample_rate", 1, &rate, where, err, errlen) != 0 ||
-        get_int(je, "channels", 1, &ch, where, err, errlen) != 0 ||
-        get_int(je, "bitrate", 1, &br, where, err, errlen) != 0 ||
+    if (get_int_small(je, "sample_rate", 1, &e->sample_rate, where, err, errlen) != 0 ||
+        get_int_small(je, "channels", 1, &e->channels, where, err, errlen) != 0 ||
+        get_int_small(je, "bitrate", 1, &e->bitrate, where, err, errlen) != 0 ||
         get_num(je, "segment_seconds", &e->segment_seconds, where, err, errlen) != 0 ||
         copy_hex64(je, "fingerprint", e->fingerprint, where, err, errlen) != 0)
         return -1;
-    e->sample_rate = (int)rate;
-    e->channels = (int)ch;
-    e->bitrate = (int)br;
     json_t *loud = json_object_get(je, "loudness");
     if (json_is_object(loud)) {
         e->normalize = json_is_true(json_object_get(loud, "normalize"));

@@ -139,6 +139,15 @@ static void broken_manifests_are_refused_with_a_reason(void **state)
     memcpy(c, "../../../etc/", 13);
     expect_bad(p, "inside");
     free(p);
+    /* A bitrate that an int would truncate to 0. */
+    c = strstr(good, "128000");
+    assert_non_null(c);
+    size_t at = (size_t)(c - good);
+    p = malloc(strlen(good) + sizeof "4294967296");
+    assert_non_null(p);
+    snprintf(p, strlen(good) + sizeof "4294967296", "%.*s4294967296%s", (int)at, good, c + strlen("128000"));
+    expect_bad(p, "bitrate");
+    free(p);
     free(good);
 }
 

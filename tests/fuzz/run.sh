@@ -7,8 +7,15 @@
 # The playlist target runs SECONDS (default 20; run it for hours by hand:
 # `tests/fuzz/run.sh /tmp/fuzz 3600`), the dag-pb target half of that.
 # New inputs are kept in BUILD_DIR/corpus-*, crashes in BUILD_DIR/crash-*.
-# Exits 77 (CTest "skipped") when clang or its libFuzzer runtime is missing.
+# Exits non-zero on any finding (crash, sanitizer report, leak, timeout,
+# out of memory) and when clang or its libFuzzer runtime is missing:
+# tools/install-deps.sh installs both, so a missing one is a broken machine,
+# not a reason to skip. RADIO_WERROR=ON makes compiler warnings errors.
 set -euo pipefail
+
+# libFuzzer's own default for a finding is 77, which CTest (and automake)
+# read as "skipped": a leak or a deadly signal would pass unnoticed.
+readonly FINDING_EXIT=1
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 [[ $# -ge 1 ]] || { echo "usage: $0 BUILD_DIR [SECONDS]" >&2; exit 2; }
@@ -16,16 +23,16 @@ build="$1"
 secs="${2:-20}"
 
 if ! command -v clang >/dev/null 2>&1; then
-  echo "clang is not installed: fuzzing skipped" >&2
-  exit 77
+  echo "clang is not installed (tools/install-deps.sh installs it)" >&2
+  exit 1
 fi
 if ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n){(void)d;(void)n;return 0;}' |
      clang -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null; then
-  echo "clang has no libFuzzer runtime (libclang-rt-dev): fuzzing skipped" >&2
-  exit 77
+  echo "clang has no libFuzzer runtime (libclang-rt-N-dev for clang N; tools/install-deps.sh installs it)" >&2
+  exit 1
 fi
 
-cmake -S "$here" -B "$build" -DCMAKE_C_COMPILER=clang >/dev/null
+cmake -S "$here" -B "$build" -DCMAKE_C_COMPILER=clang -DRADIO_WERROR="${RADIO_WERROR:-OFF}" >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
 
 mkdir -p "$build/corpus-m3u8" "$build/corpus-dagpb"
@@ -57,6 +64,7 @@ run() {
   shift 2
   echo "fuzzing $target for ${t}s" >&2
   "$build/$target" -max_total_time="$t" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -error_exitcode="$FINDING_EXIT" -timeout_exitcode="$FINDING_EXIT" \
     -artifact_prefix="$build/crash-$target-" "$@" "$build/corpus-${target#fuzz_}" 2>&1 | tail -n 12
   return "${PIPESTATUS[0]}"
 }

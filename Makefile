@@ -13,6 +13,7 @@ all: build
 
 deps:
 	@tools/install-deps.sh
+	@tools/install-kubo.sh
 	@tests/ipfs-node/install.sh
 	@tests/js/install.sh
 	@tests/browser/install.sh

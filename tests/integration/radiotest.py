@@ -5,7 +5,6 @@ import hashlib
 import json
 import re
 import shutil
-import socket
 import urllib.parse
 import os
 import shlex
@@ -15,7 +14,9 @@ import time
 import urllib.request
 
 AAC_FRAME = 1024
-IPFS_NODE_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "ipfs-node")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import kubo_node  # noqa: E402
 
 
 def check(cond, msg):
@@ -24,11 +25,8 @@ def check(cond, msg):
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A loopback port for a server a test starts itself (see kubo_node.reserve_port)."""
+    return kubo_node.reserve_port()
 
 
 def node_dir():
@@ -131,47 +129,18 @@ def last_event(stderr, prefix):
     raise AssertionError(f"no log event starting with {prefix!r} in:\n{stderr[-3000:]}")
 
 
-class Node:
-    """A js-ipfs node of a test's own, on fixed ports, so that it can be
-    stopped and started again (or wiped) under running programs. env is
-    added to the node's environment (IPFS_NODE_ROUTING, say)."""
+class Node(kubo_node.KuboNode):
+    """A Kubo node of a test's own, on reserved ports (outside the kernel's
+    ephemeral range, held for the test's life), so that it can be stopped
+    and started again, or wiped, under running programs and keep its URLs.
+    Its repository is root/repo and its log root/daemon.log; config: extra
+    Kubo settings, key to value."""
 
-    def __init__(self, repo, log, label=None, env=None):
-        self.repo, self.log_path, self.label = repo, log, label
-        self.env = env or {}
-        self.api_port, self.gw_port = free_port(), free_port()
-        self.proc = None
-
-    @property
-    def api(self):
-        return f"http://127.0.0.1:{self.api_port}"
-
-    @property
-    def gateway(self):
-        return f"http://127.0.0.1:{self.gw_port}"
-
-    def start(self):
-        env = dict(os.environ, IPFS_PATH=self.repo, **self.env)
-        log = open(self.log_path, "a")
-        self.proc = subprocess.Popen(["node", "--import", os.path.join(IPFS_NODE_SRC, "polyfill.mjs"),
-                                      os.path.join(IPFS_NODE_SRC, "daemon.mjs"), str(self.api_port),
-                                      str(self.gw_port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                rpc(self.api, "id")
-                return
-            except Exception:
-                time.sleep(0.2)
-        raise AssertionError(f"node {self.label} did not start" if self.label else "own test node did not start")
-
-    def stop(self, wipe=False):
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
-            self.proc = None
-        if wipe:
-            shutil.rmtree(self.repo, ignore_errors=True)
+    def __init__(self, root, label=None, env=None, config=None):
+        super().__init__(root, api_port=kubo_node.reserve_port(), gateway_port=kubo_node.reserve_port(),
+                         swarm_port=kubo_node.reserve_port(), label=label, env=env, config=config)
+        self.api = f"http://127.0.0.1:{self.ports['API']}"
+        self.gateway = f"http://127.0.0.1:{self.ports['Gateway']}"
 
 
 def spawn(procs, cmd, log, **kw):

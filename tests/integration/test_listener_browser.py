@@ -59,7 +59,7 @@ def spawn(cmd, log_name, **kw):
 
 def start_node():
     """A node of this test's own: its IPNS key and load are nobody else's."""
-    node = rt.Node(os.path.join(work, "node-repo"), os.path.join(work, "node.log"))
+    node = rt.Node(os.path.join(work, "node"))
     try:
         node.start()
     finally:

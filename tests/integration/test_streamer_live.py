@@ -31,7 +31,7 @@ os.makedirs(music)
 os.makedirs(jingles)
 procs = []
 check = rt.check
-node = rt.Node(os.path.join(work, "node-repo"), os.path.join(work, "node.log"))
+node = rt.Node(os.path.join(work, "node"))
 
 
 def make_library():

@@ -14,7 +14,6 @@ all: build
 deps:
 	@tools/install-deps.sh
 	@tools/install-kubo.sh
-	@tests/ipfs-node/install.sh
 	@tests/js/install.sh
 	@tests/browser/install.sh
 	@web/vendor/install.sh

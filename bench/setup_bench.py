@@ -40,7 +40,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-NODE_SH = os.path.join(ROOT, "tests", "ipfs-node", "node.sh")
+NODE_CMD = [sys.executable, os.path.join(ROOT, "tools", "kubo_node.py")]
 SCRIPT = os.path.join(HERE, "script_approach.sh")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -74,21 +74,21 @@ def child_cpu():
 
 
 class Node:
-    """A throwaway js-ipfs node (tests/ipfs-node/node.sh)."""
+    """A throwaway Kubo node (tools/kubo_node.py)."""
 
     def __init__(self, path):
         self.path = path
 
     def __enter__(self):
         shutil.rmtree(self.path, ignore_errors=True)
-        self.api = run([NODE_SH, "start", self.path]).stdout.strip()
+        self.api = run([*NODE_CMD, "start", self.path]).stdout.strip()
         with open(os.path.join(self.path, "pid")) as f:
             self.pid = int(f.read().strip())
         time.sleep(1.0)  # let start-up work settle before any clock starts
         return self
 
     def __exit__(self, *exc):
-        subprocess.run([NODE_SH, "stop", self.path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run([*NODE_CMD, "stop", self.path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(self.path, ignore_errors=True)
 
     def cpu(self):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make run`: start a local IPFS node on loopback (Kubo when an `ipfs` binary
-# is on the PATH, otherwise the pinned js-ipfs the tests use), make sure there
+# `make run`: start a local Kubo node on loopback (the `ipfs` on the PATH, or
+# else the pinned Kubo the tests use), configured as the compose stack
+# configures its node (tools/kubo_node.py), make sure there
 # is music, run setup, then the streamer and healthmon until Ctrl-C. The
 # node's repository and the streamer's state live in .run/, so running it
 # again resumes the same station: same name, continuing media sequence.
@@ -24,41 +25,26 @@ start_node() {
     log "an IPFS node already answers at $API; using it"
     return
   fi
+  # An operator's own Kubo on the PATH wins; otherwise the pinned one the
+  # tests run (built by tools/install-kubo.sh, which make deps runs).
   if command -v ipfs >/dev/null 2>&1; then
-    export IPFS_PATH="$PWD/$RUN/kubo"
-    if [ ! -f "$IPFS_PATH/config" ]; then
-      ipfs init --profile=server >/dev/null
-      ipfs config Addresses.API "/ip4/127.0.0.1/tcp/$API_PORT"
-      ipfs config Addresses.Gateway "/ip4/127.0.0.1/tcp/$GATEWAY_PORT"
-      ipfs config --json Ipns.UsePubsub true
-    fi
-    log "starting Kubo ($(ipfs version --number)) with repository $IPFS_PATH"
-    ipfs daemon --enable-gc >"$RUN/ipfs.log" 2>&1 &
-  else
-    tests/ipfs-node/install.sh
-    log "no ipfs binary on PATH: starting the pinned js-ipfs node (repository $RUN/jsipfs)"
-    IPFS_PATH="$PWD/$RUN/jsipfs" node --import ./tests/ipfs-node/polyfill.mjs \
-      tests/ipfs-node/daemon.mjs "$API_PORT" "$GATEWAY_PORT" >"$RUN/ipfs.log" 2>&1 &
+    export RADIO_KUBO_BIN="$(command -v ipfs)"
+    log "using the ipfs on the PATH: $("$RADIO_KUBO_BIN" version) (the tests run Kubo $(kubo_pinned))"
   fi
-  echo $! >"$RUN/ipfs.pid"
-  for _ in $(seq 1 600); do
-    api_up && return
-    kill -0 "$(cat "$RUN/ipfs.pid")" 2>/dev/null || break
-    sleep 0.1
-  done
-  log "the IPFS node did not come up; see $RUN/ipfs.log"
-  tail -20 "$RUN/ipfs.log" >&2 || true
-  exit 1
+  log "starting Kubo, configured as the compose stack's node (repository $RUN/kubo/repo)"
+  python3 tools/kubo_node.py start "$RUN/kubo" --api-port "$API_PORT" --gateway-port "$GATEWAY_PORT" >/dev/null
+  NODE_STARTED=1
 }
+
+kubo_pinned() { sed -n 's/^[[:space:]]*github.com\/ipfs\/kubo \(v[^[:space:]]*\).*/\1/p' tools/kubo/go.mod | head -1; }
 
 PIDS=()
 stop_all() {
   trap - EXIT INT TERM
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ -f "$RUN/ipfs.pid" ]; then
-    kill "$(cat "$RUN/ipfs.pid")" 2>/dev/null || true
-    rm -f "$RUN/ipfs.pid"
+  if [ -n "${NODE_STARTED:-}" ]; then
+    python3 tools/kubo_node.py stop "$RUN/kubo" --keep
   fi
   log "stopped"
 }
@@ -119,7 +105,7 @@ if [ -n "$PAGE" ] && [ -n "$NAME" ]; then
   echo "  Web player: $GATEWAY/ipfs/$PAGE/?name=$NAME&health=http://$HEALTH_LISTEN/health"
 fi
 echo "  Health:     http://$HEALTH_LISTEN/health   (metrics: /metrics)"
-echo "  Logs:       $RUN/streamer.log, $RUN/healthmon.log, $RUN/ipfs.log"
+echo "  Logs:       $RUN/streamer.log, $RUN/healthmon.log, $RUN/kubo/daemon.log"
 echo "  Stop:       Ctrl-C"
 echo
 wait "${PIDS[0]}"

@@ -205,7 +205,7 @@ def test_multi_block_segments_are_verified_through_raw_blocks():
                                                      stale_target_durations=100))
         seg = doc["gateways"][0]["segments"][0]
         check(seg["integrity"] == "mismatch" and rc == 2, f"exit {rc}: {json.dumps(seg)}")
-        # A gateway that ignores raw block requests (js-ipfs): unverified, said why, not failed.
+        # A gateway that serves no raw blocks: unverified, said why, not failed.
         fake.wrong, fake.raw_blocks = {}, False
         rc, doc, err = hf.run_once(HEALTHMON, config("dag", local_gateway=fake.url, ipns_name="s",
                                                      stale_target_durations=100))

@@ -357,6 +357,15 @@ static char *pick_by_index(void *ctx, const char *nm)
     return idx < m->n ? m->items[idx].cid : NULL;
 }
 
+/* Every import parameter is named: a node's own defaults (Kubo's Import.*
+ * config, IPFS Cluster's proxy) may differ, and the CIDs setup computes
+ * locally assume exactly these. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define ADD_PARAMS                                                                                           \
+    "cid-version=1&raw-leaves=true&hash=sha2-256&chunker=size-" STR(CID_CHUNK_SIZE)                           \
+    "&pin=true&cid-base=base32&progress=false"
+
 int ipfs_add_many(const struct ipfs_client *c, struct ipfs_add_item *items, size_t n,
                   char *err, size_t errlen)
 {
@@ -366,9 +375,7 @@ int ipfs_add_many(const struct ipfs_client *c, struct ipfs_add_item *items, size
         items[i].cid[0] = '\0';
     struct upload up = {.items = items, .n = n};
     struct ipfs_response r;
-    if (request(c, "add",
-                "cid-version=1&raw-leaves=true&pin=true&cid-base=base32&progress=false"
-                "&wrap-with-directory=false",
+    if (request(c, "add", ADD_PARAMS "&wrap-with-directory=false",
                 &up, &r, err, errlen) != 0)
         return -1;
     struct many_pick m = {items, n, 0};
@@ -412,9 +419,7 @@ int ipfs_add_dir(const struct ipfs_client *c, struct ipfs_add_item *items, size_
     }
     struct upload up = {.items = items, .n = n};
     struct ipfs_response r;
-    if (request(c, "add",
-                "cid-version=1&raw-leaves=true&pin=true&cid-base=base32&progress=false"
-                "&wrap-with-directory=true",
+    if (request(c, "add", ADD_PARAMS "&wrap-with-directory=true",
                 &up, &r, err, errlen) != 0)
         return -1;
     struct dir_pick d = {items, n, dir_cid};
@@ -642,6 +647,29 @@ int ipfs_ipns_get(const struct ipfs_client *c, const char *name, uint8_t *out, s
     return 1;
 }
 
+static int block_gone(const char *msg)
+{
+    return strstr(msg, "not found") || strstr(msg, "not present");
+}
+
+/* Kubo answers block/rm with 200 and puts each block's failure in its line
+ * ({"Hash": ..., "Error": "pinned: recursive"}). */
+static int block_rm_answer(char *body, char *err, size_t errlen)
+{
+    char *save = NULL;
+    for (char *line = body ? strtok_r(body, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+        json_t *j = json_loads(line, 0, NULL);
+        const char *e = json_string_value(json_object_get(j, "Error"));
+        int bad = e && e[0] && !block_gone(e);
+        if (bad)
+            err_set(err, errlen, "block/rm: %s", e);
+        json_decref(j);
+        if (bad)
+            return -1;
+    }
+    return 0;
+}
+
 int ipfs_forget(const struct ipfs_client *c, const char *cid, char *err, size_t errlen)
 {
     char q[CID_MAX_STR + 64];
@@ -652,7 +680,8 @@ int ipfs_forget(const struct ipfs_client *c, const char *cid, char *err, size_t 
         ipfs_response_free(&r);
     snprintf(q, sizeof q, "arg=%s&force=true", cid);
     if (ipfs_call(c, "block/rm", q, &r, err, errlen) != 0)
-        return strstr(err, "not found") || strstr(err, "not present") ? 0 : -1;
+        return block_gone(err) ? 0 : -1;
+    int rc = block_rm_answer(r.body, err, errlen);
     ipfs_response_free(&r);
-    return 0;
+    return rc;
 }

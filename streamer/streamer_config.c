@@ -81,6 +81,9 @@ int streamer_config_check(const struct streamer_config *c, const char *origin, c
                                      strcspn(c->segment_uri_suffix, " \t\r\n#") != strlen(c->segment_uri_suffix)))
         return err_set(err, errlen, "%s: key \"segment_uri_suffix\" must be empty or a query starting with '?', "
                        "without spaces or '#'", origin);
+    /* Kubo (0.43 on) refuses a name/publish whose TTL exceeds its lifetime. */
+    if (c->ipns_ttl_seconds > c->ipns_lifetime_seconds)
+        return err_set(err, errlen, "%s: key \"ipns_ttl_seconds\" is above ipns_lifetime_seconds", origin);
     if (c->publish_backoff_max_seconds < c->publish_backoff_seconds)
         return err_set(err, errlen, "%s: key \"publish_backoff_max_seconds\" is below publish_backoff_seconds",
                        origin);

@@ -282,6 +282,30 @@ def test_bitrate_change_recuts_everything():
     check(manifest()["encoding"]["bitrate"] == 96000, "bitrate recorded")
 
 
+def test_node_with_other_import_defaults_gets_the_cids_setup_computed():
+    """Kubo's Import.* settings change what a bare add produces; setup names
+    every import parameter, so the node's CIDs are the ones it computed (a
+    differing CID fails the run)."""
+    node = rt.Node(os.path.join(work, "import-node"), "import", config={
+        "Import.CidVersion": 0, "Import.UnixFSRawLeaves": False,
+        "Import.UnixFSChunker": "size-65536", "Import.HashFunction": "sha2-512"})
+    other = os.path.join(work, "processed-import")
+    try:
+        node.start()
+        write_config(processed_dir=other, ipfs_api=node.api)
+        setup_run(3)
+        with open(os.path.join(other, "manifest.json")) as f:
+            segs = [s for t in json.load(f)["tracks"] for s in t["segments"]]
+        check(any(s["bytes"] > 65536 for s in segs), "no segment above the node's chunk size")
+        for s in segs:
+            check(s["cid"].startswith("bafkrei"), f"segment CID {s['cid']} is not a raw sha2-256 block")
+            stat = json.loads(rt.rpc(node.api, "block/stat", arg=s["cid"], offline="true"))
+            check(stat["Size"] == s["bytes"], f"node holds {stat} for {s}")
+    finally:
+        node.stop(wipe=True)
+        write_config()
+
+
 def test_node_down_fails_clearly_and_leaves_processed_alone():
     before = tree_state()
     write_config(jingle_every=2, bitrate_kbps=112, ipfs_api="http://127.0.0.1:9", ipfs_retries=1)

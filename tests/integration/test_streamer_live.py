@@ -5,6 +5,7 @@ sequence; a node stopped and started again (and one that comes back
 wiped) is survived; a running order rewritten while live takes effect at
 the next track boundary."""
 import json
+import re
 import os
 import signal
 import subprocess
@@ -124,8 +125,15 @@ def test_publishes_a_live_playlist_that_resolves_and_plays():
     start_streamer()
     name = wait_for(lambda: status().get("last_publish", {}).get("time") and status()["ipns_name"], 60,
                     "the first publish")
+    check(name.startswith("k51"), f"node-mode name {name}: Kubo names keys in base36 (k51...)")
     pl = parse(wait_for(lambda: fetch_live(name), 30, "the name to resolve"))
     remember(pl)
+    # Kubo's gateway lets caches keep an /ipns/ answer for the record's TTL (ipns_ttl_seconds,
+    # 1 s here): listeners must get a fresh playlist within one target duration.
+    with urllib.request.urlopen(f"{node.gateway}/ipns/{name}", timeout=20) as r:
+        cc = r.headers.get("Cache-Control", "")
+    ages = [int(v) for v in re.findall(r"max-age=(\d+)", cc)]
+    check(ages and max(ages) <= SEG, f"/ipns/ answer cached beyond one target duration: {cc!r}")
     text = pl["text"]
     check("#EXT-X-ENDLIST" not in text and "#EXT-X-PLAYLIST-TYPE" not in text, "live playlist")
     check("#EXT-X-VERSION:3" in text and "#EXT-X-TARGETDURATION:2\n" in text, text[:300])
@@ -261,6 +269,16 @@ def test_old_playlists_do_not_pile_up():
         seg_cids = {s["cid"] for t in json.load(f)["tracks"] for s in t["segments"]}
     others = [c for c in json.loads(pins)["Keys"] if c not in seg_cids]
     check(len(others) <= 5 + 1, f"{len(others)} non-segment pins on the node")
+    # Unpinned is not enough: the blocks themselves must go, or the repository grows until a GC.
+    held = 0
+    for line in rt.rpc(node.api, "refs/local").splitlines():
+        cid = json.loads(line)["Ref"]
+        if cid in seg_cids:
+            continue
+        req = urllib.request.Request(f"{node.api}/api/v0/block/get?arg={cid}&offline=true", data=b"", method="POST")
+        with urllib.request.urlopen(req, timeout=20) as r:
+            held += r.read(7) == b"#EXTM3U"
+    check(held <= 5 + 1, f"the node still holds {held} playlist blocks; keep_playlists is 5")
 
 
 def stop_everything():

@@ -3,12 +3,17 @@
 docker-compose `config`, the Dockerfile's shape by reading it, and every
 config file the containers use through the programs' own validation."""
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import yaml  # docker-compose depends on PyYAML, so it is there with it
 
 ROOT = sys.argv[1]
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import kubo_node  # noqa: E402
 SETUP, STREAMER, HEALTHMON = sys.argv[2:5]
 
 
@@ -38,6 +43,43 @@ def test_compose_file_is_valid_and_wired_as_documented():
     check(any(str(v).endswith(":/etc/ipfs-radio:ro") for v in mounts), "config read-only")
     init = open(os.path.join(ROOT, "docker", "kubo-init.sh")).read()
     check("Ipns.MaxCacheTTL" in init and "Ipns.UsePubsub" in init, "short IPNS caching and pubsub")
+
+
+def test_compose_runs_the_kubo_the_tests_run():
+    """The tests start Kubo from the compose file's own settings (kubo_node.py
+    reads them without a YAML parser): that reading must be the file's, and
+    the image the version tools/install-kubo.sh builds."""
+    with open(os.path.join(ROOT, "docker-compose.yml")) as f:
+        svc = yaml.safe_load(f)["services"]["ipfs"]
+    image, profile, args = kubo_node.compose_node()
+    check((image, profile, args) == (svc["image"], svc["environment"]["IPFS_PROFILE"], svc["command"]),
+          f"kubo_node read {(image, profile, args)}, the compose file says "
+          f"{(svc['image'], svc['environment']['IPFS_PROFILE'], svc['command'])}")
+    with open(os.path.join(ROOT, "tools", "kubo", "go.mod")) as f:
+        pinned = re.search(r"github.com/ipfs/kubo (v\S+)", f.read()).group(1)
+    check(image == f"ipfs/kubo:{pinned}", f"compose runs {image}, the tests run Kubo {pinned}")
+
+
+def test_dockerfile_build_commands_build_the_programs():
+    """The build stage's cmake commands, as the Dockerfile runs them (no
+    -Werror: a user's newer compiler must not stop the image)."""
+    if os.environ.get("RADIO_DOCKER_BUILD") == "skip":
+        print("     (Dockerfile build left to the normal build's run)")
+        return
+    text = open(os.path.join(ROOT, "Dockerfile")).read().replace("\\\n", " ")
+    run = next(l for l in text.splitlines() if l.startswith("RUN cmake "))
+    cmds = [c.strip() for c in run[len("RUN "):].split("&&") if c.strip().startswith("cmake ")]
+    check(len(cmds) == 2 and "-DCMAKE_BUILD_TYPE=Release" in cmds[0] and "WERROR=ON" not in run, cmds)
+    out = tempfile.mkdtemp(prefix="radio-docker-build-")
+    try:
+        for c in cmds:
+            p = subprocess.run(["bash", "-c", c.replace("/build", out)], cwd=ROOT, capture_output=True, text=True)
+            check(p.returncode == 0, f"{c}: {p.stderr[-3000:]}")
+        for prog in ("setup/radio-setup", "streamer/radio-streamer", "healthmon/radio-healthmon"):
+            p = subprocess.run([os.path.join(out, prog), "--version"], capture_output=True, text=True)
+            check(p.returncode == 0, f"{prog} --version: {p.returncode} {p.stderr}")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def test_dockerfile_is_multi_stage_on_debian_and_ships_only_the_programs():

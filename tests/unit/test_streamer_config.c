@@ -53,6 +53,7 @@ static void bad_values_are_refused_by_key(void **state)
     expect_refusal("{\"publish_backoff_seconds\": 10, \"publish_backoff_max_seconds\": 1}",
                    "\"publish_backoff_max_seconds\"");
     expect_refusal("{\"ipns_key\": \"\"}", "\"ipns_key\"");
+    expect_refusal("{\"ipns_lifetime_seconds\": 60, \"ipns_ttl_seconds\": 61}", "\"ipns_ttl_seconds\"");
 }
 
 static void shipped_config_and_readme_agree_with_the_keys(void **state)

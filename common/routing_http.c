@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define ANSWER_MAX 512               /* enough of an error answer for a report */
 
@@ -58,9 +59,10 @@ static int endpoint_url(char *url, size_t cap, const char *base, const char *nam
 }
 
 /* Performs the request h was set up for, with the options every request
- * here shares, then frees h and hdrs. */
+ * here shares, then frees h and hdrs. is_record, when not NULL, says
+ * whether the answer's Content-Type is an IPNS record's. */
 static CURLcode perform(CURL *h, const char *url, struct curl_slist *hdrs, curl_write_callback on_data, void *ud,
-                        const struct routing_http_opts *o, long *status)
+                        const struct routing_http_opts *o, long *status, int *is_record)
 {
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
@@ -77,6 +79,12 @@ static CURLcode perform(CURL *h, const char *url, struct curl_slist *hdrs, curl_
     CURLcode rc = curl_easy_perform(h);
     *status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    if (is_record) {
+        const char *ct = NULL;
+        curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+        size_t n = strlen(ROUTING_IPNS_TYPE);
+        *is_record = ct && strncasecmp(ct, ROUTING_IPNS_TYPE, n) == 0 && (ct[n] == '\0' || ct[n] == ';');
+    }
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(h);
     return rc;
@@ -99,7 +107,7 @@ int routing_http_put_ipns(const char *base, const char *name, const void *rec, s
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, rec);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
     long status;
-    CURLcode rc = perform(h, url, hdrs, on_body, &a, o, &status);
+    CURLcode rc = perform(h, url, hdrs, on_body, &a, o, &status, NULL);
     if (rc != CURLE_OK)
         return err_set(err, errlen, "PUT %s: %s", url, curl_easy_strerror(rc));
     if (status < 200 || status > 299)
@@ -120,8 +128,11 @@ int routing_http_get_ipns(const char *base, const char *name, const struct routi
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: " ROUTING_IPNS_TYPE);
     struct record_answer a = {out, cap, 0, 0};
     long status;
-    CURLcode rc = perform(h, url, hdrs, on_record, &a, o, &status);
-    if (status == 404)
+    int is_record = 0;
+    CURLcode rc = perform(h, url, hdrs, on_record, &a, o, &status, &is_record);
+    /* Kubo's /routing/v1 answers a name it has no record for with 200 and
+     * a text body: only a record's content type means a record. */
+    if (status == 404 || (rc == CURLE_OK && status == 200 && !is_record))
         return 0;
     if (a.overflow)
         return err_set(err, errlen, "GET %s: an answer over %zu bytes is no IPNS record", url, cap);

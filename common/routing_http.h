@@ -23,7 +23,8 @@ int routing_http_put_ipns(const char *base, const char *name, const void *rec, s
                           const struct routing_http_opts *o, char *err, size_t errlen);
 
 /* Reads the record the endpoint holds for name into out (cap bytes).
- * Returns 1 with *len set, 0 when it holds none (404), -1 on failure. */
+ * Returns 1 with *len set, 0 when it holds none (404, or an answer that
+ * is not an IPNS record), -1 on failure. */
 int routing_http_get_ipns(const char *base, const char *name, const struct routing_http_opts *o, uint8_t *out,
                           size_t cap, size_t *len, char *err, size_t errlen);
 

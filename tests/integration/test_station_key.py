@@ -78,7 +78,7 @@ def config(state_dir=state, **over):
     return rt.write_streamer_config(os.path.join(work, f"streamer-{os.path.basename(state_dir)}.json"),
                                     processed, state_dir, node_a.api, node_a.gateway,
                                     ipns_mode="station", ipns_kubo_targets=[node_a.api, node_b.api],
-                                    ipns_routing_targets=[routing], ipns_target_timeout_seconds=3,
+                                    ipns_routing_targets=[routing, node_b.gateway], ipns_target_timeout_seconds=3,
                                     window_segments=4, reload_check_seconds=0.5, **over)
 
 
@@ -219,7 +219,7 @@ def main():
 
         # Publishing to all three targets at once.
         streamer = start_streamer()
-        targets = [node_a.api, node_b.api, routing]
+        targets = [node_a.api, node_b.api, routing, node_b.gateway]
         wait_for(lambda: all(target(u).get("ok") and target(u)["sequence"] > 0 for u in targets), 90,
                  "every target to take a record")
         st = status()
@@ -227,6 +227,14 @@ def main():
         check(target(node_a.api)["method"] == "routing/put" and target(node_b.api)["method"] == "routing/put",
               f"Kubo takes records by routing/put: {target(node_a.api)} {target(node_b.api)}")
         check(target(routing)["method"] == "PUT /routing/v1/ipns", target(routing))
+        # Kubo's gateway serves Delegated Routing too; before the first record it answers the
+        # name with 200 and a text body, which is no record.
+        check(target(node_b.gateway)["method"] == "PUT /routing/v1/ipns", target(node_b.gateway))
+        first = [(msg, kv.get("detail")) for lvl, msg, kv in
+                 rt.log_events(rt.file_tail(os.path.join(work, "streamer.log"), 10**6))
+                 if kv.get("target") == node_b.gateway and "record" in msg]
+        check(first == [("no current record from a target", "none held")],
+              f"the start-up lookup misread Kubo's /routing/v1 answer for an unknown name: {first}")
 
         # The name resolves to the current playlist on both nodes.
         for node in (node_a, node_b):
@@ -345,7 +353,7 @@ def main():
         check(moved.wait(timeout=30) == 0, "clean stop")
         with open(os.path.join(work, "streamer.log")) as fh:
             found = [line for line in fh if "current record found" in line]
-        for url in (routing, node_a.api):
+        for url in (routing, node_a.api, node_b.gateway):
             check(any(f"target={url} " in line for line in found), f"no current record read from {url}: {found}")
         print("station key: all checks passed")
     finally:

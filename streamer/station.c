@@ -31,6 +31,22 @@ static int push_all(struct sched *s, const struct sched_hist *v, size_t n)
     return 0;
 }
 
+/* Seconds before the segment on air at a new station's start that its first
+ * window shows: the fewest whole segments listing STATION_MIN_TARGETS target
+ * durations (hls.js starts that far behind the live edge, so the first
+ * listeners hear the order from its start), never more than the window. */
+static double lead_in(const struct order *o, size_t window)
+{
+    int64_t need = (int64_t)STATION_MIN_TARGETS * o->max_rounded * o->rate, listed = 0, before = 0;
+    for (size_t k = 0; k < window; k++) {
+        listed += o->segs[k % o->n].samples;
+        if (listed >= need)
+            break;
+        before = listed;
+    }
+    return (double)before / o->rate;
+}
+
 int station_open(struct station *st, const struct station_opts *opts, struct order *o,
                  const struct station_memory *mem, double now, char *err, size_t errlen)
 {
@@ -45,8 +61,10 @@ int station_open(struct station *st, const struct station_opts *opts, struct ord
     }
     struct sched_anchor a = {0};
     if (!mem || !mem->have) {
-        /* A new station: on air from now, on a whole millisecond. */
-        a.time = floor(now * 1000.0) / 1000.0;
+        /* A new station: on air from now, on a whole millisecond, with its
+         * timeline started early enough that the first playlist already
+         * lists the players' three target durations. */
+        a.time = floor((now - lead_in(o, opts->window)) * 1000.0) / 1000.0;
         st->target = o->max_rounded;
         st->epoch = a.time;
         sched_init(&st->sched, o, &a);

@@ -293,9 +293,12 @@ static void running_order_shorter_than_the_window_loops(void **state)
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
     struct checker c = {.last_newest = -1};
     double now = START;
+    int64_t first = -1;
     for (int i = 0; i < 500; i++) {
         struct station_out out;
         if (station_tick(&st, now, &out, err, sizeof err) == STATION_PUBLISH) {
+            if (first < 0)
+                first = out.newest;
             check_playlist(&c, out.playlist, out.len, 50);
             /* Every segment is a track start: all carry the tag. */
             assert_non_null(strstr(out.playlist, "#EXT-X-DISCONTINUITY\n"));
@@ -303,10 +306,38 @@ static void running_order_shorter_than_the_window_loops(void **state)
         }
         now = station_next_boundary(&st, now);
     }
-    assert_int_equal(c.last_newest, 499);
+    assert_int_equal(c.last_newest, first + 499);
     station_close(&st);
     manifest_free(&m);
     free(c.seen);
+}
+
+static void fresh_station_first_playlist_lists_three_target_durations(void **state)
+{
+    (void)state;
+    struct manifest m;
+    make_library(&m);
+    struct order o;
+    make_order(&m, ORDER_A, 7, &o);
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts"};
+    struct station st;
+    char err[256];
+    assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
+    struct station_out out;
+    assert_int_equal(station_tick(&st, START, &out, err, sizeof err), STATION_PUBLISH);
+    struct m3u8_playlist pl;
+    assert_int_equal(m3u8_parse(out.playlist, out.len, &pl, err, sizeof err), 0);
+    double listed = 0;
+    for (size_t i = 0; i < pl.nsegs; i++)
+        listed += pl.segs[i].duration;
+    assert_true(listed >= STATION_MIN_TARGETS * pl.target_duration);
+    /* Listeners three target durations behind the edge hear the order from its first segment. */
+    assert_int_equal(pl.media_sequence, 0);
+    assert_true(pl.segs[pl.nsegs - 1].pdt <= START);
+    m3u8_free(&pl);
+    free(out.playlist);
+    station_close(&st);
+    manifest_free(&m);
 }
 
 static void new_order_starts_at_the_next_track_boundary(void **state)
@@ -406,6 +437,7 @@ int main(void)
         cmocka_unit_test(week_with_restarts_reloads_and_a_clock_step_back),
         cmocka_unit_test(window_of_one_and_of_a_thousand),
         cmocka_unit_test(running_order_shorter_than_the_window_loops),
+        cmocka_unit_test(fresh_station_first_playlist_lists_three_target_durations),
         cmocka_unit_test(new_order_starts_at_the_next_track_boundary),
         cmocka_unit_test(restart_resumes_by_wall_clock),
         cmocka_unit_test(larger_target_duration_is_refused_while_on_air),

@@ -7,6 +7,7 @@
 #include <ftw.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,13 @@ int atomic_read(const char *path, size_t max, char **data, size_t *len, char *er
     FILE *f = fopen(path, "rb");
     if (!f)
         return err_set(err, errlen, "open %s: %s", path, strerror(errno));
+    /* A file already too large is refused before a byte of it is read; the
+     * loop below still bounds one that grows while being read. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > (uintmax_t)max) {
+        fclose(f);
+        return err_set(err, errlen, "%s is larger than %zu bytes", path, max);
+    }
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap + 1);
     if (!buf) {

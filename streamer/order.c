@@ -2,11 +2,20 @@
 
 #include "err.h"
 
+#include <errno.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* Bounds on what another program may write into processed/: within them
+ * every prefix sum fits an int64_t and every tick stays cheap; beyond them
+ * the order is refused, never trusted. */
+#define ORDER_MAX_SEGMENTS 1000000          /* about 70 days of 6 s segments per loop */
+#define ORDER_MAX_SEGMENT_SECONDS 3600      /* the largest target duration players accept */
+#define ORDER_MAX_RATE 384000
 
 void order_free(struct order *o)
 {
@@ -29,8 +38,10 @@ int order_build(const struct manifest *m, const struct playlist *pl, struct orde
     memset(o, 0, sizeof *o);
     if (pl->n == 0)
         return err_set(err, errlen, "the running order is empty");
-    if (m->enc.sample_rate <= 0)
-        return err_set(err, errlen, "the manifest has no sample rate");
+    if (m->enc.sample_rate <= 0 || m->enc.sample_rate > ORDER_MAX_RATE)
+        return err_set(err, errlen, "the manifest's sample rate %d is out of range (1 to %d)", m->enc.sample_rate,
+                       ORDER_MAX_RATE);
+    int64_t max_samples = (int64_t)m->enc.sample_rate * ORDER_MAX_SEGMENT_SECONDS;
     size_t n = 0;
     for (size_t i = 0; i < pl->n; i++) {
         const struct manifest_track *t = manifest_find(m, pl->v[i].id);
@@ -39,6 +50,12 @@ int order_build(const struct manifest *m, const struct playlist *pl, struct orde
                            i + 1, pl->v[i].id);
         if (t->nsegs == 0)
             return err_set(err, errlen, "track \"%.100s\" has no segments", t->id);
+        if (t->nsegs > ORDER_MAX_SEGMENTS - n)
+            return err_set(err, errlen, "the running order has more than %d segments", ORDER_MAX_SEGMENTS);
+        for (size_t s = 0; s < t->nsegs; s++)
+            if (t->segs[s].samples < 1 || t->segs[s].samples > max_samples)
+                return err_set(err, errlen, "track \"%.100s\" segment %zu lasts %lld samples (1 to %lld allowed)",
+                               t->id, s, (long long)t->segs[s].samples, (long long)max_samples);
         n += t->nsegs;
     }
     o->rate = m->enc.sample_rate;
@@ -96,14 +113,28 @@ int order_build(const struct manifest *m, const struct playlist *pl, struct orde
     return 0;
 }
 
+/* A FIFO or device under processed/ would block or never end a read. */
+static int regular_file(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return err_set(err, errlen, "%s: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return err_set(err, errlen, "%s is not a regular file", path);
+    return 0;
+}
+
 int order_load(const char *processed_dir, struct order *o, char *err, size_t errlen)
 {
+    /* Zeroed first: a caller may free the order whatever the outcome. */
+    memset(o, 0, sizeof *o);
     char mpath[4096], ppath[4096];
     snprintf(mpath, sizeof mpath, "%s/manifest.json", processed_dir);
     snprintf(ppath, sizeof ppath, "%s/playlist.m3u", processed_dir);
     struct manifest m;
     struct playlist pl;
-    if (manifest_load(mpath, &m, err, errlen) != 0)
+    if (regular_file(mpath, err, errlen) != 0 || regular_file(ppath, err, errlen) != 0 ||
+        manifest_load(mpath, &m, err, errlen) != 0)
         return -1;
     if (playlist_load(ppath, &pl, err, errlen) != 0) {
         manifest_free(&m);

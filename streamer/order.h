@@ -40,10 +40,13 @@ struct order {
 };
 
 /* Builds the order from a manifest and a running order. Refuses an empty
- * order, a track the manifest lacks, a track without segments. */
+ * order, a track the manifest lacks, a track without segments, and sizes
+ * beyond the bounds in order.c. On failure *o is empty. */
 int order_build(const struct manifest *m, const struct playlist *pl, struct order *o,
                 char *err, size_t errlen);
-/* Loads processed/manifest.json and processed/playlist.m3u and builds. */
+/* Loads processed/manifest.json and processed/playlist.m3u and builds.
+ * Whatever the files hold, *o is either the order or empty (order_free is
+ * safe on it either way). */
 int order_load(const char *processed_dir, struct order *o, char *err, size_t errlen);
 void order_free(struct order *o);
 

@@ -158,9 +158,12 @@ static void try_reload(struct daemon *d, double now, int forced)
     if (rc < 0) {
         order_free(&o);
         d->reload_errors++;
+        /* A rewrite storm repeats one problem many times: say it once. */
+        int again = strcmp(d->reload_error, err) == 0;
         snprintf(d->reload_error, sizeof d->reload_error, "%s", err);
         d->reload_error_time = now;
-        log_ev(LOG_ERROR, "new running order refused; still playing the current one", "error", err, NULL);
+        log_ev(again ? LOG_DEBUG : LOG_ERROR, "new running order refused; still playing the current one", "error",
+               err, NULL);
         return;
     }
     d->reload_error[0] = '\0';
@@ -292,12 +295,14 @@ int streamer_run(const struct streamer_config *cfg, const struct clock *clk,
     struct streamer_state ss;
     if (open_state(&d, &ss, err, errlen) != 0)
         return -1;
+    /* Watching starts before the first read, so a rewrite in between is
+     * seen at the first check rather than missed. */
+    watch_init(&d.watch, cfg->processed_dir);
     struct order o;
     if (order_load(cfg->processed_dir, &o, err, errlen) != 0) {
         state_free(&ss);
         return err_prefix(err, errlen, "no valid running order in %s", cfg->processed_dir);
     }
-    watch_init(&d.watch, cfg->processed_dir);
     struct station_opts so = {
         .window = (size_t)cfg->window_segments,
         .publish_every = cfg->publish_every_segments,

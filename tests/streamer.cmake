@@ -29,3 +29,11 @@ add_executable(test_playlist_ring unit/test_playlist_ring.c)
 target_link_libraries(test_playlist_ring PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 add_test(NAME test_playlist_ring COMMAND test_playlist_ring)
 set_tests_properties(test_playlist_ring PROPERTIES LABELS unit)
+
+add_executable(test_order_load unit/test_order_load.c)
+target_link_libraries(test_order_load PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_order_load COMMAND test_order_load)
+set_tests_properties(test_order_load PROPERTIES LABELS unit)
+
+# processed/ rewritten with broken, valid and broken files again while on air.
+radio_integration_test(test_streamer_inputs $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)

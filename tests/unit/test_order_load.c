@@ -1,0 +1,237 @@
+/* The running order read from processed/, which other programs rewrite while
+ * the station is on air: whatever the files hold, order_load either builds
+ * the order or refuses with a reason, and leaves an order that is safe to
+ * free (the streamer's reload frees it on every refusal). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "manifest.h"
+#include "order.h"
+
+#define RATE 48000
+
+struct dir {
+    char path[256];
+    char manifest[300];
+    char playlist[300];
+};
+
+static void add_track(struct manifest *m, const char *id, int nsegs, int64_t samples)
+{
+    m->tracks = realloc(m->tracks, (m->ntracks + 1) * sizeof *m->tracks);
+    struct manifest_track *t = &m->tracks[m->ntracks++];
+    memset(t, 0, sizeof *t);
+    t->id = strdup(id);
+    t->artist = strdup("Artist");
+    t->title = strdup(id);
+    t->source = strdup(id);
+    memset(t->source_sha256, 'a', 64);
+    memcpy(t->fingerprint, m->enc.fingerprint, 65);
+    t->nsegs = (size_t)nsegs;
+    t->segs = calloc((size_t)nsegs, sizeof *t->segs);
+    for (int i = 0; i < nsegs; i++) {
+        char f[128], data[128];
+        snprintf(f, sizeof f, "segments/%s/%d.ts", id, i);
+        snprintf(data, sizeof data, "%s/%d", id, i);
+        t->segs[i].file = strdup(f);
+        cid_raw_from_bytes(data, strlen(data), t->segs[i].cid);
+        t->segs[i].samples = samples;
+        t->segs[i].duration = (double)samples / RATE;
+        t->segs[i].bytes = 1000;
+        t->samples += samples;
+    }
+    t->duration = (double)t->samples / RATE;
+}
+
+static char *manifest_text(int64_t samples)
+{
+    struct manifest m;
+    memset(&m, 0, sizeof m);
+    m.enc = (struct manifest_encoding){RATE, 2, 128000, 6.0, 0, -16, -1, ""};
+    manifest_fingerprint(&m.enc, m.enc.fingerprint);
+    add_track(&m, "j1", 1, samples);
+    add_track(&m, "t1", 3, samples);
+    char *text = manifest_to_json(&m);
+    assert_non_null(text);
+    manifest_free(&m);
+    return text;
+}
+
+static const char GOOD_M3U[] = "#EXTM3U\n#EXTINF:6,j1\nj1\n#EXTINF:18,Artist - t1\nt1\n";
+
+static void put(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void put_str(const char *path, const char *s) { put(path, s, strlen(s)); }
+
+static int dir_setup(void **state)
+{
+    struct dir *d = calloc(1, sizeof *d);
+    snprintf(d->path, sizeof d->path, "/tmp/order-load-XXXXXX");
+    if (!mkdtemp(d->path))
+        return -1;
+    snprintf(d->manifest, sizeof d->manifest, "%s/manifest.json", d->path);
+    snprintf(d->playlist, sizeof d->playlist, "%s/playlist.m3u", d->path);
+    char *m = manifest_text(288000);
+    put_str(d->manifest, m);
+    free(m);
+    put_str(d->playlist, GOOD_M3U);
+    *state = d;
+    return 0;
+}
+
+static int dir_teardown(void **state)
+{
+    struct dir *d = *state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->path);
+    int ignored = system(cmd);
+    (void)ignored;
+    free(d);
+    return 0;
+}
+
+/* The order starts as garbage, as an uninitialised local would: a refusal
+ * must still leave it safe to free. */
+static void expect_refused(const struct dir *d, const char *why_contains)
+{
+    struct order o;
+    memset(&o, 0xA5, sizeof o);
+    char err[512] = "";
+    assert_int_equal(order_load(d->path, &o, err, sizeof err), -1);
+    if (!strstr(err, why_contains))
+        fail_msg("expected \"%s\" in \"%s\"", why_contains, err);
+    assert_int_equal(o.n, 0);
+    assert_null(o.segs);
+    order_free(&o);
+}
+
+static void valid_files_load(void **state)
+{
+    struct dir *d = *state;
+    struct order o;
+    char err[512];
+    if (order_load(d->path, &o, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(o.n, 4);
+    assert_int_equal(o.ntracks, 2);
+    order_free(&o);
+}
+
+static void missing_files_are_refused(void **state)
+{
+    struct dir *d = *state;
+    assert_int_equal(unlink(d->playlist), 0);
+    expect_refused(d, "playlist.m3u");
+    assert_int_equal(unlink(d->manifest), 0);
+    expect_refused(d, "manifest.json");
+}
+
+static void truncated_and_invalid_json_is_refused(void **state)
+{
+    struct dir *d = *state;
+    char *m = manifest_text(288000);
+    put(d->manifest, m, strlen(m) / 2);
+    expect_refused(d, "manifest.json");
+    put_str(d->manifest, "");
+    expect_refused(d, "manifest.json");
+    put_str(d->manifest, "[1, 2, 3]");
+    expect_refused(d, "manifest.json");
+    put_str(d->manifest, "{\"format\": \"ipfs-radio-manifest\", \"version\": 1}");
+    expect_refused(d, "manifest.json");
+    free(m);
+}
+
+static void invalid_utf8_is_refused(void **state)
+{
+    struct dir *d = *state;
+    char *m = manifest_text(288000);
+    char *t = strstr(m, "\"Artist\"");
+    assert_non_null(t);
+    t[1] = (char)0xC3; /* a lead byte followed by ASCII */
+    put_str(d->manifest, m);
+    expect_refused(d, "manifest.json");
+    free(m);
+}
+
+static void a_playlist_the_manifest_disagrees_with_is_refused(void **state)
+{
+    struct dir *d = *state;
+    put_str(d->playlist, "#EXTM3U\n#EXTINF:6,x\nno-such-track\n");
+    expect_refused(d, "no-such-track");
+    put_str(d->playlist, "#EXTM3U\n");
+    expect_refused(d, "empty");
+    put(d->playlist, "#EXTM3U\nj1\0\n", 11);
+    expect_refused(d, "NUL");
+    char *long_line = malloc(1u << 16);
+    memset(long_line, 'x', (1u << 16) - 1);
+    long_line[(1u << 16) - 1] = '\0';
+    put_str(d->playlist, long_line);
+    free(long_line);
+    expect_refused(d, "longer");
+}
+
+static void sizes_beyond_the_bounds_are_refused(void **state)
+{
+    struct dir *d = *state;
+    /* A segment of about three hours: its EXTINF would exceed any target. */
+    char *m = manifest_text((int64_t)RATE * 10000);
+    put_str(d->manifest, m);
+    free(m);
+    expect_refused(d, "samples");
+}
+
+static void files_that_are_not_regular_are_refused(void **state)
+{
+    struct dir *d = *state;
+    assert_int_equal(unlink(d->manifest), 0);
+    /* A FIFO would block the reload forever on open. */
+    assert_int_equal(mkfifo(d->manifest, 0600), 0);
+    expect_refused(d, "not a regular file");
+    assert_int_equal(unlink(d->manifest), 0);
+    assert_int_equal(mkdir(d->manifest, 0700), 0);
+    expect_refused(d, "not a regular file");
+}
+
+static void a_huge_playlist_is_refused_without_reading_it_all(void **state)
+{
+    struct dir *d = *state;
+    /* Sparse: larger than the bound, costing no disk. */
+    FILE *f = fopen(d->playlist, "wb");
+    assert_non_null(f);
+    assert_int_equal(fseeko(f, (off_t)PLAYLIST_MAX_BYTES + 1, SEEK_SET), 0);
+    fputc('\n', f);
+    assert_int_equal(fclose(f), 0);
+    expect_refused(d, "larger than");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(valid_files_load, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(missing_files_are_refused, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(truncated_and_invalid_json_is_refused, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(invalid_utf8_is_refused, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(a_playlist_the_manifest_disagrees_with_is_refused, dir_setup,
+                                        dir_teardown),
+        cmocka_unit_test_setup_teardown(sizes_beyond_the_bounds_are_refused, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(files_that_are_not_regular_are_refused, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(a_huge_playlist_is_refused_without_reading_it_all, dir_setup,
+                                        dir_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -167,13 +167,62 @@ static void put(struct buf *b, const char *fmt, ...)
     }
 }
 
-/* EXTINF titles end at the line; keep them to one line. */
+/* Length of the valid UTF-8 sequence at s (1 to 4), or 0: overlong forms,
+ * surrogates and code points above U+10FFFF are not valid. */
+static size_t utf8_len(const unsigned char *s, uint32_t *cp)
+{
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    size_t n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
+    if (n == 0 || s[0] > 0xF4)
+        return 0;
+    uint32_t c = s[0] & (0x7F >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10FFFF)) || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    *cp = c;
+    return n;
+}
+
+/* RFC 8216 forbids control characters in a playlist, and players split
+ * lines on more than CR and LF: hls.js's patterns end a line at U+2028 and
+ * U+2029, so a title holding one could end the stream or add a segment. */
+static int title_safe(uint32_t cp)
+{
+    return cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp <= 0x9F) && cp != 0x2028 && cp != 0x2029 &&
+           cp != 0xFEFF;
+}
+
+/* EXTINF titles are one line of valid UTF-8 without control characters,
+ * whatever the manifest says: anything else becomes a space, and a long
+ * title is cut at a character boundary. */
 static void put_title(struct buf *b, const char *t)
 {
     char clean[M3U8_MAX_LINE / 2];
     size_t n = 0;
-    for (; t && *t && n + 1 < sizeof clean; t++)
-        clean[n++] = (*t == '\n' || *t == '\r') ? ' ' : *t;
+    const unsigned char *p = (const unsigned char *)(t ? t : "");
+    while (*p) {
+        uint32_t cp = 0;
+        size_t l = utf8_len(p, &cp);
+        if (l == 0 || !title_safe(cp)) {
+            if (n + 1 >= sizeof clean)
+                break;
+            clean[n++] = ' ';
+            p += l ? l : 1;
+            continue;
+        }
+        if (n + l >= sizeof clean)
+            break;
+        memcpy(clean + n, p, l);
+        n += l;
+        p += l;
+    }
     clean[n] = '\0';
     put(b, "%s", clean);
 }

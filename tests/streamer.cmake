@@ -37,3 +37,8 @@ set_tests_properties(test_order_load PROPERTIES LABELS unit)
 
 # processed/ rewritten with broken, valid and broken files again while on air.
 radio_integration_test(test_streamer_inputs $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+
+add_executable(test_m3u8_render unit/test_m3u8_render.c)
+target_link_libraries(test_m3u8_render PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_m3u8_render COMMAND test_m3u8_render)
+set_tests_properties(test_m3u8_render PROPERTIES LABELS unit)

@@ -1,0 +1,131 @@
+/* The live playlist renderer must be safe whatever the manifest's titles
+ * hold: RFC 8216 forbids control characters in a playlist, and hls.js ends
+ * a line at U+2028 and U+2029 too, so a title could otherwise end the
+ * stream (#EXT-X-ENDLIST) or insert a segment. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <iconv.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "m3u8.h"
+
+static const char *const HOSTILE[] = {
+    "Artist - Title\n#EXT-X-ENDLIST",
+    "Artist - Title\r\n/ipfs/bafkreievil",
+    "Artist \xE2\x80\xA8#EXT-X-ENDLIST",                 /* U+2028 LINE SEPARATOR */
+    "Artist \xE2\x80\xA9#EXTINF:1,\xE2\x80\xA9/ipfs/x",   /* U+2029 PARAGRAPH SEPARATOR */
+    "Artist \xC2\x85#EXT-X-ENDLIST",                     /* U+0085 NEXT LINE */
+    "Bell \x07 tab \t escape \x1B[31m delete \x7F",
+    "Lone lead byte \xC3 and continuation \x80 alone",
+    "Overlong slash \xC0\xAF and surrogate \xED\xA0\x80 and beyond \xF4\x90\x80\x80",
+    "BOM \xEF\xBB\xBF inside",
+    "Fine: Ünïcödé, 日本語, 🎵 and a comma, too",
+};
+#define NHOSTILE (sizeof HOSTILE / sizeof *HOSTILE)
+
+static char *render_titles(const char *const *titles, size_t n, size_t *len)
+{
+    struct m3u8_playlist pl = {0};
+    pl.target_duration = 6;
+    pl.media_sequence = 100;
+    pl.segs = calloc(n, sizeof *pl.segs);
+    pl.nsegs = n;
+    for (size_t i = 0; i < n; i++) {
+        char uri[64];
+        snprintf(uri, sizeof uri, "/ipfs/seg%zu?filename=segment.ts", i);
+        pl.segs[i].seq = 100 + (int64_t)i;
+        pl.segs[i].duration = 6.016;
+        pl.segs[i].pdt = 1.8e9 + 6.0 * (double)i;
+        pl.segs[i].uri = strdup(uri);
+        pl.segs[i].title = strdup(titles[i]);
+    }
+    char *out = NULL;
+    assert_int_equal(m3u8_render(&pl, &out, len), 0);
+    m3u8_free(&pl);
+    return out;
+}
+
+/* An independent reading of "valid UTF-8": glibc's iconv. */
+static int valid_utf8(const char *s, size_t len)
+{
+    iconv_t cd = iconv_open("UTF-8", "UTF-8");
+    assert_true(cd != (iconv_t)-1);
+    char *in = (char *)s, *outbuf = malloc(len * 4 + 16), *o = outbuf;
+    size_t inleft = len, outleft = len * 4 + 16;
+    size_t r = iconv(cd, &in, &inleft, &o, &outleft);
+    iconv_close(cd);
+    free(outbuf);
+    return r != (size_t)-1 && inleft == 0;
+}
+
+static void hostile_titles_stay_one_line_of_valid_text(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = render_titles(HOSTILE, NHOSTILE, &len);
+    assert_true(valid_utf8(text, len));
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if ((c < 0x20 && c != '\n') || c == 0x7F)
+            fail_msg("control byte 0x%02x at %zu", c, i);
+    }
+    assert_null(strstr(text, "\xE2\x80\xA8"));
+    assert_null(strstr(text, "\xE2\x80\xA9"));
+    assert_null(strstr(text, "\xC2\x85"));
+    assert_null(strstr(text, "\xEF\xBB\xBF"));
+    assert_null(strstr(text, "\n#EXT-X-ENDLIST"));
+    /* Header (5 lines) + 3 per segment, each ending in LF. */
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    assert_int_equal(lines, 5 + 3 * NHOSTILE);
+    struct m3u8_playlist back;
+    char err[256];
+    if (m3u8_parse(text, len, &back, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(back.nsegs, NHOSTILE);
+    assert_false(back.endlist);
+    for (size_t i = 0; i < back.nsegs; i++)
+        assert_int_equal(back.segs[i].seq, 100 + (int64_t)i);
+    /* What was safe is kept as it was. */
+    assert_string_equal(back.segs[NHOSTILE - 1].title, HOSTILE[NHOSTILE - 1]);
+    assert_non_null(strstr(back.segs[0].title, "Artist - Title"));
+    m3u8_free(&back);
+    free(text);
+}
+
+static void a_long_title_is_cut_at_a_character_boundary(void **state)
+{
+    (void)state;
+    size_t n = M3U8_MAX_LINE * 2;
+    char *t = malloc(n * 4 + 1);
+    /* Four-byte characters: a cut at a byte count splits one. */
+    for (size_t i = 0; i < n; i++)
+        memcpy(t + 4 * i, "\xF0\x9F\x8E\xB5", 4);
+    t[4 * n] = '\0';
+    const char *titles[] = {t};
+    size_t len;
+    char *text = render_titles(titles, 1, &len);
+    assert_true(valid_utf8(text, len));
+    const char *extinf = strstr(text, "#EXTINF:");
+    assert_non_null(extinf);
+    assert_true((size_t)(strchr(extinf, '\n') - extinf) < M3U8_MAX_LINE);
+    free(text);
+    free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hostile_titles_stay_one_line_of_valid_text),
+        cmocka_unit_test(a_long_title_is_cut_at_a_character_boundary),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -204,6 +204,9 @@
   window.radioListener = {
     stats,
     play,
+    // hls.js itself, for observers that judge playback without this page's
+    // own bookkeeping (the browser test does).
+    get hls () { return hls; },
     // One consistent reading: where playback is, in media time and in
     // programme time (EXT-X-PROGRAM-DATE-TIME), and the longest stall.
     snapshot() {

@@ -1,7 +1,11 @@
 // Real listeners in headless chromium: opens the listener page, presses
-// Play like a person would, and records what the page measured, once per
-// second, until the listen time is over. A second listener may join later.
-// Judging is the caller's business; this only drives and records.
+// Play like a person would, and records, once per second, what the page
+// measured and, beside it, what an observer outside the page's own
+// bookkeeping sees: every fragment hls.js switches playback to (sequence
+// number, discontinuity count, EXT-X-PROGRAM-DATE-TIME) and, from the media
+// element and hls.js, the playing position and programme time. A second
+// listener may join later. Judging is the caller's business; this only
+// drives and records.
 //
 //   node listen.mjs URL SECONDS SECOND_AFTER_SECONDS OUT.json
 //
@@ -50,11 +54,21 @@ async function listener (label) {
       userAgent: navigator.userAgent
     }))
   }
+  // The observer is hooked to hls.js before Play, so it sees the first fragment.
+  await page.waitForFunction(() => window.radioListener && window.radioListener.hls, null, { timeout: READY_MS })
+  await page.evaluate(() => {
+    const hls = window.radioListener.hls
+    window.radioObserver = { frags: [] }
+    hls.on(window.Hls.Events.FRAG_CHANGED, (_, d) => {
+      window.radioObserver.frags.push({ sn: d.frag.sn, cc: d.frag.cc, pdt: d.frag.programDateTime, wallEpochMs: Date.now() })
+    })
+  })
   const button = page.locator('#play')
   await button.waitFor({ state: 'visible', timeout: READY_MS })
   await page.waitForFunction(() => !document.getElementById('play').disabled, null, { timeout: READY_MS })
   await button.click()
   l.page = page
+  l.observed = []
   record.listeners.push(l)
   return l
 }
@@ -63,6 +77,12 @@ async function sample (l) {
   try {
     const s = await l.page.evaluate(() => window.radioListener.snapshot())
     l.samples.push(s)
+    l.observed.push(await l.page.evaluate(() => {
+      const a = document.querySelector('audio')
+      const d = window.radioListener.hls.playingDate
+      return { wallEpochMs: Date.now(), currentTime: a.currentTime, paused: a.paused, readyState: a.readyState,
+               programTimeMs: d ? d.getTime() : null }
+    }))
   } catch (e) {
     l.samples.push({ wallEpochMs: Date.now(), driverError: String(e) })
   }
@@ -83,7 +103,10 @@ try {
   record.driverError = String(e && e.stack ? e.stack : e)
   status = 1
 } finally {
-  for (const l of record.listeners) delete l.page
+  for (const l of record.listeners) {
+    try { l.frags = await l.page.evaluate(() => window.radioObserver.frags) } catch (e) { l.frags = null }
+    delete l.page
+  }
   record.finished = Date.now()
   fs.writeFileSync(out, JSON.stringify(record, null, 1))
   await browser.close()

@@ -7,6 +7,7 @@ under the raw CIDs of their bytes."""
 import json
 import os
 import random
+import re
 import sys
 import tempfile
 import time
@@ -22,7 +23,12 @@ work = tempfile.mkdtemp(prefix="radio-healthmon-robust-")
 check = rt.check
 
 
-TRACK = hf.make_track(work, "t", hf.music_source(220, -20, 12), 12, 2)
+# Bits per second of the test audio: a cut segment cannot hold more audio
+# than its bytes carry at this rate.
+BITRATE = 128000
+# One AAC frame at 48 kHz: what a decoder may emit beyond that, rounded.
+AAC_FRAME_SECONDS = 1024 / 48000
+TRACK = hf.make_track(work, "t", hf.music_source(220, -20, 12), 12, 2, bitrate=str(BITRATE))
 SEGS = []
 for path, dur in TRACK:
     with open(path, "rb") as f:
@@ -43,6 +49,19 @@ def once(**keys):
     return rc, doc["gateways"][0], doc
 
 
+def edited(text, pattern, repl):
+    """text with the first match of `pattern` (a line-wise regex) replaced;
+    a case whose edit finds nothing to change would test the valid
+    playlist instead (as a month rewrite did in ten months of the year)."""
+    out, n = re.subn(pattern, repl, text, count=1, flags=re.M)
+    check(n == 1, f"{pattern!r} not in the playlist:\n{text}")
+    return out
+
+
+def garbage_message(g):
+    return " ".join(p["message"] for p in g["problems"] if p["code"] == "garbage")
+
+
 def serve_playlist(text):
     GW.body = text if isinstance(text, bytes) else text.encode()
 
@@ -58,41 +77,76 @@ def test_valid_station_is_ok_first():
     check(rc == 0, f"exit {rc}: {doc['reasons']}")
 
 
+PDT = "#EXT-X-PROGRAM-DATE-TIME:"
+
+
+def truncation_cases(text):
+    """Where a cut falls in the live playlist `text`, and what the report
+    must then say: {name: (cut, check(rc, g))}."""
+    first_pdt, last_uri = text.index(PDT), text.rindex("/ipfs/")
+    segments = text.count(PDT)
+    return {
+        "one byte": (1, lambda rc, g: rc == 2 and "does not start with #EXTM3U" in garbage_message(g)),
+        "inside #EXTM3U": (5, lambda rc, g: rc == 2 and "does not start with #EXTM3U" in garbage_message(g)),
+        "#EXTM3U alone": (len("#EXTM3U"), lambda rc, g: rc == 2 and hf.codes(g) == {"not_live"}),
+        "header tags only": (first_pdt, lambda rc, g: rc == 2 and hf.codes(g) == {"not_live"}),
+        "inside a date-time": (first_pdt + len(PDT + "YYYY-M"),
+                               lambda rc, g: rc == 2 and "bad EXT-X-PROGRAM-DATE-TIME" in garbage_message(g)),
+        # The last EXTINF without its URI: the segments before it are read.
+        "before the last URI": (last_uri, lambda rc, g: "garbage" not in hf.codes(g)
+                                and g["playlist"].get("segments") == segments - 1),
+        "inside the last URI": (last_uri + len("/ipfs/b"),
+                                lambda rc, g: rc == 2 and hf.codes(g) == {"segment_unavailable"}
+                                and g["playlist"].get("segments") == segments),
+        "only the last newline": (len(text) - 1, lambda rc, g: rc == 0 and g["status"] == "ok"),
+    }
+
+
 def test_truncated_playlists_are_reported_or_read_as_far_as_they_go():
     reset()
-    text = STATION.playlist(time.time()).encode()
-    for cut in sorted({1, 5, 7, 8, 20, len(text) // 3, len(text) // 2, len(text) - 30, len(text) - 1}):
+    for name in truncation_cases(STATION.playlist(time.time())):
+        # A fresh window each time, so that only the cut can make it fail.
+        text = STATION.playlist(time.time())
+        cut, expected = truncation_cases(text)[name]
         serve_playlist(text[:cut])
         rc, g, doc = once()
-        check(g["status"] in ("ok", "degraded", "down"), json.dumps(g))
-        if cut < len("#EXTM3U"):
-            check("garbage" in hf.codes(g), f"cut {cut}: {g['problems']}")
+        check(expected(rc, g), f"{name} (cut at {cut}): exit {rc}, {g['status']}, "
+                               f"{g['playlist']}, {g['problems']}")
 
 
 def test_malformed_playlists_are_garbage_not_crashes():
     reset()
     good = STATION.playlist(time.time())
     rnd = random.Random(7)
+    # Each case with what the parser must name (one of, for random bytes),
+    # so that a refusal for another reason, or none, fails.
     cases = {
-        "binary": bytes(rnd.randrange(256) for _ in range(5000)),
-        "nul bytes": good.replace("#EXT-X-VERSION:3", "#EXT-X-VERSION:\0\0").encode(),
-        "long line": ("#EXTM3U\n#" + "A" * 20000 + "\n").encode(),
-        "html": b"<!doctype html><title>502 Bad Gateway</title>",
-        "json": b'{"Message": "could not resolve name", "Code": 0}',
-        "empty": b"",
-        "extinf nan": good.replace("#EXTINF:2.", "#EXTINF:nan", 1).encode(),
-        "extinf huge": good.replace("#EXTINF:2.", "#EXTINF:1e400", 1).encode(),
-        "negative sequence": good.replace("MEDIA-SEQUENCE:", "MEDIA-SEQUENCE:-", 1).encode(),
-        "sequence overflow": good.replace("MEDIA-SEQUENCE:", "MEDIA-SEQUENCE:99999999999999999999", 1).encode(),
-        "target huge": good.replace("TARGETDURATION:", "TARGETDURATION:9999999", 1).encode(),
-        "date month 13": good.replace("-11-", "-13-", 1).replace("-12-", "-13-", 1).encode(),
-        "date garbage": good.replace("PROGRAM-DATE-TIME:", "PROGRAM-DATE-TIME:yesterday", 1).encode(),
-        "uri without extinf": b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n/ipfs/x\n",
+        "binary": (bytes(rnd.randrange(256) for _ in range(5000)),
+                   ("contains a NUL byte", "does not start with #EXTM3U")),
+        "nul bytes": (edited(good, "#EXT-X-VERSION:3", "#EXT-X-VERSION:\0\0"), "line 2 contains a NUL byte"),
+        "long line": ("#EXTM3U\n#" + "A" * 20000 + "\n", "line 2 longer than"),
+        "html": (b"<!doctype html><title>502 Bad Gateway</title>", "does not start with #EXTM3U"),
+        "json": (b'{"Message": "could not resolve name", "Code": 0}', "does not start with #EXTM3U"),
+        "empty": (b"", "empty playlist"),
+        "extinf nan": (edited(good, r"^#EXTINF:[^,]*,", "#EXTINF:nan,"), "bad EXTINF"),
+        "extinf huge": (edited(good, r"^#EXTINF:[^,]*,", "#EXTINF:1e400,"), "bad EXTINF"),
+        "negative sequence": (edited(good, "MEDIA-SEQUENCE:", "MEDIA-SEQUENCE:-"),
+                              "bad or misplaced EXT-X-MEDIA-SEQUENCE"),
+        "sequence overflow": (edited(good, "MEDIA-SEQUENCE:", "MEDIA-SEQUENCE:99999999999999999999"),
+                              "bad or misplaced EXT-X-MEDIA-SEQUENCE"),
+        "target huge": (edited(good, "TARGETDURATION:", "TARGETDURATION:9999999"),
+                        "bad EXT-X-TARGETDURATION"),
+        "date month 13": (edited(good, f"^({PDT}\\d{{4}}-)\\d\\d-", r"\g<1>13-"),
+                          "bad EXT-X-PROGRAM-DATE-TIME"),
+        "date garbage": (edited(good, f"^{PDT}", PDT + "yesterday"), "bad EXT-X-PROGRAM-DATE-TIME"),
+        "uri without extinf": (b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n/ipfs/x\n", "URI without EXTINF"),
     }
-    for name, body in cases.items():
+    for name, (body, reasons) in cases.items():
         serve_playlist(body)
         rc, g, doc = once()
-        check(rc == 2 and "garbage" in hf.codes(g), f"{name}: exit {rc}, {g['problems']}")
+        reasons = reasons if isinstance(reasons, tuple) else (reasons,)
+        check(rc == 2 and g["status"] == "down" and any(r in garbage_message(g) for r in reasons),
+              f"{name}: exit {rc}, {g['status']}, {g['problems']}")
 
 
 def test_oversized_answers_are_refused_at_the_limit():
@@ -130,20 +184,25 @@ def playlist_of(uris):
 def test_malformed_segments_are_undecodable_or_partial_never_fatal():
     reset()
     rnd = random.Random(11)
-    good = SEGS[2][2]
+    good, good_seconds = SEGS[2][2], SEGS[2][1]
     middle = bytearray(good)
     for i in range(len(middle) // 3, len(middle) // 3 + 4000):
         middle[i] = rnd.randrange(256)
-    bodies = {
-        "random": bytes(rnd.randrange(256) for _ in range(60000)),
-        "empty": b"",
+    not_media = "not a media segment FFmpeg can read"
+    # Bytes that are not audio: undecodable, with the reason.
+    broken = {
+        "random": (bytes(rnd.randrange(256) for _ in range(60000)), not_media),
+        "empty": (b"", "empty"),
+        "nested playlist": (b"#EXTM3U\n#EXTINF:2,\nhttp://gateway.invalid/evil.ts\n", not_media),
+        "concat script": (b"ffconcat version 1.0\nfile /etc/passwd\n", not_media),
+    }
+    # Damaged audio: what is left plays, and no more than the bytes hold.
+    partial = {
         "truncated": good[: len(good) // 2],
         "cut mid-packet": good[:1000],
         "corrupt middle": bytes(middle),
-        "nested playlist": b"#EXTM3U\n#EXTINF:2,\nhttp://gateway.invalid/evil.ts\n",
-        "concat script": b"ffconcat version 1.0\nfile /etc/passwd\n",
     }
-    for name, body in bodies.items():
+    for name, body in [(n, b) for n, (b, _) in broken.items()] + list(partial.items()):
         cid = hf.raw_cid(body)
         GW.blocks[cid] = body
         serve_playlist(playlist_of([f"/ipfs/{SEGS[1][0]}", f"/ipfs/{cid}"]))
@@ -151,10 +210,13 @@ def test_malformed_segments_are_undecodable_or_partial_never_fatal():
         rc, g, doc = once()
         seg = g["segments"][1]
         check(seg["integrity"] == "verified", f"{name}: {seg}")
-        if name in ("truncated", "corrupt middle"):
-            check(seg["decoded"], f"{name}: {seg}")
-        elif name != "cut mid-packet":
-            check(not seg["decoded"] and "undecodable" in hf.codes(g), f"{name}: {seg}")
+        if name in broken:
+            check(rc == 2 and not seg["decoded"] and hf.codes(g) == {"undecodable"}
+                  and seg["error"].startswith(broken[name][1]), f"{name}: exit {rc}, {seg}, {g['problems']}")
+        else:
+            most = min(len(body) * 8 / BITRATE, good_seconds) + AAC_FRAME_SECONDS
+            check(seg["decoded"] and 0 < seg["decoded_seconds"] <= most
+                  and "undecodable" not in hf.codes(g), f"{name}: at most {most:.3f} s: {seg}")
         # Nothing a segment says makes us fetch anything else.
         check(all(r.startswith(("/ipns/", "/ipfs/")) for r in GW.requests), GW.requests)
 

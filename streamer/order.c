@@ -110,6 +110,11 @@ int order_build(const struct manifest *m, const struct playlist *pl, struct orde
     sodium_bin2hex(o->id, sizeof o->id, digest, sizeof digest);
     if (o->max_rounded < 1)
         o->max_rounded = 1;
+    if (o->prefix[n] * ORDER_MAX_SEGMENTS_PER_SECOND < (int64_t)n * o->rate) {
+        order_free(o);
+        return err_set(err, errlen, "the running order's segments average under 1/%d s",
+                       ORDER_MAX_SEGMENTS_PER_SECOND);
+    }
     return 0;
 }
 

@@ -12,6 +12,10 @@
 #include "manifest.h"
 #include "playlist.h"
 
+/* Segments per second of audio a running order may hold, on average: the
+ * station's sequence floor (station.c) counts faster than any timeline. */
+#define ORDER_MAX_SEGMENTS_PER_SECOND 10
+
 struct order_seg {
     char cid[CID_MAX_STR];
     int64_t samples;

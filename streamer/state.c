@@ -5,6 +5,9 @@
 #include "json_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -166,4 +169,35 @@ out:
     if (rc != 0)
         state_free(s);
     return rc;
+}
+
+int state_lock(const char *state_dir, int *fd, char *err, size_t errlen)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/lock", state_dir) >= (int)sizeof path)
+        return err_set(err, errlen, "state_dir path too long");
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0)
+        return err_set(err, errlen, "open %s: %s", path, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t n = pread(*fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        close(*fd);
+        *fd = -1;
+        if (e == EWOULDBLOCK)
+            return err_set(err, errlen,
+                           "another radio-streamer (pid %s) is using the state directory %s; "
+                           "two on one state would publish one timeline twice",
+                           pid[0] ? pid : "unknown", state_dir);
+        return err_set(err, errlen, "lock %s: %s", path, strerror(e));
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(*fd, 0) != 0 || pwrite(*fd, pid, (size_t)n, 0) != n) {
+        /* The lock holds without the pid; only the refusal message loses it. */
+    }
+    return 0;
 }

@@ -27,4 +27,10 @@ int state_load(const char *path, struct streamer_state *s, char *err, size_t err
 int state_save(const char *path, const struct streamer_state *s, char *err, size_t errlen);
 int state_push_playlist(struct streamer_state *s, const char *cid);
 
+/* Holds an exclusive lock on state_dir/lock for the life of the process
+ * (the descriptor in *fd): two streamers on one state would sign different
+ * records with one sequence number. Refuses, naming the holder's pid, when
+ * another process holds it. */
+int state_lock(const char *state_dir, int *fd, char *err, size_t errlen);
+
 #endif

@@ -31,6 +31,12 @@ static int push_all(struct sched *s, const struct sched_hist *v, size_t n)
     return 0;
 }
 
+int64_t station_sequence_floor(double now)
+{
+    double f = floor((now - STATION_FLOOR_EPOCH) * ORDER_MAX_SEGMENTS_PER_SECOND);
+    return f > 0 ? (int64_t)f : 0;
+}
+
 /* Seconds before the segment on air at a new station's start that its first
  * window shows: the fewest whole segments listing STATION_MIN_TARGETS target
  * durations (hls.js starts that far behind the live edge, so the first
@@ -65,6 +71,7 @@ int station_open(struct station *st, const struct station_opts *opts, struct ord
          * timeline started early enough that the first playlist already
          * lists the players' three target durations. */
         a.time = floor((now - lead_in(o, opts->window)) * 1000.0) / 1000.0;
+        a.seq = a.disc_before = station_sequence_floor(a.time);
         st->target = o->max_rounded;
         st->epoch = a.time;
         sched_init(&st->sched, o, &a);

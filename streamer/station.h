@@ -52,7 +52,14 @@ struct station {
     struct sched_item *items;    /* scratch for a window */
 };
 
-/* Starts from memory (or fresh at `now`). A running order other than the
+/* The lowest media and discontinuity sequence a new timeline starts at:
+ * it counts ORDER_MAX_SEGMENTS_PER_SECOND a second from 2020, faster than
+ * any timeline advances, so a station that lost every trace of what it
+ * published still never goes back under its name. */
+#define STATION_FLOOR_EPOCH 1577836800.0 /* 2020-01-01T00:00:00Z */
+int64_t station_sequence_floor(double now);
+
+/* Starts from memory (or fresh at `now`, at the sequence floor). A running order other than the
  * remembered one starts after the last published segment, at the later of
  * now and that segment's end. Takes ownership of *o. */
 int station_open(struct station *st, const struct station_opts *opts, struct order *o,

@@ -7,6 +7,7 @@
 #include "m3u8.h"
 #include "order.h"
 #include "publisher.h"
+#include "recover.h"
 #include "state.h"
 #include "station.h"
 #include "status.h"
@@ -196,10 +197,13 @@ static void tick(struct daemon *d, double now)
         return;
     }
     d->held = 0;
-    if (publisher_submit(&d->pub, out.playlist, out.len, out.newest) != 0)
-        log_ev(LOG_ERROR, "out of memory handing a playlist to the publisher", NULL);
+    /* On disk before it goes out: whatever instant a kill -9 comes at, the
+     * next start knows at least what was published, and never goes back. */
+    save_state(d);
     if (atomic_write(d->live_path, out.playlist, out.len, err, sizeof err) != 0)
         log_ev(LOG_WARN, "cannot write the live playlist copy", "error", err, NULL);
+    if (publisher_submit(&d->pub, out.playlist, out.len, out.newest) != 0)
+        log_ev(LOG_ERROR, "out of memory handing a playlist to the publisher", NULL);
     d->media_seq = out.media_sequence;
     d->disc_seq = out.discontinuity_sequence;
     snprintf(d->playing_title, sizeof d->playing_title, "%s", out.now_playing.title);
@@ -216,7 +220,6 @@ static void tick(struct daemon *d, double now)
         log_ev(LOG_INFO, "now playing", "title", d->playing_title, "track", d->playing_track, "sequence", seq, NULL);
     }
     free(out.playlist);
-    save_state(d);
 }
 
 /* Sleeps until `seconds` pass or a signal arrives. */
@@ -234,17 +237,47 @@ static void wait_for(struct streamer_signals *sig, double seconds)
     }
 }
 
-static int open_state(struct daemon *d, struct streamer_state *ss, char *err, size_t errlen)
+/* The newer of state.json and the last playlist written: a state lost,
+ * corrupt, from another version, or behind what went out (a restored
+ * backup) gives way to live.m3u8, so the timeline goes on after it. */
+static int open_state(struct daemon *d, int rate, struct streamer_state *ss, char *err, size_t errlen)
 {
-    if (state_load(d->state_path, ss, err, errlen) == 0)
+    if (state_load(d->state_path, ss, err, errlen) != 0) {
+        char aside[4200];
+        snprintf(aside, sizeof aside, "%s.unreadable", d->state_path);
+        log_ev(LOG_ERROR, "state unreadable; moved aside", "error", err, "moved_to", aside, NULL);
+        if (rename(d->state_path, aside) != 0)
+            return err_set(err, errlen, "cannot move aside %s: %s", d->state_path, strerror(errno));
+        memset(ss, 0, sizeof *ss);
+    }
+    char *text = NULL, why[ERR_MSG_MAX];
+    size_t len = 0;
+    struct station_memory live;
+    if (access(d->live_path, F_OK) != 0) {
+        if (!ss->mem.have)
+            log_ev(LOG_NOTICE, "no state and no last playlist: a new timeline from the sequence floor", NULL);
         return 0;
-    /* Better on air with a new timeline than off air: keep the evidence. */
-    char aside[4200];
-    snprintf(aside, sizeof aside, "%s.unreadable", d->state_path);
-    log_ev(LOG_ERROR, "state unreadable; starting a new timeline", "error", err, "moved_to", aside, NULL);
-    if (rename(d->state_path, aside) != 0)
-        return err_set(err, errlen, "cannot move aside %s: %s", d->state_path, strerror(errno));
-    memset(ss, 0, sizeof *ss);
+    }
+    if (atomic_read(d->live_path, M3U8_MAX_BYTES, &text, &len, why, sizeof why) != 0 ||
+        recover_from_playlist(text, len, rate, &live, why, sizeof why) != 0) {
+        free(text);
+        log_ev(ss->mem.have ? LOG_WARN : LOG_ERROR, "the last playlist written is unusable", "path", d->live_path,
+               "error", why, NULL);
+        return 0;
+    }
+    free(text);
+    if (recover_newest(&live) <= recover_newest(&ss->mem)) {
+        station_memory_free(&live);
+        return 0;
+    }
+    char seq[32];
+    snprintf(seq, sizeof seq, "%lld", (long long)recover_newest(&live));
+    log_ev(LOG_WARN,
+           ss->mem.have ? "the state is behind the last playlist written; continuing after that playlist"
+                        : "no usable state; continuing after the last playlist written",
+           "last_sequence", seq, NULL);
+    station_memory_free(&ss->mem);
+    ss->mem = live;
     return 0;
 }
 
@@ -281,27 +314,25 @@ static int start_records(struct daemon *d, const char *auth, char *err, size_t e
     return 0;
 }
 
-int streamer_run(const struct streamer_config *cfg, const struct clock *clk,
-                 struct streamer_signals *sig, char *err, size_t errlen)
+static int run_locked(const struct streamer_config *cfg, const struct clock *clk,
+                      struct streamer_signals *sig, char *err, size_t errlen)
 {
     struct daemon d = {.cfg = cfg, .clk = clk};
     d.started = clk->now(clk->ctx);
-    if (fs_mkdirs(cfg->state_dir, err, errlen) != 0)
-        return -1;
     snprintf(d.state_path, sizeof d.state_path, "%s/state.json", cfg->state_dir);
     snprintf(d.status_path, sizeof d.status_path, "%s/status.json", cfg->state_dir);
     snprintf(d.live_path, sizeof d.live_path, "%s/live.m3u8", cfg->state_dir);
 
-    struct streamer_state ss;
-    if (open_state(&d, &ss, err, errlen) != 0)
-        return -1;
     /* Watching starts before the first read, so a rewrite in between is
      * seen at the first check rather than missed. */
     watch_init(&d.watch, cfg->processed_dir);
     struct order o;
-    if (order_load(cfg->processed_dir, &o, err, errlen) != 0) {
-        state_free(&ss);
+    if (order_load(cfg->processed_dir, &o, err, errlen) != 0)
         return err_prefix(err, errlen, "no valid running order in %s", cfg->processed_dir);
+    struct streamer_state ss;
+    if (open_state(&d, o.rate, &ss, err, errlen) != 0) {
+        order_free(&o);
+        return -1;
     }
     struct station_opts so = {
         .window = (size_t)cfg->window_segments,
@@ -392,4 +423,15 @@ int streamer_run(const struct streamer_config *cfg, const struct clock *clk,
     station_close(&d.st);
     log_ev(LOG_INFO, "stopped; state saved", NULL);
     return 0;
+}
+
+int streamer_run(const struct streamer_config *cfg, const struct clock *clk,
+                 struct streamer_signals *sig, char *err, size_t errlen)
+{
+    int lock_fd;
+    if (fs_mkdirs(cfg->state_dir, err, errlen) != 0 || state_lock(cfg->state_dir, &lock_fd, err, errlen) != 0)
+        return -1;
+    int rc = run_locked(cfg, clk, sig, err, errlen);
+    close(lock_fd);
+    return rc;
 }

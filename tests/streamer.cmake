@@ -42,3 +42,8 @@ add_executable(test_m3u8_render unit/test_m3u8_render.c)
 target_link_libraries(test_m3u8_render PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 add_test(NAME test_m3u8_render COMMAND test_m3u8_render)
 set_tests_properties(test_m3u8_render PROPERTIES LABELS unit)
+
+add_executable(test_recover unit/test_recover.c)
+target_link_libraries(test_recover PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_recover COMMAND test_recover)
+set_tests_properties(test_recover PROPERTIES LABELS unit)

@@ -1,0 +1,195 @@
+/* One IPNS name, one timeline: a station that lost its state continues
+ * after the last playlist it wrote, and one that lost everything starts
+ * above the clock's sequence floor; either way no sequence number goes back
+ * or changes its URI, date-time or discontinuity number. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "m3u8.h"
+#include "recover.h"
+#include "station.h"
+
+#define RATE 48000
+#define START 1.8e9 /* a fixed instant: no test depends on today's date */
+
+static void add_track(struct manifest *m, const char *id, int nsegs)
+{
+    m->tracks = realloc(m->tracks, (m->ntracks + 1) * sizeof *m->tracks);
+    struct manifest_track *t = &m->tracks[m->ntracks++];
+    memset(t, 0, sizeof *t);
+    t->id = strdup(id);
+    t->artist = strdup("Artist");
+    t->title = strdup(id);
+    t->source = strdup(id);
+    t->nsegs = (size_t)nsegs;
+    t->segs = calloc((size_t)nsegs, sizeof *t->segs);
+    for (int i = 0; i < nsegs; i++) {
+        char f[128], data[128];
+        snprintf(f, sizeof f, "segments/%s/%d.ts", id, i);
+        snprintf(data, sizeof data, "%s/%d", id, i);
+        t->segs[i].file = strdup(f);
+        cid_raw_from_bytes(data, strlen(data), t->segs[i].cid);
+        t->segs[i].samples = i % 2 ? 288768 : 287744;
+        t->segs[i].duration = (double)t->segs[i].samples / RATE;
+        t->segs[i].bytes = 1000;
+    }
+}
+
+static void open_station(struct station *st, const struct station_memory *mem, double now)
+{
+    struct manifest m;
+    memset(&m, 0, sizeof m);
+    m.enc.sample_rate = RATE;
+    add_track(&m, "j1", 1);
+    add_track(&m, "t1", 7);
+    add_track(&m, "t2", 4);
+    manifest_sort(&m);
+    struct playlist pl = {0};
+    assert_int_equal(playlist_append(&pl, "j1", NULL, -1), 0);
+    assert_int_equal(playlist_append(&pl, "t1", NULL, -1), 0);
+    assert_int_equal(playlist_append(&pl, "t2", NULL, -1), 0);
+    struct order o;
+    char err[256];
+    if (order_build(&m, &pl, &o, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    playlist_free(&pl);
+    manifest_free(&m);
+    struct station_opts opts = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts"};
+    if (station_open(st, &opts, &o, mem, now, err, sizeof err) != 0)
+        fail_msg("%s", err);
+}
+
+/* Runs the station from `from` to `to`, returning the last playlist. */
+static char *run(struct station *st, double from, double to)
+{
+    char *last = NULL, err[256];
+    for (double now = from; now <= to; now = station_next_boundary(st, now)) {
+        struct station_out out;
+        if (station_tick(st, now, &out, err, sizeof err) == STATION_PUBLISH) {
+            free(last);
+            last = out.playlist;
+        }
+    }
+    assert_non_null(last);
+    return last;
+}
+
+/* Every segment both list keeps its URI, date-time and discontinuity
+ * number, and neither sequence goes back from a to b. */
+static void check_continues(const char *a, const char *b)
+{
+    struct m3u8_playlist pa, pb;
+    char err[256];
+    assert_int_equal(m3u8_parse(a, strlen(a), &pa, err, sizeof err), 0);
+    assert_int_equal(m3u8_parse(b, strlen(b), &pb, err, sizeof err), 0);
+    assert_true(pb.media_sequence >= pa.media_sequence);
+    assert_true(pb.discontinuity_sequence >= pa.discontinuity_sequence);
+    assert_int_equal(pb.target_duration, pa.target_duration);
+    assert_true(pb.segs[pb.nsegs - 1].seq > pa.segs[pa.nsegs - 1].seq);
+    int64_t da = pa.discontinuity_sequence, db = pb.discontinuity_sequence;
+    size_t shared = 0;
+    for (size_t i = 0, j = 0; i < pa.nsegs; i++) {
+        da += pa.segs[i].discontinuity;
+        while (j < pb.nsegs && pb.segs[j].seq < pa.segs[i].seq)
+            db += pb.segs[j++].discontinuity;
+        if (j < pb.nsegs && pb.segs[j].seq == pa.segs[i].seq) {
+            assert_string_equal(pb.segs[j].uri, pa.segs[i].uri);
+            assert_true(fabs(pb.segs[j].pdt - pa.segs[i].pdt) < 1e-6);
+            assert_int_equal(db + pb.segs[j].discontinuity, da);
+            shared++;
+        }
+    }
+    m3u8_free(&pa);
+    m3u8_free(&pb);
+    (void)shared;
+}
+
+static void lost_state_continues_after_the_last_playlist(void **state)
+{
+    (void)state;
+    struct station st;
+    open_station(&st, NULL, START);
+    char *before = run(&st, START, START + 200);
+    station_close(&st);
+
+    /* state.json gone: only live.m3u8 is left. Back a few seconds later. */
+    struct station_memory mem;
+    char err[256];
+    if (recover_from_playlist(before, strlen(before), RATE, &mem, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    open_station(&st, &mem, START + 203);
+    /* Every playlist after, until the recovered segments have left the window. */
+    char *prev = strdup(before);
+    for (double now = START + 203; now < START + 300; now = station_next_boundary(&st, now)) {
+        struct station_out out;
+        if (station_tick(&st, now, &out, err, sizeof err) != STATION_PUBLISH)
+            continue;
+        check_continues(before, out.playlist);
+        check_continues(prev, out.playlist);
+        free(prev);
+        prev = out.playlist;
+    }
+    station_memory_free(&mem);
+    station_close(&st);
+    free(before);
+    free(prev);
+}
+
+static void lost_state_and_playlist_start_above_every_earlier_sequence(void **state)
+{
+    (void)state;
+    struct station st;
+    open_station(&st, NULL, START);
+    /* A day on air, then every trace lost. */
+    char *before = run(&st, START, START + 86400);
+    station_close(&st);
+    open_station(&st, NULL, START + 86400 + 1);
+    char *after = run(&st, START + 86400 + 1, START + 86400 + 1);
+    struct m3u8_playlist pa, pb;
+    char err[256];
+    assert_int_equal(m3u8_parse(before, strlen(before), &pa, err, sizeof err), 0);
+    assert_int_equal(m3u8_parse(after, strlen(after), &pb, err, sizeof err), 0);
+    assert_true(pb.media_sequence > pa.segs[pa.nsegs - 1].seq);
+    assert_true(pb.discontinuity_sequence > pa.discontinuity_sequence + (int64_t)pa.nsegs);
+    m3u8_free(&pa);
+    m3u8_free(&pb);
+    station_close(&st);
+    free(before);
+    free(after);
+}
+
+static void an_unusable_playlist_is_refused(void **state)
+{
+    (void)state;
+    struct station_memory mem;
+    char err[256];
+    static const char *const bad[] = {
+        "",
+        "#EXTM3U\n#EXT-X-TARGETDURATION:6\n",
+        "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\n/ipfs/bafkreia\n", /* no date-time */
+        "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-PROGRAM-DATE-TIME:2027-01-15T08:00:00.000Z\n#EXTINF:6,\nhttp://x/\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(recover_from_playlist(bad[i], strlen(bad[i]), RATE, &mem, err, sizeof err), -1);
+        assert_int_equal(mem.have, 0);
+        assert_null(mem.window);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(lost_state_continues_after_the_last_playlist),
+        cmocka_unit_test(lost_state_and_playlist_start_above_every_earlier_sequence),
+        cmocka_unit_test(an_unusable_playlist_is_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -19,12 +19,13 @@ healthmon_unit_test(test_healthmon_config)
 healthmon_unit_test(test_healthmon_http)
 
 # Python tests that need no IPFS node: the meter against ffmpeg's ebur128,
-# and malformed playlists and segments from a loopback gateway.
+# and malformed playlists and segments from a loopback gateway. Label
+# no_ipfs: tools/test-at-date.sh runs them at another date.
 function(healthmon_script_test name)
   add_test(NAME ${name}
            COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/${name}.py
                    $<TARGET_FILE:radio-healthmon>)
-  set_tests_properties(${name} PROPERTIES LABELS integration TIMEOUT 900
+  set_tests_properties(${name} PROPERTIES LABELS "integration;no_ipfs" TIMEOUT 900
                        ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
 endfunction()
 healthmon_script_test(test_healthmon_loudness)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static int aborting(void *ctx)
 {
@@ -25,20 +26,34 @@ static void free_check(struct publisher_seg *v, size_t n)
     free(v);
 }
 
-/* Waits up to `seconds` unless stopping or (wake_on_pending) a playlist arrives. */
-static void nap(struct publisher *p, double seconds, int wake_on_pending)
+/* Deadline `seconds` from now on the monotonic clock the condition variable
+ * waits on: a wall clock stepped back must not stretch a nap. */
+static struct timespec mono_deadline(double seconds)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     double until = (double)ts.tv_sec + ts.tv_nsec / 1e9 + seconds;
     ts.tv_sec = (time_t)until;
     ts.tv_nsec = (long)((until - (double)ts.tv_sec) * 1e9);
+    return ts;
+}
+
+/* Waits up to `seconds` unless stopping or (wake_on_pending) a playlist arrives. */
+static void nap(struct publisher *p, double seconds, int wake_on_pending)
+{
+    struct timespec ts = mono_deadline(seconds);
     pthread_mutex_lock(&p->mu);
     while (!p->stop && !(wake_on_pending && p->pending)) {
         if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) == ETIMEDOUT)
             break;
     }
     pthread_mutex_unlock(&p->mu);
+}
+
+/* Under the lock: a segment check is wanted and its backoff has passed. */
+static int check_due(struct publisher *p)
+{
+    return p->need_check && p->ncheck && p->clock->mono(p->clock->ctx) >= p->check_at;
 }
 
 static void note_error(struct publisher *p, const char *what, const char *err)
@@ -76,7 +91,32 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Re-adds the running order's segments the node does not hold. */
+struct missing {
+    const char *cid;
+    size_t index;            /* in the list given: its place in the queue */
+};
+
+static int cmp_by_cid_then_index(const void *a, const void *b)
+{
+    const struct missing *x = a, *y = b;
+    int c = strcmp(x->cid, y->cid);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static int cmp_index(const void *a, const void *b)
+{
+    const struct missing *x = a, *y = b;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Files per add request when re-adding segments: one request per file
+ * would take minutes for a long order on a wiped node. */
+#define PUBLISHER_ADD_BATCH 64
+#define CHECK_INTERRUPTED 1
+
+/* Re-adds the running order's segments the node does not hold, in the
+ * order given (the on-air window first), in batches. A segment file gone
+ * from processed/ is skipped and reported; the rest are still added. */
 static int check_segments(struct publisher *p, char *err, size_t errlen)
 {
     pthread_mutex_lock(&p->mu);
@@ -94,46 +134,108 @@ static int check_segments(struct publisher *p, char *err, size_t errlen)
     /* An empty set has no array: qsort and bsearch must not see NULL. */
     if (rc == 0 && pins.n)
         qsort(pins.v, pins.n, sizeof *pins.v, cmp_str);
-    uint64_t readded = 0;
+    /* The segments the node lacks, each once (a looped order repeats
+     * them), kept in the order given. */
+    struct missing *miss = calloc(n + 1, sizeof *miss);
+    size_t nmiss = 0, gone = 0;
+    if (!miss && rc == 0)
+        rc = err_set(err, errlen, "out of memory");
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const char *cid = segs[i].cid;
-        if (pins.n && bsearch(&cid, pins.v, pins.n, sizeof *pins.v, cmp_str))
-            continue;
-        /* Segments repeat in a looped order; add each missing one once. */
-        char *dup = strdup(cid);
-        if (!dup || pin_add(&pins, dup) != 0) {
-            free(dup);
-            rc = err_set(err, errlen, "out of memory");
-            break;
-        }
-        free(dup);
-        qsort(pins.v, pins.n, sizeof *pins.v, cmp_str);
-        struct ipfs_add_item it = {.path = segs[i].path};
-        if ((rc = ipfs_add_many(&p->ipfs, &it, 1, err, errlen)) != 0)
-            break;
-        if (!cid_equal(it.cid, cid)) {
-            rc = err_set(err, errlen, "re-adding %s gave %s: processed/ no longer matches the manifest",
-                         segs[i].path, it.cid);
-            break;
-        }
-        readded++;
+        if (!pins.n || !bsearch(&cid, pins.v, pins.n, sizeof *pins.v, cmp_str))
+            miss[nmiss++] = (struct missing){cid, i};
     }
+    if (rc == 0 && nmiss) {
+        qsort(miss, nmiss, sizeof *miss, cmp_by_cid_then_index);
+        size_t k = 0;
+        for (size_t j = 0; j < nmiss; j++)
+            if (k == 0 || strcmp(miss[k - 1].cid, miss[j].cid) != 0)
+                miss[k++] = miss[j];
+        nmiss = k;
+        qsort(miss, nmiss, sizeof *miss, cmp_index);
+    }
+    struct ipfs_add_item *batch = calloc(PUBLISHER_ADD_BATCH, sizeof *batch);
+    const char **want = calloc(PUBLISHER_ADD_BATCH, sizeof *want);
+    if ((!batch || !want) && rc == 0)
+        rc = err_set(err, errlen, "out of memory");
+    uint64_t readded = 0;
+    size_t nb = 0;
+    for (size_t j = 0; rc == 0 && j <= nmiss; j++) {
+        if (j < nmiss) {
+            const struct publisher_seg *sg = &segs[miss[j].index];
+            if (access(sg->path, R_OK) != 0) {
+                gone++;
+                continue;
+            }
+            batch[nb] = (struct ipfs_add_item){.path = sg->path};
+            want[nb++] = sg->cid;
+            if (nb < PUBLISHER_ADD_BATCH)
+                continue;
+        }
+        if (nb == 0)
+            continue;
+        /* A new playlist goes out first; the check resumes after it. */
+        pthread_mutex_lock(&p->mu);
+        int interrupted = p->pending != NULL || p->stop;
+        pthread_mutex_unlock(&p->mu);
+        if (interrupted) {
+            rc = CHECK_INTERRUPTED;
+            break;
+        }
+        if ((rc = ipfs_add_many(&p->ipfs, batch, nb, err, errlen)) != 0)
+            break;
+        for (size_t b = 0; b < nb && rc == 0; b++)
+            if (!cid_equal(batch[b].cid, want[b]))
+                rc = err_set(err, errlen, "re-adding %s gave %s: processed/ no longer matches the manifest",
+                             batch[b].path, batch[b].cid);
+        readded += nb;
+        nb = 0;
+    }
+    free(miss);
+    free(batch);
+    free(want);
     for (size_t i = 0; i < pins.n; i++)
         free(pins.v[i]);
     free(pins.v);
     free_check(segs, n);
-    if (rc == 0) {
-        pthread_mutex_lock(&p->mu);
-        p->st.segments_readded += readded;
-        pthread_mutex_unlock(&p->mu);
-        if (readded) {
-            char cnt[32];
-            snprintf(cnt, sizeof cnt, "%llu", (unsigned long long)readded);
-            log_ev(LOG_NOTICE, "the node lacked segments of the running order; re-added them from processed/",
-                   "segments", cnt, NULL);
-        }
+    pthread_mutex_lock(&p->mu);
+    p->st.segments_readded += readded;
+    pthread_mutex_unlock(&p->mu);
+    if (readded) {
+        char cnt[32];
+        snprintf(cnt, sizeof cnt, "%llu", (unsigned long long)readded);
+        log_ev(LOG_NOTICE, "the node lacked segments of the running order; re-added them from processed/",
+               "segments", cnt, NULL);
     }
+    if (rc == 0 && gone)
+        rc = err_set(err, errlen, "%zu segment files the node lacks are missing from processed/", gone);
     return rc;
+}
+
+/* Runs a due segment check. Its failures are reported and retried with
+ * their own backoff; they never hold up publishing. */
+static void run_check(struct publisher *p)
+{
+    pthread_mutex_lock(&p->mu);
+    int due = check_due(p);
+    pthread_mutex_unlock(&p->mu);
+    if (!due)
+        return;
+    char err[ERR_MSG_MAX] = "";
+    int rc = check_segments(p, err, sizeof err);
+    pthread_mutex_lock(&p->mu);
+    if (rc == 0) {
+        p->need_check = 0;
+        p->check_delay = p->opts.backoff;
+        p->st.check_error[0] = '\0';
+    } else if (rc != CHECK_INTERRUPTED) {
+        p->check_at = p->clock->mono(p->clock->ctx) + p->check_delay;
+        p->check_delay = p->check_delay * 2 > p->opts.backoff_max ? p->opts.backoff_max : p->check_delay * 2;
+        snprintf(p->st.check_error, sizeof p->st.check_error, "%s", err);
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (rc != 0 && rc != CHECK_INTERRUPTED)
+        log_ev(LOG_WARN, "segment check failed; publishing goes on, the check will be retried", "error", err, NULL);
 }
 
 static void trim_ring(struct publisher *p)
@@ -175,8 +277,14 @@ static void *run(void *arg)
     int64_t seq = -1;
     for (;;) {
         pthread_mutex_lock(&p->mu);
-        while (!p->stop && !p->pending && !text && !(p->need_check && p->ncheck))
-            pthread_cond_wait(&p->cv, &p->mu);
+        while (!p->stop && !p->pending && !text && !check_due(p)) {
+            if (p->need_check && p->ncheck) {
+                struct timespec ts = mono_deadline(p->check_at - p->clock->mono(p->clock->ctx));
+                pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+            } else {
+                pthread_cond_wait(&p->cv, &p->mu);
+            }
+        }
         if (p->stop && !p->pending && !text) {
             pthread_mutex_unlock(&p->mu);
             break;
@@ -208,20 +316,11 @@ static void *run(void *arg)
             p->key_checked = 1;
             pthread_mutex_unlock(&p->mu);
         }
-        pthread_mutex_lock(&p->mu);
-        int check = p->need_check && p->ncheck;
-        pthread_mutex_unlock(&p->mu);
-        if (check && !stopping) {
-            if (check_segments(p, err, sizeof err) != 0) {
-                note_error(p, "segments", err);
-                goto retry;
-            }
-            pthread_mutex_lock(&p->mu);
-            p->need_check = 0;
-            pthread_mutex_unlock(&p->mu);
-        }
-        if (!text)
+        if (!text) {
+            if (!stopping)
+                run_check(p);
             continue;
+        }
         double t0 = p->clock->mono(p->clock->ctx);
         struct ipfs_add_item it = {.data = text, .size = len};
         if (ipfs_add_many(&p->ipfs, &it, 1, err, sizeof err) != 0) {
@@ -262,6 +361,8 @@ static void *run(void *arg)
         text = NULL;
         delay = p->opts.backoff;
         trim_ring(p);
+        if (!stopping)
+            run_check(p);
         continue;
     retry:
         pthread_mutex_lock(&p->mu);
@@ -301,8 +402,13 @@ int publisher_start(struct publisher *p, const struct publisher_opts *o, struct 
         playlist_ring_free(&p->ring);
         return err_set(err, errlen, "out of memory");
     }
+    p->check_delay = o->backoff;
     pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->cv, &ca);
+    pthread_condattr_destroy(&ca);
     if (pthread_create(&p->thread, NULL, run, p) != 0) {
         playlist_ring_free(&p->ring);
         return err_set(err, errlen, "cannot start the publishing thread");

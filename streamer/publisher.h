@@ -44,6 +44,7 @@ struct publisher_status {
     char last_error[512];        /* empty after a success */
     double last_error_time;
     uint64_t segments_readded;
+    char check_error[512];       /* the last segment check's failure; empty after a success */
 };
 
 struct publisher_seg {
@@ -67,6 +68,8 @@ struct publisher {
     struct publisher_seg *check; /* segments the node must hold */
     size_t ncheck;
     int need_check;
+    double check_at;             /* monotonic: no check before this (backoff after a failure) */
+    double check_delay;
     int key_checked;             /* the key's name is known for the node as it is now */
     struct publisher_status st;
     struct playlist_ring ring;   /* published playlists still on the node */

@@ -54,6 +54,7 @@ int status_write(const char *path, const struct status_view *v, char *err, size_
                                   (json_int_t)v->reloads, "reload_errors", (json_int_t)v->reload_errors,
                                   "segments_readded", (json_int_t)p->segments_readded));
     json_object_set_new(root, "node_reachable", json_boolean(p->node_ok));
+    json_object_set_new(root, "segment_check_error", p->check_error[0] ? json_string(p->check_error) : json_null());
     json_object_set_new(root, "ipns_mode", json_string(v->ipns_mode ? v->ipns_mode : "node"));
     if (v->targets) {
         json_object_set_new(root, "ipns_sequence", json_integer((json_int_t)p->ipns_seq));

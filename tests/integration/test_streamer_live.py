@@ -44,12 +44,14 @@ def make_library():
 
 
 def streamer_config(**over):
+    keys = dict(window_segments=6, reload_check_seconds=0.5)
+    keys.update(over)
     return rt.write_streamer_config(os.path.join(work, "streamer.json"), processed, state, node.api,
-                                    node.gateway, window_segments=6, reload_check_seconds=0.5, **over)
+                                    node.gateway, **keys)
 
 
-def start_streamer():
-    return rt.spawn(procs, [STREAMER, "--config", streamer_config()], os.path.join(work, "streamer.log"))
+def start_streamer(**over):
+    return rt.spawn(procs, [STREAMER, "--config", streamer_config(**over)], os.path.join(work, "streamer.log"))
 
 
 def status():
@@ -237,6 +239,37 @@ def test_old_playlists_do_not_pile_up():
         with urllib.request.urlopen(req, timeout=20) as r:
             held += r.read(7) == b"#EXTM3U"
     check(held <= 5 + 1, f"the node still holds {held} playlist blocks; keep_playlists is 5")
+
+
+def write_order(track_ids):
+    m3u = os.path.join(processed, "playlist.m3u")
+    with open(os.path.join(processed, "manifest.json")) as f:
+        dur = {t["id"]: t["duration"] for t in json.load(f)["tracks"]}
+    with open(m3u + ".tmp", "w") as f:
+        f.write("#EXTM3U\n" + "".join(f"#EXTINF:{dur[i]:.3f},{i}\n{i}\n" for i in track_ids))
+    os.rename(m3u + ".tmp", m3u)
+
+
+def test_sighup_reloads_at_once():
+    """With the periodic check an hour apart, only SIGHUP can pick up a new running order."""
+    with open(os.path.join(processed, "manifest.json")) as f:
+        music_ids = [t["id"] for t in json.load(f)["tracks"] if t["kind"] == "music"]
+    reloads = status()["counts"]["reloads"]
+    write_order(music_ids[:2])  # a valid order again: the test before left a refused one
+    wait_for(lambda: status()["counts"]["reloads"] > reloads, 20, "the valid order")
+    p = procs.pop()
+    p.send_signal(signal.SIGTERM)
+    check(p.wait(timeout=15) == 0, "clean stop")
+    before = status()["started"]
+    start_streamer(reload_check_seconds=3600)
+    wait_for(lambda: status().get("started") != before and status().get("node_reachable"), 30,
+             "the new streamer's status")
+    reloads = status()["counts"]["reloads"]
+    write_order(music_ids[:2] * 2)
+    time.sleep(2 * SEG)
+    check(status()["counts"]["reloads"] == reloads, "reloaded without SIGHUP: the test proves nothing")
+    procs[-1].send_signal(signal.SIGHUP)
+    wait_for(lambda: status()["counts"]["reloads"] > reloads, SEG, "the reload SIGHUP asks for")
 
 
 def stop_everything():

@@ -33,6 +33,9 @@ healthmon_script_test(test_healthmon_robustness)
 
 # A fake live station on the real test node (CTest fixture ipfs_node).
 radio_integration_test(test_healthmon_station $<TARGET_FILE:radio-healthmon>)
+# Its bounds, and test_healthmon_with_streamer's, are on real time (stale
+# within so many seconds): they run alone, not beside a transcoding test.
+set_tests_properties(test_healthmon_station PROPERTIES RUN_SERIAL ON)
 
 # libFuzzer, built with clang in a small CMake project of its own and run
 # for 20 s per CI run (tests/fuzz/run.sh DIR SECONDS runs it longer). Any
@@ -45,3 +48,4 @@ set_tests_properties(test_healthmon_fuzz PROPERTIES LABELS "integration;fuzz" TI
 # The real chain: setup, the streamer publishing, healthmon listening.
 radio_integration_test(test_healthmon_with_streamer $<TARGET_FILE:radio-healthmon>
                        $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+set_tests_properties(test_healthmon_with_streamer PROPERTIES RUN_SERIAL ON)

@@ -3,7 +3,7 @@
 generated signals, cut into AAC MPEG-TS segments like the station's, the
 integrated loudness must agree with ffmpeg's ebur128 filter within 0.2 LU.
 Also: digital silence and very quiet noise are flagged as silence, music is
-not. Needs ffmpeg (and uses espeak-ng for speech when it is installed)."""
+not. Needs ffmpeg and espeak-ng (tools/install-deps.sh installs both)."""
 import json
 import os
 import shutil
@@ -60,8 +60,6 @@ def ffmpeg_integrated(path):
 
 def speech_segment():
     """Speech-like bursts: espeak-ng phrases with pauses between them."""
-    if not shutil.which("espeak-ng"):
-        return None
     parts = []
     for i, text in enumerate(("This is the station.", "Listening through every gateway.",
                               "Loudness, peaks and silence, measured.")):
@@ -101,11 +99,7 @@ def test_integrated_loudness_agrees_with_ffmpeg_ebur128_on_varied_signals():
         ch = 1 if "mono" in name else 2
         path = segment(name.replace(" ", "_"), *args, rate=rate, channels=ch)
         results.append((name, path))
-    speech = speech_segment()
-    if speech:
-        results.append(("espeak-ng speech", speech))
-    else:
-        print("     espeak-ng not installed: speech signal skipped")
+    results.append(("espeak-ng speech", speech_segment()))
     worst = 0.0
     for name, path in results:
         ours = analyze(path)["integrated_lufs"]

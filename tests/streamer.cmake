@@ -47,3 +47,8 @@ add_executable(test_recover unit/test_recover.c)
 target_link_libraries(test_recover PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 add_test(NAME test_recover COMMAND test_recover)
 set_tests_properties(test_recover PROPERTIES LABELS unit)
+
+# Fault injection: a fault proxy before the node, 50 kill -9, lost state, a
+# second instance; an independent validator reads every playlist served.
+radio_integration_test(test_streamer_faults $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+set_tests_properties(test_streamer_faults PROPERTIES LABELS "integration;faults;slow" TIMEOUT 900)

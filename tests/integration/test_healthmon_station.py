@@ -284,6 +284,27 @@ def test_slow_gateway_times_out_without_holding_up_the_round():
         slow.close()
 
 
+def test_slow_and_typed_playlists_are_findings():
+    """A gateway answering inside its time limit but slower than slow_fraction
+    of it is slow; a live playlist that declares EXT-X-PLAYLIST-TYPE breaks
+    an HLS rule. Both degrade, neither is down."""
+    slow = fake_local(STATION)
+    slow.playlist = lambda: (time.sleep(1.5), STATION.playlist(time.time()))[1]  # segments at full speed
+    typed = fake_local(STATION)
+    typed.playlist = lambda: STATION.playlist(time.time()).replace(
+        "#EXT-X-TARGETDURATION", "#EXT-X-PLAYLIST-TYPE:EVENT\n#EXT-X-TARGETDURATION", 1)
+    try:
+        rc, doc, err = hf.run_once(HEALTHMON, config("slow-typed", public_gateways=[slow.url, typed.url],
+                                                     public_timeout_seconds=2.5, slow_fraction=0.4))
+        g_slow, g_typed = hf.gateway(doc, slow.url), hf.gateway(doc, typed.url)
+        check(hf.codes(g_slow) == {"slow"} and g_slow["status"] == "degraded", json.dumps(g_slow)[:1500])
+        check("playlist_type" in hf.codes(g_typed) and g_typed["status"] == "degraded", json.dumps(g_typed)[:1500])
+        check(rc == 1 and doc["status"] == "degraded", f"exit {rc}: {doc['reasons']}")
+    finally:
+        slow.close()
+        typed.close()
+
+
 def test_ipns_name_is_read_from_the_streamer_state_directory():
     state = os.path.join(work, "state")
     os.makedirs(state, exist_ok=True)

@@ -110,6 +110,8 @@ static void health_is_503_until_the_first_round_then_follows_the_status(void **s
     assert_string_equal(g->body, "{\"status\": \"degraded\"}");
     assert_true(has_header(g, "Content-Type: application/json"));
     assert_true(has_header(g, "Access-Control-Allow-Origin: *"));
+    /* Dashboards poll: a cache between them and healthmon must not answer for it. */
+    assert_true(has_header(g, "Cache-Control: no-store"));
     free(g);
 
     assert_int_equal(hm_server_publish(s, "{\"status\": \"down\"}", 503, "m 2\n"), 0);
@@ -130,6 +132,7 @@ static void metrics_are_served_as_prometheus_text(void **state)
     assert_string_equal(g->body, "radio_healthmon_status 0\n");
     assert_true(has_header(g, "Content-Type: text/plain; version=0.0.4"));
     assert_true(has_header(g, "Access-Control-Allow-Origin: *"));
+    assert_true(has_header(g, "Cache-Control: no-store"));
     free(g);
     hm_server_stop(s);
 }

@@ -4,18 +4,24 @@
 1. Cold setup of a generated library (12 music-like tracks of 60-120 s, mixed
    mp3/flac/ogg), throughput = audio seconds per wall second, against the
    common script approach (bench/script_approach.sh: one ffmpeg HLS process
-   per track, then one curl add per segment). Configurations, interleaved in
-   every round with a rotating start: script; radio-setup jobs=1, jobs=2
-   with loudness normalisation off; jobs=1 with it on. Every cold run gets a
-   fresh processed/ and a fresh IPFS node (started before the clock starts).
-   Targets: jobs=1 >= 1.0x the script, jobs=2 >= 1.8x (normalisation off);
-   normalisation's cost is reported as wall(on) / wall(off) at jobs=1.
-2. Upload: the segments radio-setup produced, added to one node as setup
-   does (bench_upload: upload_files, 64 per multipart request) against one
-   request per segment (one curl process each, as a script would) and, to
-   separate process start-up from request cost, one request per segment from
-   one process (bench_upload with batch 1). Every file is added once before
-   the timed rounds, so every timed add finds its blocks present.
+   per track resampling to the station's format -- 48 kHz stereo AAC at the
+   station's bitrate, 6 s segments -- then one curl add per segment), run one
+   track at a time and two at a time (xargs -P2). Configurations, interleaved
+   in every round with a rotating start: script jobs=1, script jobs=2;
+   radio-setup jobs=1, jobs=2 with loudness normalisation off; jobs=1 with it
+   on. Like is compared with like: radio-setup jobs=1 against the script one
+   track at a time, jobs=2 against the script two at a time. Every cold run
+   gets a fresh processed/ and a fresh IPFS node (started before the clock
+   starts). Targets: jobs=1 >= 1.0x the script, jobs=2 >= 1.8x the script at
+   two tracks at a time (normalisation off); normalisation's cost is reported
+   as wall(on) / wall(off) at jobs=1. Every round's ratio is printed.
+2. Upload: the segments radio-setup produced, added to a node as setup does
+   (bench_upload: upload_files, 64 per multipart request) against one request
+   per segment from one process (bench_upload with batch 1: the headline,
+   one process against one process) and, for information, one request per
+   segment from one curl process each (as a shell script would). Every timed
+   add goes to a fresh node (started before the clock starts), so every add
+   stores new blocks; nothing is re-added to a node that holds it.
 3. A cached re-run over a 1,000-track manifest: 1,000 distinct 2-second ogg
    files, one cold run (jobs=2, normalisation off, timed), then repeated
    cached runs (median), interleaved with the node's own pin/ls answer time
@@ -43,6 +49,10 @@ ROOT = os.path.dirname(HERE)
 NODE_CMD = [sys.executable, os.path.join(ROOT, "tools", "kubo_node.py")]
 SCRIPT = os.path.join(HERE, "script_approach.sh")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# The station's format, written into every radio-setup config and given to
+# the script, so that both produce the same thing (setup's defaults).
+BITRATE_KBPS = 128
+SEGMENT_SECONDS = 6
 
 
 def log(*a):
@@ -179,7 +189,8 @@ def write_config(work, name, music, processed, api, jobs, normalize, segment_sec
         json.dump({"processed_dir": processed, "jingles_dir": jingles, "playlist_config": pc,
                    "ipfs_api": api, "jobs": jobs, "loudness_normalize": normalize,
                    "progress": "lines", "log_level": "info",
-                   **({"segment_seconds": segment_seconds} if segment_seconds else {})}, f, indent=1)
+                   "bitrate_kbps": BITRATE_KBPS, "sample_rate": 48000, "channels": 2,
+                   "segment_seconds": segment_seconds or SEGMENT_SECONDS}, f, indent=1)
     return cfg
 
 
@@ -196,9 +207,9 @@ def time_setup(binary, cfg, expect_nothing=None):
     return wall, cpu
 
 
-def time_script(music, out, api):
+def time_script(music, out, api, jobs):
     c0, w0 = child_cpu(), time.perf_counter()
-    run([SCRIPT, music, out, api])
+    run([SCRIPT, music, out, api, str(jobs), str(BITRATE_KBPS), str(SEGMENT_SECONDS)])
     return time.perf_counter() - w0, child_cpu() - c0
 
 
@@ -213,7 +224,7 @@ def bench_cold(args, work, binary):
     audio = audio_seconds(files)
     log(f"library: {len(files)} tracks, {audio:.1f} s of audio ({audio / 60:.1f} min), "
         f"{sum(os.path.getsize(f) for f in files) / 1e6:.1f} MB")
-    configs = ["script", "ours_j1_off", "ours_j2_off", "ours_j1_on"]
+    configs = ["script", "script_j2", "ours_j1_off", "ours_j2_off", "ours_j1_on"]
     walls = {c: [] for c in configs}
     cpus = {c: [] for c in configs}
     node_cpus = {c: [] for c in configs}
@@ -228,8 +239,8 @@ def bench_cold(args, work, binary):
             with Node(os.path.join(work, "node-cold")) as node:
                 n0 = node.cpu()
                 b0, t0 = machine_times()
-                if c == "script":
-                    wall, cpu = time_script(music, out, node.api)
+                if c.startswith("script"):
+                    wall, cpu = time_script(music, out, node.api, 2 if c == "script_j2" else 1)
                 else:
                     jobs = 2 if "_j2_" in c else 1
                     cfg = write_config(work, "cold", music, out, node.api, jobs, c.endswith("_on"))
@@ -264,19 +275,26 @@ def bench_cold(args, work, binary):
             f"{statistics.median(other_load[c]):18.2f}")
         result(f"cold_{c}_x_realtime", f"{statistics.median(tp):.1f}")
     r1 = [s / o for s, o in zip(walls["script"], walls["ours_j1_off"])]
-    r2 = [s / o for s, o in zip(walls["script"], walls["ours_j2_off"])]
+    r2 = [s / o for s, o in zip(walls["script_j2"], walls["ours_j2_off"])]
     rn = [on / off for on, off in zip(walls["ours_j1_on"], walls["ours_j1_off"])]
-    log(f"throughput vs script (per round, same round): jobs=1 {fmt_range(r1)}x (target >= 1.0), "
-        f"jobs=2 {fmt_range(r2)}x (target >= 1.8)")
+    log(f"throughput vs script (per round, same round): jobs=1 vs script one track at a time "
+        f"{fmt_range(r1)}x (target >= 1.0), jobs=2 vs script two at a time {fmt_range(r2)}x (target >= 1.8)")
+    log("every round: jobs=1 " + ", ".join(f"{x:.2f}" for x in r1) + "; jobs=2 " + ", ".join(f"{x:.2f}" for x in r2)
+        + "; normalisation cost " + ", ".join(f"{x:.2f}" for x in rn))
+    result("cold_ratio_j1_rounds", ",".join(f"{x:.2f}" for x in r1))
+    result("cold_ratio_j2_rounds", ",".join(f"{x:.2f}" for x in r2))
+    result("cold_norm_cost_rounds", ",".join(f"{x:.2f}" for x in rn))
     log(f"normalisation cost at jobs=1: wall(on)/wall(off) = {fmt_range(rn)}")
     c1 = [s / o for s, o in zip(cpus["script"], cpus["ours_j1_off"])]
-    c2 = [s / o for s, o in zip(cpus["script"], cpus["ours_j2_off"])]
+    c2 = [s / o for s, o in zip(cpus["script_j2"], cpus["ours_j2_off"])]
     cn = [on / off for on, off in zip(cpus["ours_j1_on"], cpus["ours_j1_off"])]
     par = [c / w for c, w in zip(cpus["ours_j2_off"], walls["ours_j2_off"])]
+    spar = [c / w for c, w in zip(cpus["script_j2"], walls["script_j2"])]
     log(f"cpu seconds (the process and its children, node excluded), script/ours: jobs=1 {fmt_range(c1)}x, "
         f"jobs=2 {fmt_range(c2)}x; normalisation cpu on/off {fmt_range(cn)}")
-    log(f"jobs=2 parallelism achieved (cpu/wall): {fmt_range(par)} cores; other jobs on the machine used "
-        f"{fmt_range(other_load['ours_j2_off'])} cores meanwhile")
+    log(f"jobs=2 parallelism achieved (cpu/wall): radio-setup {fmt_range(par)} cores, script {fmt_range(spar)} "
+        f"cores; other jobs on the machine used {fmt_range(other_load['ours_j2_off'])} cores meanwhile")
+    result("cold_script_j2_parallelism", f"{statistics.median(spar):.2f}")
     result("cold_cpu_ratio_j1", f"{statistics.median(c1):.2f}")
     result("cold_cpu_ratio_j2", f"{statistics.median(c2):.2f}")
     result("cold_norm_cpu_cost", f"{statistics.median(cn):.2f}")
@@ -313,39 +331,51 @@ def bench_upload(args, work, build, processed):
     log(f"\n== upload: {len(segs)} segment files, {nbytes / 1e6:.1f} MB (mean {nbytes / len(segs) / 1024:.0f} KiB) ==")
     curl_loop = ('while IFS= read -r f; do curl -sf -X POST -F "file=@$f" '
                  '"$API/api/v0/add?cid-version=1&raw-leaves=true&pin=true" >/dev/null || exit 1; done < "$LIST"')
-    with Node(os.path.join(work, "node-upload")) as node:
-        def batched(n):
-            p = run([tool, node.api, str(n), lst])
-            return float(p.stdout.split("seconds=")[1].split()[0])
 
-        def per_file_curl():
-            w0 = time.perf_counter()
-            run(["bash", "-c", curl_loop], env=dict(os.environ, API=node.api, LIST=lst))
-            return time.perf_counter() - w0
+    def batched(api, n):
+        p = run([tool, api, str(n), lst])
+        return float(p.stdout.split("seconds=")[1].split()[0])
 
-        first = batched(64)
-        log(f"first add (new blocks), batched 64/request: {first:.2f} s, {len(segs) / first:.0f} files/s")
-        ways = {"batch64": lambda: batched(64), "batch1_one_process": lambda: batched(1),
-                "curl_per_file": per_file_curl}
-        names = list(ways)
-        t = {k: [] for k in names}
-        for rnd in range(args.upload_rounds):
-            order = names[rnd % len(names):] + names[:rnd % len(names)]
-            for k in order:
-                t[k].append(ways[k]())
-            log(f"round {rnd + 1}: " + "  ".join(f"{k} {t[k][-1]:.2f} s" for k in names))
+    def per_file_curl(api):
+        w0 = time.perf_counter()
+        run(["bash", "-c", curl_loop], env=dict(os.environ, API=api, LIST=lst))
+        return time.perf_counter() - w0
+
+    ways = {"batch64": lambda api: batched(api, 64), "batch1_one_process": lambda api: batched(api, 1),
+            "curl_per_file": per_file_curl}
+    names = list(ways)
+    t = {k: [] for k in names}
+    busy = []
+    for rnd in range(args.upload_rounds):
+        order = names[rnd % len(names):] + names[:rnd % len(names)]
+        for k in order:
+            # A fresh node for every timed add: all its blocks are new to it.
+            with Node(os.path.join(work, "node-upload")) as node:
+                b0, t0 = machine_times()
+                t[k].append(ways[k](node.api))
+                b1, t1 = machine_times()
+            busy.append((b1 - b0) / max(t1 - t0, 1) * (os.cpu_count() or 1))
+        log(f"round {rnd + 1} (fresh node each): " + "  ".join(f"{k} {t[k][-1]:.2f} s" for k in names)
+            + f"  machine busy {min(busy[-3:]):.2f}..{max(busy[-3:]):.2f} cores")
     log(f"{'way':20s} {'files/s median (min..max)':>28s}")
     for k in names:
         fps = [len(segs) / x for x in t[k]]
         log(f"{k:20s} {fmt_range(fps, '{:.0f}'):>28s}")
         result(f"upload_{k}_files_per_s", f"{statistics.median(fps):.0f}")
+    r1 = [o / b for o, b in zip(t["batch1_one_process"], t["batch64"])]
     rc = [c / b for c, b in zip(t["curl_per_file"], t["batch64"])]
-    r1 = [c / b for c, b in zip(t["batch1_one_process"], t["batch64"])]
-    log(f"batched vs one curl per file: {fmt_range(rc)}x; vs one request per file from one process: {fmt_range(r1)}x")
+    log(f"batched (64) vs one request per file, both one process: {fmt_range(r1)}x; "
+        f"every round: {', '.join(f'{x:.2f}' for x in r1)}")
+    log(f"(for information) batched vs one curl process per file: {fmt_range(rc)}x; "
+        f"every round: {', '.join(f'{x:.2f}' for x in rc)}")
+    result("upload_ratio_vs_batch1", f"{statistics.median(r1):.2f}")
+    result("upload_ratio_vs_batch1_min", f"{min(r1):.2f}")
+    result("upload_ratio_vs_batch1_max", f"{max(r1):.2f}")
+    result("upload_ratio_vs_batch1_rounds", ",".join(f"{x:.2f}" for x in r1))
     result("upload_ratio_vs_curl", f"{statistics.median(rc):.2f}")
     result("upload_ratio_vs_curl_min", f"{min(rc):.2f}")
     result("upload_ratio_vs_curl_max", f"{max(rc):.2f}")
-    result("upload_ratio_vs_batch1", f"{statistics.median(r1):.2f}")
+    result("upload_ratio_vs_curl_rounds", ",".join(f"{x:.2f}" for x in rc))
     result("upload_files", len(segs))
 
 

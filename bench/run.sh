@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Runs every benchmark and prints a results table (what `make bench` calls).
 #
-#   bench/run.sh BUILD_DIR [--quick] [--with-10k] [--only streamer,setup,healthmon]
+#   bench/run.sh BUILD_DIR [--quick] [--with-10k] [--only streamer,daemon,setup,healthmon]
 #
+# --only picks parts (comma-separated; default all four): streamer is the
+# tick cost and the simulated day (bench_tick, bench_day), daemon the real
+# radio-streamer's resident memory against a real Kubo node
+# (bench/streamer_rss.py: about 11 minutes, 2 windows of 5 minutes), setup
+# the setup benchmarks (bench/setup_bench.py), healthmon the health monitor's.
 # --with-10k adds the cached re-run over a 10,000-segment manifest (1,000
 # tracks of 10 s in 1 s segments), whose cold run takes many minutes.
 # BUILD_DIR is a configured and built tree (bench_tick, bench_day and
@@ -11,20 +16,20 @@
 # table reports ratios. Logs go to $BENCH_OUT (default BUILD_DIR/bench-results).
 # Environment: BENCH_WORK (setup work folder, generated libraries are kept
 # and reused; default /tmp/radio-bench-setup), BENCH_ROUNDS (cold setup
-# rounds, default 3).
+# rounds, default 3), BENCH_DAEMON_SECONDS (each daemon run, default 300).
 #
 # Exit status: 0 when every benchmark ran (a missed target is reported in the
 # table, not as a failure), 1 when one could not run, 2 on bad usage.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-usage() { echo "usage: $0 BUILD_DIR [--quick] [--with-10k] [--only streamer,setup,healthmon]" >&2; exit 2; }
+usage() { echo "usage: $0 BUILD_DIR [--quick] [--with-10k] [--only streamer,daemon,setup,healthmon]" >&2; exit 2; }
 [[ $# -ge 1 ]] || usage
 build="$(cd "$1" 2>/dev/null && pwd)" || { echo "run.sh: no build folder $1" >&2; exit 2; }
 shift
 quick=0
 with10k=0
-only="streamer,setup,healthmon"
+only="streamer,daemon,setup,healthmon"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -42,9 +47,10 @@ failed=0
 note() { printf '\n### %s\n' "$*"; }
 
 if ((quick)); then
-  ticks=4000 rounds=4 cg_ticks=500 hours=3 setup_rounds=1 cached_runs=3
+  ticks=4000 rounds=4 cg_ticks=500 hours=3 setup_rounds=1 cached_runs=3 daemon_seconds=60
 else
   ticks=20000 rounds=20 cg_ticks=2000 hours=24 setup_rounds="${BENCH_ROUNDS:-3}" cached_runs=7
+  daemon_seconds="${BENCH_DAEMON_SECONDS:-300}"
 fi
 
 echo "benchmarks: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -104,6 +110,10 @@ if want streamer; then
   rm -rf "$diskd"
 fi
 
+if want daemon; then
+  run daemon python3 "$here/streamer_rss.py" "$build" --seconds "$daemon_seconds" --work "${BENCH_WORK:-/tmp/radio-bench-setup}"
+fi
+
 if want setup; then
   args=(--rounds "$setup_rounds" --cached-runs "$cached_runs" --work "${BENCH_WORK:-/tmp/radio-bench-setup}")
   ((quick)) && args+=(--upload-rounds 1)
@@ -157,14 +167,20 @@ if want streamer; then
   row "  same, new running order every 3 h" "+$(g day_reload.day_rss_growth_kib) KiB ($(g day_reload.day_rss_h1_kib) -> $(g day_reload.day_rss_hlast_kib) KiB)" "(info)" ""
   row "  publish + persist, state on disk (1 h)" "$(g day_disk.day_publish_wall_us) us wall, $(g day_disk.day_publish_cpu_us) us cpu per publish" "(info)" ""
 fi
+if want daemon; then
+  for w in 50 1000; do
+    row "radio-streamer RSS, real Kubo, window $w" "$(g daemon.daemon_w${w}_rss_start_kib) start, $(g daemon.daemon_w${w}_rss_peak_kib) peak, $(g daemon.daemon_w${w}_rss_end_kib) end KiB; $(g daemon.daemon_w${w}_publishes) publishes in $(g daemon.daemon_w${w}_seconds) s" "(report)" ""
+  done
+fi
 if want setup; then
   row "cold setup jobs=1 vs script (norm. off)" "$(g setup.cold_ratio_j1)x ($(g setup.cold_ratio_j1_min)..$(g setup.cold_ratio_j1_max)); $(g setup.cold_ours_j1_off_x_realtime) vs $(g setup.cold_script_x_realtime)x realtime" ">= 1.0x" "$(verdict "$(g setup.cold_ratio_j1)" '>=' 1.0)"
-  row "cold setup jobs=2 vs script (norm. off)" "$(g setup.cold_ratio_j2)x ($(g setup.cold_ratio_j2_min)..$(g setup.cold_ratio_j2_max)); $(g setup.cold_ours_j2_off_x_realtime)x realtime" ">= 1.8x" "$(verdict "$(g setup.cold_ratio_j2)" '>=' 1.8)"
+  row "cold setup jobs=2 vs script -P2 (norm. off)" "$(g setup.cold_ratio_j2)x ($(g setup.cold_ratio_j2_min)..$(g setup.cold_ratio_j2_max)); $(g setup.cold_ours_j2_off_x_realtime) vs $(g setup.cold_script_j2_x_realtime)x realtime" ">= 1.8x" "$(verdict "$(g setup.cold_ratio_j2)" '>=' 1.8)"
+  row "  every round, jobs=1; jobs=2" "$(g setup.cold_ratio_j1_rounds); $(g setup.cold_ratio_j2_rounds)" "(info)" ""
   row "  cpu seconds, script/ours (jobs=1; jobs=2)" "$(g setup.cold_cpu_ratio_j1)x; $(g setup.cold_cpu_ratio_j2)x" "(info)" ""
   row "  jobs=2 cores used; other jobs' cores" "$(g setup.cold_j2_parallelism); $(g setup.cold_other_load_cores) (of $(nproc))" "(info)" ""
   row "normalisation cost (jobs=1, wall on/off)" "$(g setup.cold_norm_cost)x ($(g setup.cold_norm_cost_min)..$(g setup.cold_norm_cost_max)); cpu $(g setup.cold_norm_cpu_cost)x" "(report)" ""
-  row "upload: batched (64) vs one curl per file" "$(g setup.upload_ratio_vs_curl)x ($(g setup.upload_ratio_vs_curl_min)..$(g setup.upload_ratio_vs_curl_max)); $(g setup.upload_batch64_files_per_s) vs $(g setup.upload_curl_per_file_files_per_s) files/s" "(report)" ""
-  row "  vs one request per file, one process" "$(g setup.upload_ratio_vs_batch1)x; $(g setup.upload_batch1_one_process_files_per_s) files/s" "(report)" ""
+  row "upload: batched (64) vs 1 per request, 1 process" "$(g setup.upload_ratio_vs_batch1)x ($(g setup.upload_ratio_vs_batch1_min)..$(g setup.upload_ratio_vs_batch1_max)); $(g setup.upload_batch64_files_per_s) vs $(g setup.upload_batch1_one_process_files_per_s) files/s; rounds $(g setup.upload_ratio_vs_batch1_rounds)" "(report)" ""
+  row "  (info) vs one curl process per file" "$(g setup.upload_ratio_vs_curl)x; $(g setup.upload_curl_per_file_files_per_s) files/s" "(report)" ""
   row "cached re-run, 1,000 tracks" "$(g setup.cached_run_ms) ms ($(g setup.cached_run_ms_min)..$(g setup.cached_run_ms_max)); pin/ls $(g setup.cached_pin_ls_ms) ms" "< 500 ms" "$(verdict "$(g setup.cached_run_ms)" '<' 500)"
   row "  cold run of those 1,000 tracks (jobs=2)" "$(g setup.cached_cold_run_s) s" "(info)" ""
   if [[ -n ${R[setup.cached10k_run_ms]:-} ]]; then

@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import tempfile
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import radiotest as rt  # noqa: E402
@@ -110,6 +111,30 @@ def test_streamer_sends_the_header_to_ipfs_api_only():
         check(px.requests, f"nothing reached {what}")
         leaked = [path for _, path, h in px.requests if "Authorization" in h]
         check(not leaked, f"{what} got the Authorization header: {leaked[:3]}")
+
+
+def test_gateway_uri_playlists_play_from_the_segment_gateway():
+    """uri_mode gateway: full segment URLs on segment_gateway, so a player that
+    reads the playlist on one gateway fetches every segment from another."""
+    segment_gw = proxy(GATEWAY)
+    own_state = os.path.join(work, "state-gateway-uris")
+    cfg = rt.write_streamer_config(os.path.join(work, "streamer-gateway-uris.json"), processed, own_state, API,
+                                   GATEWAY, uri_mode="gateway", segment_gateway=segment_gw.url,
+                                   ipns_key="radio-gateway-uris", window_segments=6)
+    rt.spawn(procs, [STREAMER, "--config", cfg], os.path.join(work, "streamer-gateway-uris.log"))
+    name = rt.wait_for(lambda: rt.read_status(own_state).get("last_publish", {}).get("time")
+                       and rt.read_status(own_state)["ipns_name"], 60, "the first publish")
+    url = f"{GATEWAY}/ipns/{name}"
+    rt.wait_for(lambda: b"#EXTM3U" in urllib.request.urlopen(url, timeout=10).read(), 30, "the name to resolve")
+    text = urllib.request.urlopen(url, timeout=10).read().decode()
+    uris = [line for line in text.splitlines() if line and not line.startswith("#")]
+    check(uris and all(u.startswith(segment_gw.url + "/ipfs/") for u in uris), f"segment URIs: {uris[:3]}")
+    p = rt.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "hls", "-live_start_index", "0", "-i", url,
+                "-t", "6", "-f", "s16le", "-ac", "1", "-ar", "8000", "-"], text=False)
+    check(not p.stderr and len(p.stdout) >= 5 * 2 * 8000, f"ffmpeg decoded {len(p.stdout) / 16000:.1f}s: "
+          f"{p.stderr[:500]!r}")
+    fetched = {path.split("?")[0] for _, path, _ in segment_gw.requests if path.startswith("/ipfs/")}
+    check(len(fetched) >= 2, f"the segment gateway served {fetched}")
 
 
 def cleanup():

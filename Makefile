@@ -46,12 +46,12 @@ run: build
 
 # Everything: the normal build's whole suite, then the sanitizer build's,
 # then the Release build's unit tests (the optimiser may change behaviour
-# that relies on undefined behaviour). The browser listener test (label
-# `browser`, about four minutes of real time) runs in the normal build
-# only: it listens to the same programs.
+# that relies on undefined behaviour). The browser listener test and the
+# scale-out test (labels `browser`, `scale`: minutes of real time each) run
+# in the normal build only: they load the same programs.
 test: build build-asan build-release
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
-	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -LE browser $(CTEST_ARGS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -LE 'browser|scale' $(CTEST_ARGS)
 	cd $(RELEASE_BUILD) && ctest --output-on-failure -j$(JOBS) -L unit $(CTEST_ARGS)
 
 # A quick local run: unit tests only, normal build.

@@ -12,7 +12,7 @@ PKGS=(
   clang
   ffmpeg curl python3 docker-compose
   chromium faketime
-  espeak-ng valgrind
+  espeak-ng valgrind nginx-light
 )
 # The oldest Node.js the npm lockfiles accept: the highest engines.node in
 # tests/*/package-lock.json (@noble/curves and @noble/hashes).

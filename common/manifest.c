@@ -18,9 +18,10 @@ void manifest_fingerprint(const struct manifest_encoding *e, char out[65])
 {
     char canon[512];
     int n = snprintf(canon, sizeof canon,
-                     "v%d aac-lc rate=%d channels=%d bitrate=%d segment=%.6f normalize=%d",
+                     "v%d aac-lc rate=%d channels=%d bitrate=%d segment=%.6f normalize=%d "
+                     "cut=whole-frames tail=%.6f",
                      MANIFEST_VERSION, e->sample_rate, e->channels, e->bitrate,
-                     e->segment_seconds, e->normalize);
+                     e->segment_seconds, e->normalize, e->min_tail_seconds);
     if (e->normalize)
         snprintf(canon + n, sizeof canon - (size_t)n, " target=%.3f true_peak=%.3f",
                  e->target_lufs, e->true_peak_dbtp);
@@ -149,6 +150,8 @@ static json_t *track_json(const struct manifest_track *t)
     json_object_set_new(o, "title", json_string(t->title ? t->title : ""));
     json_object_set_new(o, "samples", json_integer(t->samples));
     json_object_set_new(o, "duration", jreal(t->duration));
+    if (t->source_samples > 0)
+        json_object_set_new(o, "source_samples", json_integer(t->source_samples));
     json_object_set_new(o, "source", json_pack("{s:s, s:I, s:I, s:s}", "path", t->source, "size",
                                                (json_int_t)t->source_size, "mtime_ns",
                                                (json_int_t)t->source_mtime_ns, "sha256",
@@ -173,6 +176,7 @@ char *manifest_to_json(const struct manifest *m)
     json_object_set_new(enc, "channels", json_integer(e->channels));
     json_object_set_new(enc, "bitrate", json_integer(e->bitrate));
     json_object_set_new(enc, "segment_seconds", jreal(e->segment_seconds));
+    json_object_set_new(enc, "min_tail_seconds", jreal(e->min_tail_seconds));
     json_t *loud = json_object();
     json_object_set_new(loud, "normalize", json_boolean(e->normalize));
     json_object_set_new(loud, "target_lufs", jreal(e->target_lufs));
@@ -325,6 +329,10 @@ static int parse_track(json_t *jt, struct manifest_track *t, const char *origin,
         get_num(jt, "duration", &t->duration, where, err, errlen) != 0 ||
         copy_hex64(jt, "fingerprint", t->fingerprint, where, err, errlen) != 0)
         return -1;
+    /* Older manifests lack it; it is only reported, never relied on. */
+    if (json_object_get(jt, "source_samples") &&
+        get_int(jt, "source_samples", 1, &t->source_samples, where, err, errlen) != 0)
+        return -1;
     json_t *src = json_object_get(jt, "source");
     if (!json_is_object(src))
         return err_set(err, errlen, "%s: \"source\" missing", where);
@@ -368,6 +376,9 @@ static int parse_encoding(json_t *je, struct manifest_encoding *e, const char *o
         get_int_small(je, "bitrate", 1, &e->bitrate, where, err, errlen) != 0 ||
         get_num(je, "segment_seconds", &e->segment_seconds, where, err, errlen) != 0 ||
         copy_hex64(je, "fingerprint", e->fingerprint, where, err, errlen) != 0)
+        return -1;
+    if (json_object_get(je, "min_tail_seconds") &&
+        get_num(je, "min_tail_seconds", &e->min_tail_seconds, where, err, errlen) != 0)
         return -1;
     json_t *loud = json_object_get(je, "loudness");
     if (json_is_object(loud)) {

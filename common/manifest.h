@@ -17,7 +17,7 @@
 struct manifest_segment {
     char *file;              /* relative to processed/, e.g. segments/<id>/0.ts */
     char cid[CID_MAX_STR];
-    int64_t samples;         /* source samples presented, at the station rate */
+    int64_t samples;         /* AAC frames it holds * 1024, at the station rate */
     double duration;         /* samples / rate, seconds */
     int64_t bytes;
 };
@@ -34,8 +34,9 @@ struct manifest_track {
     char fingerprint[65];    /* encoding parameters this track was cut with */
     char *artist;
     char *title;
-    int64_t samples;
-    double duration;
+    int64_t samples;         /* the sum of its segments' samples: what airs */
+    double duration;         /* samples / rate */
+    int64_t source_samples;  /* the source's own length at the station rate; 0 if unknown */
     int normalized;
     double measured_lufs;    /* only when normalized */
     double measured_true_peak_dbtp;
@@ -53,6 +54,7 @@ struct manifest_encoding {
     double target_lufs;
     double true_peak_dbtp;
     char fingerprint[65];
+    double min_tail_seconds; /* a shorter last segment was joined to the one before */
 };
 
 /* A source that could not be used, remembered so that an unchanged bad

@@ -10,6 +10,7 @@
 #include "err.h"
 
 #include <math.h>
+#include <string.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -26,24 +27,29 @@ struct segmenter {
     int rate;
     int frame_size;
     double frames_per_segment;  /* segment_seconds * rate / frame_size */
+    int64_t tail_min;           /* packets: a shorter last segment is not cut on its own */
+    int64_t max_packets;        /* longest segment whose rounded length stays the target */
 
     int64_t fed;                /* samples sent to the encoder; N once finished */
-    int64_t packets;            /* encoder packets placed so far */
 
-    AVFormatContext *mux;       /* the segment being written, if any */
+    /* Packets not yet handed out: a segment is only cut once it is known
+     * that the track does not end just after it. */
+    AVPacket **held;
+    size_t nheld, held_cap;
+    int64_t held_first;         /* packet index of held[0] */
+
     int index;                  /* segments handed out so far */
-    int64_t seg_start, seg_end; /* its grid boundaries, in source samples */
     int finished;
 
     tc_segment_cb on_segment;
     void *ctx;
 };
 
-/* Boundary k of the cumulative grid: rounding each boundary, not each
- * length, is what keeps a long track from drifting. */
+/* Boundary k of the cumulative grid, in packets: rounding each boundary,
+ * not each length, is what keeps a long track from drifting. */
 static int64_t boundary(const struct segmenter *sg, int k)
 {
-    return llround(k * sg->frames_per_segment) * sg->frame_size;
+    return llround(k * sg->frames_per_segment);
 }
 
 static int open_encoder(struct segmenter *sg, int channels, int bitrate, char *err, size_t errlen)
@@ -105,46 +111,62 @@ static int alloc_buffers(struct segmenter *sg, char *err, size_t errlen)
     return 0;
 }
 
-int segmenter_open(struct segmenter **out, int sample_rate, int channels, int bitrate,
-                   double segment_seconds, tc_segment_cb on_segment, void *ctx,
-                   char *err, size_t errlen)
+/* The HLS rule is that a segment's duration, rounded to the nearest
+ * second, stays within the target duration; the target is what the
+ * longest regular segment rounds to. */
+static int64_t longest_allowed(const struct segmenter *sg)
+{
+    int64_t regular = (int64_t)ceil(sg->frames_per_segment);
+    long target = lround((double)regular * sg->frame_size / sg->rate);
+    int64_t m = (int64_t)ceil((target + 0.5) * sg->rate / sg->frame_size);
+    while (m > regular && lround((double)m * sg->frame_size / sg->rate) > target)
+        m--;
+    return m;
+}
+
+int segmenter_open(struct segmenter **out, const struct segmenter_params *p,
+                   tc_segment_cb on_segment, void *ctx, char *err, size_t errlen)
 {
     *out = NULL;
-    if (sample_rate <= 0 || !on_segment)
+    if (p->sample_rate <= 0 || !on_segment || !(p->min_tail_seconds >= 0))
         return err_set(err, errlen, "invalid segmenter parameters");
     struct segmenter *sg = av_mallocz(sizeof *sg);
     if (!sg)
         return err_set(err, errlen, "out of memory");
-    sg->rate = sample_rate;
+    sg->rate = p->sample_rate;
     sg->on_segment = on_segment;
     sg->ctx = ctx;
-    if (open_encoder(sg, channels, bitrate, err, errlen) < 0 ||
+    if (open_encoder(sg, p->channels, p->bitrate, err, errlen) < 0 ||
         alloc_buffers(sg, err, errlen) < 0) {
         segmenter_free(&sg);
         return -1;
     }
-    sg->frames_per_segment = segment_seconds * sample_rate / sg->frame_size;
+    sg->frames_per_segment = p->segment_seconds * p->sample_rate / sg->frame_size;
     if (!(sg->frames_per_segment >= 1.0) || sg->frames_per_segment > INT32_MAX) {
         segmenter_free(&sg);
         return err_set(err, errlen, "segment length %g s is not at least one AAC frame",
-                       segment_seconds);
+                       p->segment_seconds);
     }
+    sg->tail_min = (int64_t)ceil(p->min_tail_seconds * p->sample_rate / sg->frame_size);
+    /* Borrowing a tail's missing frames from the segment before must
+     * leave that one at least as long. */
+    if (2 * sg->tail_min > (int64_t)floor(sg->frames_per_segment)) {
+        segmenter_free(&sg);
+        return err_set(err, errlen, "shortest tail %g s is more than half a segment (%g s)",
+                       p->min_tail_seconds, p->segment_seconds);
+    }
+    sg->max_packets = longest_allowed(sg);
     *out = sg;
     return 0;
 }
 
-static void discard_segment(struct segmenter *sg)
+static void drop_held(struct segmenter *sg, size_t n)
 {
-    if (!sg->mux)
-        return;
-    if (sg->mux->pb) {
-        uint8_t *data = NULL;
-        avio_close_dyn_buf(sg->mux->pb, &data);
-        av_free(data);
-        sg->mux->pb = NULL;
-    }
-    avformat_free_context(sg->mux);
-    sg->mux = NULL;
+    for (size_t i = 0; i < n; i++)
+        av_packet_free(&sg->held[i]);
+    memmove(sg->held, sg->held + n, (sg->nheld - n) * sizeof *sg->held);
+    sg->nheld -= n;
+    sg->held_first += (int64_t)n;
 }
 
 void segmenter_free(struct segmenter **sgp)
@@ -152,7 +174,10 @@ void segmenter_free(struct segmenter **sgp)
     struct segmenter *sg = *sgp;
     if (!sg)
         return;
-    discard_segment(sg);
+    if (sg->held) {
+        drop_held(sg, sg->nheld);
+        av_freep(&sg->held);
+    }
     av_packet_free(&sg->pkt);
     av_frame_free(&sg->frame);
     if (sg->fifo)
@@ -162,21 +187,35 @@ void segmenter_free(struct segmenter **sgp)
     av_freep(sgp);
 }
 
+static void free_muxer(AVFormatContext **mux)
+{
+    if (!*mux)
+        return;
+    if ((*mux)->pb) {
+        uint8_t *data = NULL;
+        avio_close_dyn_buf((*mux)->pb, &data);
+        av_free(data);
+        (*mux)->pb = NULL;
+    }
+    avformat_free_context(*mux);
+    *mux = NULL;
+}
+
 /* A fresh muxer per segment, so each one starts with PAT and PMT and
  * decodes on its own. */
-static int open_segment(struct segmenter *sg, char *err, size_t errlen)
+static int open_muxer(const struct segmenter *sg, AVFormatContext **mux, char *err, size_t errlen)
 {
-    int ret = avformat_alloc_output_context2(&sg->mux, NULL, "mpegts", NULL);
+    int ret = avformat_alloc_output_context2(mux, NULL, "mpegts", NULL);
     if (ret < 0)
         return averr_set(err, errlen, "cannot create MPEG-TS muxer", ret);
-    AVStream *st = avformat_new_stream(sg->mux, NULL);
+    AVStream *st = avformat_new_stream(*mux, NULL);
     if (!st)
         return err_set(err, errlen, "out of memory");
     ret = avcodec_parameters_copy(st->codecpar, sg->par);
     if (ret < 0)
         return averr_set(err, errlen, "cannot configure muxer", ret);
     st->time_base = sg->enc->time_base;
-    ret = avio_open_dyn_buf(&sg->mux->pb);
+    ret = avio_open_dyn_buf(&(*mux)->pb);
     if (ret < 0)
         return averr_set(err, errlen, "cannot allocate segment buffer", ret);
 
@@ -185,85 +224,136 @@ static int open_segment(struct segmenter *sg, char *err, size_t errlen)
      * long it may hold audio frames to pack several into one PES packet:
      * at zero every ~400-byte frame gets its own PES header and TS padding,
      * which more than doubles the bytes a listener downloads. */
-    sg->mux->max_delay = SEG_PES_MAX_DELAY_US;
-    sg->mux->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
+    (*mux)->max_delay = SEG_PES_MAX_DELAY_US;
+    (*mux)->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
     AVDictionary *opts = NULL;
     av_dict_set(&opts, "mpegts_copyts", "1", 0);
     av_dict_set(&opts, "pes_payload_size", SEG_PES_PAYLOAD_BYTES, 0);
-    ret = avformat_write_header(sg->mux, &opts);
+    ret = avformat_write_header(*mux, &opts);
     av_dict_free(&opts);
     if (ret < 0)
         return averr_set(err, errlen, "cannot start MPEG-TS segment", ret);
-
-    sg->seg_start = boundary(sg, sg->index);
-    sg->seg_end = boundary(sg, sg->index + 1);
     return 0;
 }
 
-static int close_segment(struct segmenter *sg, char *err, size_t errlen)
+/* Packet j is stamped j * frame_size: the priming packet sits at 0 and
+ * nothing is negative. Each timestamp is rescaled from the absolute count,
+ * so rounding to the 90 kHz clock never accumulates. */
+static int write_packet(const struct segmenter *sg, AVFormatContext *mux, AVPacket *pkt, int64_t j,
+                        char *err, size_t errlen)
 {
-    int ret = av_write_trailer(sg->mux);
-    if (ret < 0)
-        return averr_set(err, errlen, "cannot finish MPEG-TS segment", ret);
-    uint8_t *data = NULL;
-    int size = avio_close_dyn_buf(sg->mux->pb, &data);
-    sg->mux->pb = NULL;
-    avformat_free_context(sg->mux);
-    sg->mux = NULL;
-    if (!data || size <= 0) {
-        av_free(data);
-        return err_set(err, errlen, "out of memory");
-    }
-
-    int64_t end = sg->seg_end < sg->fed ? sg->seg_end : sg->fed;
-    struct tc_segment seg = {
-        .index = sg->index,
-        .data = data,
-        .size = (size_t)size,
-        .samples = end - sg->seg_start,
-        .duration = (double)(end - sg->seg_start) / sg->rate,
-    };
-    if (err && errlen)
-        err[0] = '\0';
-    ret = sg->on_segment(sg->ctx, &seg, err, errlen);
-    av_free(data);
-    if (ret < 0) {
-        if (err && errlen && !err[0])
-            err_set(err, errlen, "segment %d was rejected", seg.index);
-        return -1;
-    }
-    sg->index++;
-    return 0;
-}
-
-/* Packet j presents source samples [j*F - priming, (j+1)*F - priming) and
- * is stamped j*F: the priming packet sits at 0 and nothing is negative.
- * Each timestamp is rescaled from the absolute count, so rounding to the
- * 90 kHz clock never accumulates. */
-static int place_packet(struct segmenter *sg, AVPacket *pkt, char *err, size_t errlen)
-{
-    int64_t j = sg->packets++;
-    int64_t start = j * sg->frame_size - sg->enc->initial_padding;
-
-    /* Packets past the last real sample are padding; they stay with the
-     * last segment instead of opening an empty one. */
-    if (sg->mux && start >= sg->seg_end && start < sg->fed &&
-        close_segment(sg, err, errlen) < 0)
-        return -1;
-    if (!sg->mux && open_segment(sg, err, errlen) < 0)
-        return -1;
-
-    AVStream *st = sg->mux->streams[0];
+    AVStream *st = mux->streams[0];
     AVRational samples_tb = { 1, sg->rate };
     int64_t pts = av_rescale_q(j * sg->frame_size, samples_tb, st->time_base);
     int64_t next = av_rescale_q((j + 1) * sg->frame_size, samples_tb, st->time_base);
     pkt->pts = pkt->dts = pts;
     pkt->duration = next - pts;
     pkt->stream_index = st->index;
-    int ret = av_write_frame(sg->mux, pkt);
+    int ret = av_write_frame(mux, pkt);
     if (ret < 0)
         return averr_set(err, errlen, "cannot write AAC packet", ret);
     return 0;
+}
+
+/* Muxes the first n held packets into one segment and hands it out. It
+ * declares exactly what it holds, n whole AAC frames: MPEG-TS cannot tell
+ * a player to drop the encoder's priming or the last frame's padding, so
+ * they are part of the first and the last segment's duration. */
+static int emit(struct segmenter *sg, size_t n, char *err, size_t errlen)
+{
+    AVFormatContext *mux = NULL;
+    uint8_t *data = NULL;
+    int size = 0, ret = -1;
+    if (open_muxer(sg, &mux, err, errlen) < 0)
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        if (write_packet(sg, mux, sg->held[i], sg->held_first + (int64_t)i, err, errlen) < 0)
+            goto done;
+    int r = av_write_trailer(mux);
+    if (r < 0) {
+        averr_set(err, errlen, "cannot finish MPEG-TS segment", r);
+        goto done;
+    }
+    size = avio_close_dyn_buf(mux->pb, &data);
+    mux->pb = NULL;
+    if (!data || size <= 0) {
+        err_set(err, errlen, "out of memory");
+        goto done;
+    }
+    int64_t samples = (int64_t)n * sg->frame_size;
+    struct tc_segment seg = {
+        .index = sg->index,
+        .data = data,
+        .size = (size_t)size,
+        .samples = samples,
+        .duration = (double)samples / sg->rate,
+    };
+    if (err && errlen)
+        err[0] = '\0';
+    if (sg->on_segment(sg->ctx, &seg, err, errlen) < 0) {
+        if (err && errlen && !err[0])
+            err_set(err, errlen, "segment %d was rejected", seg.index);
+        goto done;
+    }
+    sg->index++;
+    drop_held(sg, n);
+    ret = 0;
+done:
+    av_free(data);
+    free_muxer(&mux);
+    return ret;
+}
+
+/* Segment k holds packets [B_k, B_k+1) of the grid; it is cut once the
+ * packets after it are enough for a tail of its own, so a short tail can
+ * still join it. */
+static int emit_ready(struct segmenter *sg, char *err, size_t errlen)
+{
+    for (;;) {
+        int64_t end = boundary(sg, sg->index + 1);
+        if (sg->held_first + (int64_t)sg->nheld < end + sg->tail_min ||
+            sg->held_first + (int64_t)sg->nheld <= end)
+            return 0;
+        if (emit(sg, (size_t)(end - sg->held_first), err, errlen) < 0)
+            return -1;
+    }
+}
+
+/* What is left at the end: the current segment, and perhaps a tail
+ * shorter than tail_min. The tail joins the segment when the sum still
+ * rounds to the target duration; otherwise it borrows frames from it. */
+static int emit_rest(struct segmenter *sg, char *err, size_t errlen)
+{
+    int64_t total = (int64_t)sg->nheld;
+    if (total == 0)
+        return 0;
+    int64_t first = boundary(sg, sg->index + 1) - sg->held_first;
+    if (first >= total || total <= sg->max_packets)
+        return emit(sg, (size_t)total, err, errlen);
+    int64_t tail = total - first;
+    if (tail < sg->tail_min)
+        first = total - sg->tail_min;
+    if (emit(sg, (size_t)first, err, errlen) < 0)
+        return -1;
+    return emit(sg, sg->nheld, err, errlen);
+}
+
+static int hold_packet(struct segmenter *sg, AVPacket *pkt, char *err, size_t errlen)
+{
+    if (sg->nheld == sg->held_cap) {
+        size_t cap = sg->held_cap ? sg->held_cap * 2 : 512;
+        AVPacket **nv = av_realloc_array(sg->held, cap, sizeof *nv);
+        if (!nv)
+            return err_set(err, errlen, "out of memory");
+        sg->held = nv;
+        sg->held_cap = cap;
+    }
+    AVPacket *copy = av_packet_alloc();
+    if (!copy)
+        return err_set(err, errlen, "out of memory");
+    av_packet_move_ref(copy, pkt);
+    sg->held[sg->nheld++] = copy;
+    return emit_ready(sg, err, errlen);
 }
 
 /* frame == NULL flushes the encoder. */
@@ -278,7 +368,7 @@ static int encode(struct segmenter *sg, AVFrame *frame, char *err, size_t errlen
             return 0;
         if (ret < 0)
             return averr_set(err, errlen, "AAC encoding failed", ret);
-        ret = place_packet(sg, sg->pkt, err, errlen);
+        ret = hold_packet(sg, sg->pkt, err, errlen);
         av_packet_unref(sg->pkt);
         if (ret < 0)
             return -1;
@@ -333,14 +423,17 @@ int segmenter_finish(struct segmenter *sg, char *err, size_t errlen)
         return err_set(err, errlen, "no audio to encode");
     if (encode(sg, NULL, err, errlen) < 0)
         return -1;
-    if (sg->mux && close_segment(sg, err, errlen) < 0)
-        return -1;
-    return 0;
+    return emit_rest(sg, err, errlen);
+}
+
+int64_t segmenter_source_samples(const struct segmenter *sg)
+{
+    return sg->fed;
 }
 
 int64_t segmenter_samples(const struct segmenter *sg)
 {
-    return sg->fed;
+    return sg->held_first * sg->frame_size;
 }
 
 int segmenter_segments(const struct segmenter *sg)

@@ -1,8 +1,12 @@
 /* Station-format samples in, self-contained AAC-in-MPEG-TS segments out.
  * One AAC-LC encoder per track and one timestamp line across all of the
- * track's segments. Cuts fall on AAC frame boundaries of a cumulative grid
- * (boundary k at round(k * seconds * rate / 1024) frames), so segment
- * lengths alternate around the target and never drift. */
+ * track's segments. Cuts fall on the encoder's packets, on a cumulative
+ * grid (boundary k at round(k * seconds * rate / 1024) packets), so segment
+ * lengths alternate around the target and never drift. Every segment
+ * declares the packets it holds (packets * 1024 samples): the encoder's
+ * priming frame counts in the first, the last frame's padding in the last.
+ * A tail shorter than min_tail_seconds joins the segment before it, or,
+ * where that would round above the target duration, borrows from it. */
 #ifndef RADIO_SEGMENTER_H
 #define RADIO_SEGMENTER_H
 
@@ -13,9 +17,16 @@
 
 struct segmenter;
 
-int segmenter_open(struct segmenter **out, int sample_rate, int channels, int bitrate,
-                   double segment_seconds, tc_segment_cb on_segment, void *ctx,
-                   char *err, size_t errlen);
+struct segmenter_params {
+    int sample_rate;
+    int channels;
+    int bitrate;
+    double segment_seconds;
+    double min_tail_seconds;  /* at most half a segment */
+};
+
+int segmenter_open(struct segmenter **out, const struct segmenter_params *p,
+                   tc_segment_cb on_segment, void *ctx, char *err, size_t errlen);
 
 /* Float planar samples, one plane per channel; any count per call. */
 int segmenter_write(struct segmenter *sg, uint8_t *const *planes, int nb_samples,
@@ -25,6 +36,9 @@ int segmenter_write(struct segmenter *sg, uint8_t *const *planes, int nb_samples
  * segment. Fails if no samples were written. */
 int segmenter_finish(struct segmenter *sg, char *err, size_t errlen);
 
+/* Samples written (the source's length) and samples declared by the
+ * segments handed out (whole AAC frames, priming and padding included). */
+int64_t segmenter_source_samples(const struct segmenter *sg);
 int64_t segmenter_samples(const struct segmenter *sg);
 int segmenter_segments(const struct segmenter *sg);
 

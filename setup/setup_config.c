@@ -19,6 +19,9 @@ const struct cfg_key setup_config_keys[] = {
       "processed/page.json. Empty: no page"),
     K(segment_seconds, CFG_NUMBER, "6", 1, 30,  NULL,
       "Target segment length; cut at AAC frame boundaries, averaging this exactly"),
+    K(min_tail_seconds, CFG_NUMBER, "0.5", 0, 15, NULL,
+      "A track's last segment shorter than this joins the one before (or borrows from it where "
+      "the sum would round above the target duration); at most half of `segment_seconds`"),
     K(bitrate_kbps, CFG_INT, "128", 32, 320, NULL, "AAC-LC bitrate"),
     K(sample_rate, CFG_INT, "48000", 8000, 96000, NULL,
       "Station sample rate in Hz, one AAC supports (every input is resampled to it)"),
@@ -83,6 +86,9 @@ int setup_config_check(const struct setup_config *c, const char *origin, char *e
         return err_set(err, errlen,
                        "%s: key \"sample_rate\" is %d, not a rate AAC supports (e.g. 44100, 48000)",
                        origin, c->sample_rate);
+    if (2 * c->min_tail_seconds > c->segment_seconds)
+        return err_set(err, errlen, "%s: key \"min_tail_seconds\" is %g, more than half of "
+                       "segment_seconds (%g)", origin, c->min_tail_seconds, c->segment_seconds);
     if (!c->processed_dir[0])
         return err_set(err, errlen, "%s: key \"processed_dir\" must not be empty", origin);
     for (size_t i = 0; i < c->audio_extensions.n; i++)

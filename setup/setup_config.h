@@ -12,6 +12,7 @@ struct setup_config {
     char *playlist_config;
     char *page_dir;
     double segment_seconds;
+    double min_tail_seconds;
     int bitrate_kbps;
     int sample_rate;
     int channels;

@@ -199,6 +199,7 @@ static int process(struct run *r, struct job *j, char *err, size_t errlen)
     memcpy(t->fingerprint, r->fingerprint, sizeof t->fingerprint);
     t->samples = res.samples;
     t->duration = res.duration;
+    t->source_samples = res.source_samples;
     t->normalized = res.normalized;
     t->measured_lufs = res.measured_lufs;
     t->measured_true_peak_dbtp = res.measured_true_peak_dbtp;
@@ -454,6 +455,7 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
     m.enc.normalize = r->tc.normalize;
     m.enc.target_lufs = r->tc.target_lufs;
     m.enc.true_peak_dbtp = r->tc.true_peak_dbtp;
+    m.enc.min_tail_seconds = r->tc.min_tail_seconds;
     memcpy(m.enc.fingerprint, r->fingerprint, sizeof m.enc.fingerprint);
     m.playlist_options = playlist_options_json(r->cfg, pc);
     m.tracks = calloc(r->njobs + 1, sizeof *m.tracks);
@@ -648,13 +650,15 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
     r.tc.channels = cfg->channels;
     r.tc.bitrate = cfg->bitrate_kbps * 1000;
     r.tc.segment_seconds = cfg->segment_seconds;
+    r.tc.min_tail_seconds = cfg->min_tail_seconds;
     r.tc.normalize = cfg->loudness_normalize;
     r.tc.target_lufs = cfg->loudness_target_lufs;
     r.tc.true_peak_dbtp = cfg->true_peak_ceiling_dbtp;
     struct manifest_encoding enc = {
         .sample_rate = r.tc.sample_rate, .channels = r.tc.channels, .bitrate = r.tc.bitrate,
         .segment_seconds = r.tc.segment_seconds, .normalize = r.tc.normalize,
-        .target_lufs = r.tc.target_lufs, .true_peak_dbtp = r.tc.true_peak_dbtp};
+        .target_lufs = r.tc.target_lufs, .true_peak_dbtp = r.tc.true_peak_dbtp,
+        .min_tail_seconds = r.tc.min_tail_seconds};
     manifest_fingerprint(&enc, r.fingerprint);
 
     struct scan_list files = {0};

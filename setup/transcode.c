@@ -20,6 +20,8 @@ static int check_params(const struct tc_params *p, char *err, size_t errlen)
         return err_set(err, errlen, "invalid bitrate %d", p->bitrate);
     if (!isfinite(p->segment_seconds) || p->segment_seconds <= 0)
         return err_set(err, errlen, "invalid segment length %g s", p->segment_seconds);
+    if (!isfinite(p->min_tail_seconds) || p->min_tail_seconds < 0)
+        return err_set(err, errlen, "invalid shortest tail %g s", p->min_tail_seconds);
     if (p->normalize && (!isfinite(p->target_lufs) || !isfinite(p->true_peak_dbtp)))
         return err_set(err, errlen, "invalid loudness target or true-peak ceiling");
     return 0;
@@ -237,8 +239,9 @@ static int encode_track(const char *path, const struct tc_params *p, double gain
         goto done;
     read_tags(decode_format(src), decode_stream_index(src), out->artist,
               sizeof out->artist, out->title, sizeof out->title);
-    if (segmenter_open(&sg, p->sample_rate, p->channels, p->bitrate, p->segment_seconds,
-                       on_segment, ctx, err, errlen) < 0)
+    const struct segmenter_params sp = {p->sample_rate, p->channels, p->bitrate,
+                                        p->segment_seconds, p->min_tail_seconds};
+    if (segmenter_open(&sg, &sp, on_segment, ctx, err, errlen) < 0)
         goto done;
     for (;;) {
         uint8_t **data;
@@ -255,6 +258,7 @@ static int encode_track(const char *path, const struct tc_params *p, double gain
     if (segmenter_finish(sg, err, errlen) < 0)
         goto done;
     out->samples = segmenter_samples(sg);
+    out->source_samples = segmenter_source_samples(sg);
     out->duration = (double)out->samples / p->sample_rate;
     out->segments = segmenter_segments(sg);
     ret = 0;
@@ -289,8 +293,8 @@ int tc_transcode_file(const char *path, const struct tc_params *p,
         return -1;
     /* Both passes decode the same bytes the same way; a mismatch means the
      * measured loudness is not that of what was encoded. */
-    if (p->normalize && out->samples != measured_samples)
+    if (p->normalize && out->source_samples != measured_samples)
         return err_set(err, errlen, "source decoded to %lld then %lld samples",
-                       (long long)measured_samples, (long long)out->samples);
+                       (long long)measured_samples, (long long)out->source_samples);
     return 0;
 }

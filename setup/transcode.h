@@ -2,7 +2,8 @@
  * Decode (any libavformat input, attached pictures ignored), resample to the
  * station format, optionally measure EBU R128 loudness and apply one gain,
  * encode AAC-LC with one encoder and one timestamp line per track, and cut at
- * AAC frame boundaries on a cumulative grid so durations never drift. */
+ * AAC frame boundaries on a cumulative grid so durations never drift (see
+ * segmenter.h for what a segment declares). */
 #ifndef RADIO_TRANSCODE_H
 #define RADIO_TRANSCODE_H
 
@@ -14,6 +15,7 @@ struct tc_params {
     int channels;            /* 1 or 2 */
     int bitrate;             /* bits per second */
     double segment_seconds;  /* target segment length */
+    double min_tail_seconds; /* a shorter last segment joins the one before */
     int normalize;           /* nonzero: measure and apply loudness gain */
     double target_lufs;      /* integrated loudness target */
     double true_peak_dbtp;   /* ceiling the gain must not push peaks above */
@@ -25,7 +27,7 @@ struct tc_segment {
     int index;               /* 0-based within the track */
     const uint8_t *data;     /* valid only during the callback */
     size_t size;
-    int64_t samples;         /* source samples it presents, at sample_rate */
+    int64_t samples;         /* AAC frames it holds * 1024, at sample_rate */
     double duration;         /* samples / sample_rate */
 };
 
@@ -34,8 +36,9 @@ struct tc_segment {
 typedef int (*tc_segment_cb)(void *ctx, const struct tc_segment *seg, char *err, size_t errlen);
 
 struct tc_result {
-    int64_t samples;         /* station-rate samples of the whole track */
+    int64_t samples;         /* the sum of its segments' samples */
     double duration;         /* samples / sample_rate */
+    int64_t source_samples;  /* the source's own length, at sample_rate */
     int segments;
     int normalized;          /* gain was measured and applied */
     double measured_lufs;    /* integrated loudness before gain (NAN if not measured) */

@@ -3,6 +3,7 @@ ffmpeg's lavfi sources: every format and failure the issue lists, then the
 cache behaviours, a node that lost its blocks, and a node that is down."""
 import glob
 import json
+import math
 import os
 import sys
 import tempfile
@@ -58,6 +59,9 @@ rt.ffmpeg(*lavfi_music(13, 349, -14), *MIX, "-c:a", "aac", "-b:a", "160k",
 rt.ffmpeg(*lavfi_music(10, 392, -20), *MIX, "-c:a", "libvorbis",
           os.path.join(music, "Ünïcödé Ärtist - Sóng with spaces.ogg"))
 rt.ffmpeg(*lavfi_music(2, 523, -20), *MIX, "-c:a", "libmp3lame", os.path.join(music, "07 short.mp3"))
+# A 6.021 s file: one grid segment and a 0.027 s tail, which must not air
+# as a segment of its own.
+rt.ffmpeg(*lavfi_music(6.021, 370, -20), *MIX, "-c:a", "pcm_s16le", os.path.join(music, "12 tail.wav"))
 # A quiet tone under loud clicks: the gain to the target would push its true
 # peak far over the ceiling, so the ceiling, not the target, decides.
 rt.ffmpeg("-f", "lavfi", "-i", "aevalsrc=0.01*sin(2*PI*440*t)+0.7*lt(mod(t\\,0.5)\\,0.002):s=44100:d=8",
@@ -75,7 +79,7 @@ with open(os.path.join(music, "10 not audio.mp3"), "w") as f:
 with open(os.path.join(music, "cover.jpg"), "wb") as f:
     f.write(b"\xff\xd8 not part of the library")
 BAD = {"08 corrupt.flac", "09 empty.mp3", "10 not audio.mp3"}
-GOOD_MUSIC = 9
+GOOD_MUSIC = 10
 LOUDNESS_ON_TARGET = 9
 
 config_path = os.path.join(work, "setup.json")
@@ -131,19 +135,57 @@ def test_playlist_interleaves_jingles_and_names_tracks():
     extinf = [l for l in lines if l.startswith("#EXTINF:")]
     check(len(ids) == len(extinf), "one EXTINF per entry")
     kinds = [by_id[i]["kind"] for i in ids]
-    # J1, 3 music, J2, 3 music, J1, 3 music
-    check(kinds == ["jingle"] + ["music"] * 3 + ["jingle"] + ["music"] * 3 + ["jingle"] + ["music"] * 3,
-          f"rotation {kinds}")
+    # J1, 3 music, J2, 3 music, J1, 3 music, J2, 1 music
+    check(kinds == (["jingle"] + ["music"] * 3) * 3 + ["jingle", "music"], f"rotation {kinds}")
     check(ids[0] != ids[4] and ids[0] == ids[8], "jingles rotate in order")
+    for line, i in zip(extinf, ids):
+        secs = float(line[len("#EXTINF:"):].split(",", 1)[0])
+        check(secs == round(by_id[i]["duration"], 3), f"{line}: track {i} lasts {by_id[i]['duration']}")
     labels = " | ".join(extinf)
     for want in ("Cover Artist - With Cover", "M4A Artist - M4A Title", "Ünïcödé Ärtist - Sóng with spaces"):
         check(want in labels, f"label {want!r} missing from {labels}")
 
 
+SEGMENT = 6.0
+MIN_TAIL = 0.5        # min_tail_seconds' default
+
+
+def packet_count(path):
+    """AAC packets in a file, counted by ffprobe (an independent demuxer)."""
+    p = rt.run(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "packet=pts",
+                "-of", "csv=p=0", path])
+    return len([l for l in p.stdout.splitlines() if l.strip()])
+
+
+def expected_cut(source_samples):
+    """segmenter.h's rule: the grid over ceil((N + 1024) / 1024) packets, a
+    tail under MIN_TAIL joined to the segment before while it rounds to the
+    target, else topped up from it."""
+    frames = rt.AAC_FRAME
+    packets = -(-(source_samples + frames) // frames)
+    per = SEGMENT * RATE / frames
+    bound = lambda k: int(k * per + 0.5)  # noqa: E731
+    lens, k = [], 0
+    while bound(k) < packets:
+        lens.append(min(bound(k + 1), packets) - bound(k))
+        k += 1
+    tail_min = math.ceil(MIN_TAIL * RATE / frames)
+    target = int(math.ceil(per) * frames / RATE + 0.5)
+    if len(lens) >= 2 and lens[-1] < tail_min:
+        both = lens[-2] + lens[-1]
+        if int(both * frames / RATE + 0.5) <= target:
+            lens[-2:] = [both]
+        else:
+            lens[-2:] = [both - tail_min, tail_min]
+    return lens
+
+
 def test_segments_decode_alone_and_durations_are_exact():
+    """What every segment declares is what it holds, to the sample: ffprobe's
+    packet count and a decoder's sample count both agree with the manifest."""
     m = manifest()
     for t in m["tracks"]:
-        total = 0.0
+        total = 0
         segs = t["segments"]
         for i, s in enumerate(segs):
             path = os.path.join(processed, s["file"])
@@ -154,25 +196,29 @@ def test_segments_decode_alone_and_durations_are_exact():
             st = rt.ffprobe_stream(path)
             check(st["codec_name"] == "aac" and st.get("profile") == "LC", f"{path}: {st.get('codec_name')} {st.get('profile')}")
             check(int(st["sample_rate"]) == RATE and int(st["channels"]) == 2, f"{path}: format")
+            packets = packet_count(path)
+            check(packets * rt.AAC_FRAME == s["samples"],
+                  f"{path}: {packets} packets hold {packets * rt.AAC_FRAME} samples, manifest says {s['samples']}")
             got = rt.decoded_duration(path)  # also fails on any decoder complaint
-            # The decoder also outputs the encoder's priming frame (first
-            # segment) and the last frame's padding (last segment); the
-            # manifest counts source samples only.
-            slack = FRAME * ((i == 0) + (i == len(segs) - 1)) + 1e-6
-            check(-1e-5 <= got - s["duration"] <= slack,
-                  f"{path}: decoded {got:.4f}s, manifest says {s['duration']:.4f}s")
+            check(abs(got - s["duration"]) < 1e-6,
+                  f"{path}: decoded {got:.6f}s, manifest says {s['duration']:.6f}s")
             check(s["duration"] == round(s["samples"] / RATE, 6), f"{path}: duration is samples/rate")
-            total += s["duration"]
-        check(abs(total - t["duration"]) < 1e-4, f"{t['id']}: segment sum {total} != {t['duration']}")
+            check(round(s["duration"]) <= SEGMENT, f"{path}: {s['duration']}s rounds above the target")
+            check(len(segs) == 1 or s["duration"] >= MIN_TAIL, f"{path}: a {s['duration']}s segment")
+            total += s["samples"]
+        check(total == t["samples"] and abs(total / RATE - t["duration"]) < 1e-6,
+              f"{t['id']}: segment sum {total} != {t['samples']}")
         src_root = jingles if t["kind"] == "jingle" else music
         # What a decoder gets out of the source, sample-exact (a container's
         # stated duration may include encoder padding).
         src = rt.decoded_duration(os.path.join(src_root, t["source"]["path"]))
-        check(abs(total - src) <= FRAME, f"{t['source']['path']}: segments {total:.4f}s vs source {src:.4f}s")
-        durs = [s["duration"] for s in t["segments"]]
-        check(all(d <= 6.0 + FRAME for d in durs), f"{t['id']}: segment too long {durs}")
-        check(len(durs) == max(1, round(src / 6.0 + 0.49)) or len(durs) == int(src // 6) + 1,
-              f"{t['id']}: {len(durs)} segments for {src}s")
+        check(abs(t["source_samples"] / RATE - src) <= FRAME,
+              f"{t['source']['path']}: source_samples {t['source_samples']} vs decoded {src:.4f}s")
+        want = expected_cut(t["source_samples"])
+        check([s["samples"] // rt.AAC_FRAME for s in segs] == want,
+              f"{t['id']}: packets per segment {[s['samples'] // rt.AAC_FRAME for s in segs]} != {want}")
+    tail = [t for t in m["tracks"] if t["source"]["path"] == "12 tail.wav"][0]
+    check(len(tail["segments"]) == 1, f"6.021 s file cut into {len(tail['segments'])} segments")
 
 
 def source_file(t):

@@ -60,7 +60,7 @@ static int setup(void **state)
     x->file.path = x->src;
     x->file.relpath = "song.mp3";
     restat(x);
-    struct manifest_encoding e = {48000, 2, 128000, 6, 1, -16, -1, ""};
+    struct manifest_encoding e = {48000, 2, 128000, 6, 1, -16, -1, "", 0.5};
     manifest_fingerprint(&e, x->fp);
     memcpy(x->track.fingerprint, x->fp, 65);
     x->track.source_size = x->file.size;
@@ -124,7 +124,7 @@ static void edited_source_is_stale(void **state)
 static void changed_encoding_is_stale(void **state)
 {
     struct fx *x = *state;
-    struct manifest_encoding e = {48000, 2, 192000, 6, 1, -16, -1, ""};
+    struct manifest_encoding e = {48000, 2, 192000, 6, 1, -16, -1, "", 0.5};
     manifest_fingerprint(&e, x->fp);
     struct cache_decision d;
     assert_int_equal(check(x, &x->track, &d), CACHE_ENCODING_CHANGED);

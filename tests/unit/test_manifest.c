@@ -15,7 +15,7 @@
 static void fill(struct manifest *m, size_t ntracks)
 {
     memset(m, 0, sizeof *m);
-    m->enc = (struct manifest_encoding){48000, 2, 128000, 6.0, 1, -16, -1, ""};
+    m->enc = (struct manifest_encoding){48000, 2, 128000, 6.0, 1, -16, -1, "", 0.5};
     manifest_fingerprint(&m->enc, m->enc.fingerprint);
     m->playlist_options = strdup("{\"jingle_every\":4,\"mode\":\"ordered\"}");
     m->tracks = calloc(ntracks, sizeof *m->tracks);
@@ -88,7 +88,7 @@ static void manifest_round_trips_byte_identical(void **state)
 static void fingerprint_changes_with_each_encoding_parameter(void **state)
 {
     (void)state;
-    struct manifest_encoding base = {48000, 2, 128000, 6.0, 1, -16, -1, ""};
+    struct manifest_encoding base = {48000, 2, 128000, 6.0, 1, -16, -1, "", 0.5};
     char f0[65], f1[65];
     manifest_fingerprint(&base, f0);
     struct manifest_encoding e;

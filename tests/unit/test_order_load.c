@@ -56,7 +56,7 @@ static char *manifest_text(int64_t samples)
 {
     struct manifest m;
     memset(&m, 0, sizeof m);
-    m.enc = (struct manifest_encoding){RATE, 2, 128000, 6.0, 0, -16, -1, ""};
+    m.enc = (struct manifest_encoding){RATE, 2, 128000, 6.0, 0, -16, -1, "", 0.5};
     manifest_fingerprint(&m.enc, m.enc.fingerprint);
     add_track(&m, "j1", 1, samples);
     add_track(&m, "t1", 3, samples);

@@ -20,6 +20,7 @@
 #include <libavutil/log.h>
 
 #include "loudness.h"
+#include "segmenter.h"
 #include "transcode.h"
 
 #define AAC_FRAME 1024
@@ -36,6 +37,7 @@ static const struct tc_params station = {
     .channels = 2,
     .bitrate = 128000,
     .segment_seconds = 6.0,
+    .min_tail_seconds = 0.5,
     .normalize = 0,
     .target_lufs = -16.0,
     .true_peak_dbtp = -1.0,
@@ -117,9 +119,36 @@ static uint8_t noise_byte(uint32_t *state)
     return (uint8_t)(*state >> 24);
 }
 
+/* Grid boundary k, in AAC packets. */
 static int64_t boundary(const struct tc_params *p, int k)
 {
-    return llround(k * p->segment_seconds * p->sample_rate / AAC_FRAME) * AAC_FRAME;
+    return llround(k * p->segment_seconds * p->sample_rate / AAC_FRAME);
+}
+
+/* The packets of each segment, from segmenter.h's definition: the grid
+ * over the encoder's ceil((N + 1024) / 1024) packets, then a tail under
+ * min_tail_seconds joined to the segment before while the sum rounds to
+ * the target duration, else topped up from it. */
+static int expected_cut(const struct tc_params *p, int64_t source_samples, int64_t *len, int max)
+{
+    int64_t packets = (source_samples + AAC_FRAME + AAC_FRAME - 1) / AAC_FRAME;
+    int n = 0;
+    for (int k = 0; boundary(p, k) < packets && n < max; k++, n++)
+        len[n] = (boundary(p, k + 1) < packets ? boundary(p, k + 1) : packets) - boundary(p, k);
+    int64_t tail_min = (int64_t)ceil(p->min_tail_seconds * p->sample_rate / AAC_FRAME);
+    long target = lround((double)(int64_t)ceil(p->segment_seconds * p->sample_rate / AAC_FRAME) *
+                         AAC_FRAME / p->sample_rate);
+    if (n >= 2 && len[n - 1] < tail_min) {
+        int64_t sum = len[n - 2] + len[n - 1];
+        if (lround((double)sum * AAC_FRAME / p->sample_rate) <= target) {
+            len[n - 2] = sum;
+            n--;
+        } else {
+            len[n - 2] = sum - tail_min;
+            len[n - 1] = tail_min;
+        }
+    }
+    return n;
 }
 
 /* What the callback saw. Segments are written to <dir>/<name>_<k>.ts and
@@ -218,18 +247,17 @@ static void transcode_fails(const struct env *e, const char *input, char *err, s
 static void assert_grid(const struct capture *c, const struct tc_result *r,
                         const struct tc_params *p)
 {
+    int64_t len[MAX_SEGMENTS];
+    int expected = expected_cut(p, r->source_samples, len, MAX_SEGMENTS);
     int64_t n = r->samples;
-    int expected = 0;
-    while (boundary(p, expected) < n)
-        expected++;
+    assert_int_equal(n, (r->source_samples + 2 * AAC_FRAME - 1) / AAC_FRAME * AAC_FRAME);
     assert_int_equal(r->segments, expected);
     assert_int_equal(c->count, expected);
 
     int64_t sum = 0;
     double seconds = 0;
     for (int k = 0; k < c->count; k++) {
-        int64_t end = boundary(p, k + 1) < n ? boundary(p, k + 1) : n;
-        assert_int_equal(c->samples[k], end - boundary(p, k));
+        assert_int_equal(c->samples[k], len[k] * AAC_FRAME);
         assert_true(fabs(c->duration[k] - (double)c->samples[k] / p->sample_rate) < 1e-12);
         sum += c->samples[k];
         seconds += c->duration[k];
@@ -270,11 +298,12 @@ static void assert_matches_source_duration(const struct env *e, const char *inpu
     char path[600], cmd[CMD_MAX];
     path_in(e, input, path, sizeof path);
     double frame = (double)AAC_FRAME / station.sample_rate;
-    assert_true(fabs(r->duration - decoded_seconds(path)) <= frame);
+    double source = (double)r->source_samples / station.sample_rate;
+    assert_true(fabs(source - decoded_seconds(path)) <= frame);
     if (container_exact) {
         snprintf(cmd, sizeof cmd,
                  "ffprobe -v error -show_entries format=duration -of csv=p=0 '%s'", path);
-        assert_true(fabs(r->duration - probe_double(cmd)) <= frame);
+        assert_true(fabs(source - probe_double(cmd)) <= frame);
     }
 }
 
@@ -338,23 +367,24 @@ static struct packet_times segment_packets(const struct capture *c, int k, int64
     return t;
 }
 
-/* Segment k starts with packet B_k / 1024 + 1 (packet 0 is the encoder's
- * priming), stamped from its absolute sample count, and the timeline runs
- * on from the previous segment without a gap. */
+/* Segment k holds exactly the packets it declares (ffprobe counts them),
+ * starts with the packet after the previous segment's last, stamped from
+ * its absolute sample count, and the timeline runs on without a gap. */
 static void assert_pts_continuous(const struct capture *c, const struct tc_params *p,
                                   int64_t tolerance)
 {
     struct packet_times prev = { 0 };
+    int64_t first_packet = 0;
     for (int k = 0; k < c->count; k++) {
         struct packet_times t = segment_packets(c, k, tolerance);
-        assert_true(t.count > 0);
+        assert_int_equal(t.count * AAC_FRAME, c->samples[k]);
         assert_int_equal(t.gaps, 0);
-        int64_t first_packet = k == 0 ? 0 : boundary(p, k) / AAC_FRAME + 1;
         int64_t want = (first_packet * AAC_FRAME * 90000 + p->sample_rate / 2) / p->sample_rate;
         assert_int_equal(t.first_pts, want);
         if (k > 0)
             assert_true(llabs(t.first_pts - (prev.last_pts + prev.last_duration)) <= tolerance);
         prev = t;
+        first_packet += t.count;
     }
 }
 
@@ -387,6 +417,7 @@ static void check_track(const struct env *e, const char *input, const char *name
     assert_grid(&c, r, &station);
     assert_matches_source_duration(e, input, r, container_exact);
     assert_segments_standalone(&c, &station);
+    assert_pts_continuous(&c, &station, 0);
 }
 
 /* ---- fixtures ------------------------------------------------------------ */
@@ -550,7 +581,7 @@ static void mp3_with_cover_art_is_cut_on_the_grid(void **state)
     /* MP3's container duration counts the encoder delay and padding that
      * the decoder trims, so only the decoded length is comparable. */
     check_track(*state, "cover.mp3", "cover", 0, &r);
-    assert_int_equal(r.samples, 20 * 48000);
+    assert_int_equal(r.source_samples, 20 * 48000);
     assert_int_equal(r.segments, 4);
 }
 
@@ -558,21 +589,21 @@ static void hires_flac_is_resampled_to_station_rate(void **state)
 {
     struct tc_result r;
     check_track(*state, "hires.flac", "hires", 1, &r);
-    assert_int_equal(r.samples, 13 * 48000);
+    assert_int_equal(r.source_samples, 13 * 48000);
 }
 
 static void mono_8k_wav_becomes_station_stereo(void **state)
 {
     struct tc_result r;
     check_track(*state, "mono8k.wav", "mono8k", 1, &r);
-    assert_int_equal(r.samples, 7 * 48000);
+    assert_int_equal(r.source_samples, 7 * 48000);
 }
 
 static void surround_wav_is_downmixed(void **state)
 {
     struct tc_result r;
     check_track(*state, "surround.wav", "surround", 1, &r);
-    assert_int_equal(r.samples, 9 * 48000);
+    assert_int_equal(r.source_samples, 9 * 48000);
 }
 
 static void vorbis_opus_and_m4a_inputs_transcode(void **state)
@@ -588,18 +619,21 @@ static void short_track_is_one_short_segment(void **state)
     struct tc_result r;
     check_track(*state, "short.wav", "short", 1, &r);
     assert_int_equal(r.segments, 1);
-    assert_int_equal(r.samples, 2 * 48000);
+    assert_int_equal(r.source_samples, 2 * 48000);
 }
 
-static void track_ending_on_a_boundary_has_no_empty_segment(void **state)
+/* 281 frames of source are 282 packets with the priming: the packet past
+ * the grid's first boundary is a tail, and joins the first segment. */
+static void track_ending_on_a_boundary_has_no_tiny_segment(void **state)
 {
     struct tc_result r;
     check_track(*state, "on_boundary.wav", "on_boundary", 1, &r);
-    assert_int_equal(r.samples, boundary(&station, 1));
+    assert_int_equal(r.source_samples, boundary(&station, 1) * AAC_FRAME);
+    assert_int_equal(r.samples, (boundary(&station, 1) + 1) * AAC_FRAME);
     assert_int_equal(r.segments, 1);
 
     check_track(*state, "past_boundary.wav", "past_boundary", 1, &r);
-    assert_int_equal(r.segments, 2);
+    assert_int_equal(r.segments, 1);
 }
 
 static void segment_durations_sum_to_source_duration(void **state)
@@ -622,6 +656,58 @@ static void segment_durations_sum_to_source_duration(void **state)
     /* At 48 kHz a 6 s grid alternates 281 and 282 frames. */
     assert_int_equal(c.samples[0], 281 * AAC_FRAME);
     assert_int_equal(c.samples[1], 282 * AAC_FRAME);
+}
+
+/* Straight into the segmenter, for speed: every tail length from none to
+ * past the threshold, after one and after two whole segments, and tracks
+ * shorter than the threshold. */
+static void tails_of_every_length_around_the_threshold(void **state)
+{
+    (void)state;
+    const struct segmenter_params sp = {station.sample_rate, station.channels, station.bitrate,
+                                        station.segment_seconds, station.min_tail_seconds};
+    int64_t tail_min = (int64_t)ceil(sp.min_tail_seconds * sp.sample_rate / AAC_FRAME);
+    static float silence[AAC_FRAME];
+    uint8_t *planes[2] = {(uint8_t *)silence, (uint8_t *)silence};
+    int checked_merge = 0, checked_borrow = 0;
+    for (int whole = 0; whole <= 2; whole++) {
+        for (int64_t tail = whole ? 0 : 1; tail <= tail_min + 3; tail++) {
+            int64_t packets = boundary(&station, whole) + tail;
+            /* N source samples make ceil((N + 1024) / 1024) packets. */
+            int64_t n = (packets - 2) * AAC_FRAME + 1;
+            if (n < 1)
+                continue;
+            struct capture c;
+            capture_init(&c, NULL, NULL);
+            struct segmenter *sg = NULL;
+            char err[256] = "";
+            assert_int_equal(segmenter_open(&sg, &sp, capture_segment, &c, err, sizeof err), 0);
+            for (int64_t left = n; left > 0; left -= AAC_FRAME)
+                assert_int_equal(segmenter_write(sg, planes, left < AAC_FRAME ? (int)left : AAC_FRAME,
+                                                 err, sizeof err), 0);
+            assert_int_equal(segmenter_finish(sg, err, sizeof err), 0);
+            struct tc_result r = {.samples = segmenter_samples(sg),
+                                  .source_samples = segmenter_source_samples(sg),
+                                  .segments = segmenter_segments(sg)};
+            r.duration = (double)r.samples / sp.sample_rate;
+            segmenter_free(&sg);
+            assert_int_equal(r.samples, packets * AAC_FRAME);
+            assert_grid(&c, &r, &station);
+            for (int k = 0; k < c.count; k++) {
+                if (c.count > 1)
+                    assert_true(c.samples[k] >= tail_min * AAC_FRAME);
+                assert_true(lround(c.duration[k]) <= lround(station.segment_seconds));
+            }
+            if (whole && tail && tail < tail_min) {
+                int64_t last = c.samples[c.count - 1] / AAC_FRAME;
+                checked_merge += last > tail_min;
+                checked_borrow += last == tail_min;
+            }
+        }
+    }
+    /* Both ways of absorbing a tail were exercised. */
+    assert_true(checked_merge > 0);
+    assert_true(checked_borrow > 0);
 }
 
 static void pts_run_on_across_segments(void **state)
@@ -1023,8 +1109,9 @@ int main(void)
         cmocka_unit_test(surround_wav_is_downmixed),
         cmocka_unit_test(vorbis_opus_and_m4a_inputs_transcode),
         cmocka_unit_test(short_track_is_one_short_segment),
-        cmocka_unit_test(track_ending_on_a_boundary_has_no_empty_segment),
+        cmocka_unit_test(track_ending_on_a_boundary_has_no_tiny_segment),
         cmocka_unit_test(segment_durations_sum_to_source_duration),
+        cmocka_unit_test(tails_of_every_length_around_the_threshold),
         cmocka_unit_test(pts_run_on_across_segments),
         cmocka_unit_test(station_44100_mono_keeps_grid_and_timestamps),
         cmocka_unit_test(segments_concatenated_play_as_one_stream),

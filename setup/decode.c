@@ -271,7 +271,7 @@ static int input_changed(const struct decode_src *s, const AVFrame *f)
 {
     if (!s->swr || f->format != s->in_fmt || f->sample_rate != s->in_rate)
         return 1;
-    AVChannelLayout layout;
+    AVChannelLayout layout = { 0 };
     if (frame_layout(f, &layout) < 0)
         return 1;
     int changed = av_channel_layout_compare(&layout, &s->in_layout) != 0;

@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include "text.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,7 +29,7 @@ int log_level_parse(const char *s, enum log_level *out)
 
 static int needs_quotes(const char *v)
 {
-    if (!*v)
+    if (!*v || !text_is_utf8(v))
         return 1;
     for (const unsigned char *p = (const unsigned char *)v; *p; p++)
         if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f)
@@ -42,6 +44,7 @@ static void put_value(FILE *f, const char *v)
         return;
     }
     fputc('"', f);
+    size_t n;
     for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
         if (*p == '"' || *p == '\\')
             fprintf(f, "\\%c", *p);
@@ -49,8 +52,15 @@ static void put_value(FILE *f, const char *v)
             fputs("\\n", f);
         else if (*p < ' ' || *p == 0x7f)
             fprintf(f, "\\x%02x", *p);
-        else
+        else if (*p < 0x80)
             fputc(*p, f);
+        else if ((n = text_utf8_seq_len(p)) != 0) {
+            fwrite(p, 1, n, f);
+            p += n - 1;
+        } else {
+            /* A file name from an older system (Latin-1): log lines stay UTF-8. */
+            fprintf(f, "\\x%02x", *p);
+        }
     }
     fputc('"', f);
 }

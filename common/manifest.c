@@ -133,66 +133,93 @@ void manifest_track_label(const struct manifest_track *t, char *out, size_t outl
 /* Durations are stored rounded to the microsecond so the text is stable. */
 static json_t *jreal(double v) { return json_real(round(v * 1e6) / 1e6); }
 
+/* jansson's builders return NULL for a string that is not UTF-8 (and on
+ * out of memory); each result is checked, and the first failure fails the
+ * whole document instead of leaving a key out. The set helpers take the
+ * reference to v whatever happens. */
+static int set(json_t *o, const char *k, json_t *v)
+{
+    if (!o || !v) {
+        json_decref(v);
+        return -1;
+    }
+    return json_object_set_new(o, k, v) == 0 ? 0 : -1;
+}
+
+static int append(json_t *a, json_t *v)
+{
+    if (!a || !v) {
+        json_decref(v);
+        return -1;
+    }
+    return json_array_append_new(a, v) == 0 ? 0 : -1;
+}
+
 static json_t *track_json(const struct manifest_track *t)
 {
     json_t *segs = json_array();
-    for (size_t i = 0; i < t->nsegs; i++) {
+    int bad = 0;
+    for (size_t i = 0; i < t->nsegs && !bad; i++) {
         const struct manifest_segment *s = &t->segs[i];
-        json_array_append_new(segs, json_pack("{s:s, s:s, s:I, s:o, s:I}", "file", s->file, "cid",
-                                              s->cid, "samples", (json_int_t)s->samples,
-                                              "duration", jreal(s->duration), "bytes",
-                                              (json_int_t)s->bytes));
+        bad |= append(segs, json_pack("{s:s, s:s, s:I, s:o, s:I}", "file", s->file, "cid", s->cid,
+                                      "samples", (json_int_t)s->samples, "duration",
+                                      jreal(s->duration), "bytes", (json_int_t)s->bytes));
     }
     json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(t->id));
-    json_object_set_new(o, "kind", json_string(t->kind == MANIFEST_JINGLE ? "jingle" : "music"));
-    json_object_set_new(o, "artist", json_string(t->artist ? t->artist : ""));
-    json_object_set_new(o, "title", json_string(t->title ? t->title : ""));
-    json_object_set_new(o, "samples", json_integer(t->samples));
-    json_object_set_new(o, "duration", jreal(t->duration));
+    bad |= set(o, "id", json_string(t->id));
+    bad |= set(o, "kind", json_string(t->kind == MANIFEST_JINGLE ? "jingle" : "music"));
+    bad |= set(o, "artist", json_string(t->artist ? t->artist : ""));
+    bad |= set(o, "title", json_string(t->title ? t->title : ""));
+    bad |= set(o, "samples", json_integer(t->samples));
+    bad |= set(o, "duration", jreal(t->duration));
     if (t->source_samples > 0)
-        json_object_set_new(o, "source_samples", json_integer(t->source_samples));
-    json_object_set_new(o, "source", json_pack("{s:s, s:I, s:I, s:s}", "path", t->source, "size",
-                                               (json_int_t)t->source_size, "mtime_ns",
-                                               (json_int_t)t->source_mtime_ns, "sha256",
-                                               t->source_sha256));
-    json_object_set_new(o, "fingerprint", json_string(t->fingerprint));
+        bad |= set(o, "source_samples", json_integer(t->source_samples));
+    bad |= set(o, "source", json_pack("{s:s, s:I, s:I, s:s}", "path", t->source, "size",
+                                      (json_int_t)t->source_size, "mtime_ns",
+                                      (json_int_t)t->source_mtime_ns, "sha256", t->source_sha256));
+    bad |= set(o, "fingerprint", json_string(t->fingerprint));
     if (t->normalized)
-        json_object_set_new(o, "loudness",
-                            json_pack("{s:o, s:o, s:o}", "measured_lufs", jreal(t->measured_lufs),
-                                      "measured_true_peak_dbtp", jreal(t->measured_true_peak_dbtp),
-                                      "gain_db", jreal(t->gain_db)));
-    json_object_set_new(o, "segments", segs);
+        bad |= set(o, "loudness",
+                   json_pack("{s:o, s:o, s:o}", "measured_lufs", jreal(t->measured_lufs),
+                             "measured_true_peak_dbtp", jreal(t->measured_true_peak_dbtp),
+                             "gain_db", jreal(t->gain_db)));
+    bad |= set(o, "segments", segs);
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
+}
+
+static json_t *encoding_json(const struct manifest_encoding *e)
+{
+    json_t *enc = json_object();
+    int bad = set(enc, "codec", json_string("aac-lc"));
+    bad |= set(enc, "container", json_string("mpegts"));
+    bad |= set(enc, "sample_rate", json_integer(e->sample_rate));
+    bad |= set(enc, "channels", json_integer(e->channels));
+    bad |= set(enc, "bitrate", json_integer(e->bitrate));
+    bad |= set(enc, "segment_seconds", jreal(e->segment_seconds));
+    bad |= set(enc, "min_tail_seconds", jreal(e->min_tail_seconds));
+    bad |= set(enc, "loudness", json_pack("{s:b, s:o, s:o}", "normalize", e->normalize,
+                                          "target_lufs", jreal(e->target_lufs),
+                                          "true_peak_dbtp", jreal(e->true_peak_dbtp)));
+    bad |= set(enc, "fingerprint", json_string(e->fingerprint));
+    if (bad) {
+        json_decref(enc);
+        return NULL;
+    }
+    return enc;
 }
 
 char *manifest_to_json(const struct manifest *m)
 {
-    const struct manifest_encoding *e = &m->enc;
-    json_t *enc = json_object();
-    json_object_set_new(enc, "codec", json_string("aac-lc"));
-    json_object_set_new(enc, "container", json_string("mpegts"));
-    json_object_set_new(enc, "sample_rate", json_integer(e->sample_rate));
-    json_object_set_new(enc, "channels", json_integer(e->channels));
-    json_object_set_new(enc, "bitrate", json_integer(e->bitrate));
-    json_object_set_new(enc, "segment_seconds", jreal(e->segment_seconds));
-    json_object_set_new(enc, "min_tail_seconds", jreal(e->min_tail_seconds));
-    json_t *loud = json_object();
-    json_object_set_new(loud, "normalize", json_boolean(e->normalize));
-    json_object_set_new(loud, "target_lufs", jreal(e->target_lufs));
-    json_object_set_new(loud, "true_peak_dbtp", jreal(e->true_peak_dbtp));
-    json_object_set_new(enc, "loudness", loud);
-    json_object_set_new(enc, "fingerprint", json_string(e->fingerprint));
-
     json_t *root = json_object();
-    json_object_set_new(root, "format", json_string(MANIFEST_FORMAT));
-    json_object_set_new(root, "version", json_integer(MANIFEST_VERSION));
-    json_object_set_new(root, "encoding", enc);
-    if (m->playlist_options) {
-        json_t *po = json_loads(m->playlist_options, 0, NULL);
-        if (po)
-            json_object_set_new(root, "playlist_options", po);
-    }
+    int bad = set(root, "format", json_string(MANIFEST_FORMAT));
+    bad |= set(root, "version", json_integer(MANIFEST_VERSION));
+    bad |= set(root, "encoding", encoding_json(&m->enc));
+    if (m->playlist_options)
+        bad |= set(root, "playlist_options", json_loads(m->playlist_options, 0, NULL));
     /* Sorted by id whatever the array order, so equal content gives equal text. */
     const struct manifest_track **sorted = calloc(m->ntracks + 1, sizeof *sorted);
     if (!sorted) {
@@ -203,20 +230,20 @@ char *manifest_to_json(const struct manifest *m)
         sorted[i] = &m->tracks[i];
     qsort(sorted, m->ntracks, sizeof *sorted, cmp_track_ptr);
     json_t *tracks = json_array();
-    for (size_t i = 0; i < m->ntracks; i++)
-        json_array_append_new(tracks, track_json(sorted[i]));
+    for (size_t i = 0; i < m->ntracks && !bad; i++)
+        bad |= append(tracks, track_json(sorted[i]));
     free(sorted);
-    json_object_set_new(root, "tracks", tracks);
+    bad |= set(root, "tracks", tracks);
     json_t *skipped = json_array();
-    for (size_t i = 0; i < m->nskipped; i++) {
+    for (size_t i = 0; i < m->nskipped && !bad; i++) {
         const struct manifest_skip *k = &m->skipped[i];
-        json_array_append_new(skipped, json_pack("{s:s, s:s, s:I, s:I, s:s}", "source", k->source,
-                                                 "kind", k->kind == MANIFEST_JINGLE ? "jingle" : "music",
-                                                 "size", (json_int_t)k->size, "mtime_ns",
-                                                 (json_int_t)k->mtime_ns, "reason", k->reason));
+        bad |= append(skipped, json_pack("{s:s, s:s, s:I, s:I, s:s}", "source", k->source, "kind",
+                                         k->kind == MANIFEST_JINGLE ? "jingle" : "music", "size",
+                                         (json_int_t)k->size, "mtime_ns", (json_int_t)k->mtime_ns,
+                                         "reason", k->reason));
     }
-    json_object_set_new(root, "skipped", skipped);
-    char *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+    bad |= set(root, "skipped", skipped);
+    char *text = bad ? NULL : json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
     json_decref(root);
     if (!text)
         return NULL;

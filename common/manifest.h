@@ -81,7 +81,8 @@ void manifest_fingerprint(const struct manifest_encoding *e, char out[65]);
 
 int manifest_load(const char *path, struct manifest *m, char *err, size_t errlen);
 int manifest_parse(const char *json_text, const char *origin, struct manifest *m, char *err, size_t errlen);
-/* Deterministic JSON (tracks sorted by id). Caller frees. NULL on OOM. */
+/* Deterministic JSON (tracks sorted by id). Caller frees. NULL on out of
+ * memory or when a text is not valid UTF-8 (never a document missing a key). */
 char *manifest_to_json(const struct manifest *m);
 void manifest_free(struct manifest *m);
 void manifest_track_free(struct manifest_track *t);

@@ -1,6 +1,7 @@
 #include "scan.h"
 
 #include "err.h"
+#include "text.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +23,7 @@ void scan_list_free(struct scan_list *l)
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].path);
         free(l->v[i].relpath);
+        free(l->v[i].name);
     }
     free(l->v);
     l->v = NULL;
@@ -115,11 +117,16 @@ static int push(struct scan_list *l, const char *root, const char *rel, enum man
     size_t plen = strlen(root) + strlen(rel) + 2;
     f->path = malloc(plen);
     f->relpath = strdup(rel);
-    if (!f->path || !f->relpath) {
+    /* A Latin-1 byte becomes at most two bytes of UTF-8. */
+    size_t nlen = 2 * strlen(rel) + 1;
+    f->name = malloc(nlen);
+    if (!f->path || !f->relpath || !f->name) {
         free(f->path);
         free(f->relpath);
+        free(f->name);
         return -1;
     }
+    text_one_line(f->name, nlen, rel);
     snprintf(f->path, plen, "%s/%s", root, rel);
     f->kind = kind;
     f->size = (int64_t)st->st_size;

@@ -13,7 +13,9 @@
 
 struct scan_file {
     char *path;              /* as opened: root/relpath */
-    char *relpath;           /* relative to root, '/'-separated */
+    char *relpath;           /* relative to root, '/'-separated, bytes as on disk */
+    char *name;              /* relpath as one line of UTF-8 (Latin-1 read leniently): for
+                              * the manifest, titles and logs; the id comes from the bytes */
     enum manifest_kind kind;
     char id[SCAN_ID_MAX];
     int64_t size;

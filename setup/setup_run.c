@@ -187,10 +187,10 @@ static int process(struct run *r, struct job *j, char *err, size_t errlen)
     memset(t, 0, sizeof *t);
     for (size_t i = 0; i < sink.n; i++)
         memcpy(sink.segs[i].cid, sink.files[i].cid, sizeof sink.segs[i].cid);
-    label_from_name(src->relpath, res.artist, sizeof res.artist, res.title, sizeof res.title);
+    label_from_name(src->name, res.artist, sizeof res.artist, res.title, sizeof res.title);
     t->id = strdup(src->id);
     t->kind = src->kind;
-    t->source = strdup(src->relpath);
+    t->source = strdup(src->name);
     t->artist = strdup(res.artist);
     t->title = strdup(res.title);
     t->source_size = src->size;
@@ -468,7 +468,7 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
     int rc = fs_mkdirs(segdir, err, errlen);
     for (size_t i = 0; i < r->njobs && rc == 0; i++) {
         struct job *j = &r->jobs[i];
-        if (j->skipped && manifest_add_skip(&m, j->src->kind, j->src->relpath, j->src->size,
+        if (j->skipped && manifest_add_skip(&m, j->src->kind, j->src->name, j->src->size,
                                             j->src->mtime_ns, j->why) != 0)
             rc = err_set(err, errlen, "out of memory");
         if (!j->ok)
@@ -506,8 +506,10 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
         rc = build_playlist(r, &m, &pl, err, errlen);
     char *m3u = rc == 0 ? playlist_to_m3u(&pl) : NULL;
     char *json = rc == 0 ? manifest_to_json(&m) : NULL;
-    if (rc == 0 && (!m3u || !json))
+    if (rc == 0 && !m3u)
         rc = err_set(err, errlen, "out of memory");
+    if (rc == 0 && !json)
+        rc = err_set(err, errlen, "cannot build manifest.json (a text that is not UTF-8, or out of memory)");
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/playlist.m3u", r->cfg->processed_dir);
         rc = write_if_changed(path, m3u, &res->playlist_written, err, errlen);
@@ -747,7 +749,7 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         j->stale = j->dec.verdict != CACHE_FRESH;
         j->ok = !j->stale;
         const struct manifest_skip *known_bad =
-            j->old ? NULL : manifest_find_skip(&old, j->src->kind, j->src->relpath, j->src->size, j->src->mtime_ns);
+            j->old ? NULL : manifest_find_skip(&old, j->src->kind, j->src->name, j->src->size, j->src->mtime_ns);
         if (known_bad) {
             /* Unchanged since it failed: report it again, but don't decode it again. */
             j->stale = 0;

@@ -66,6 +66,10 @@ rt.ffmpeg(*lavfi_music(6.021, 370, -20), *MIX, "-c:a", "pcm_s16le", os.path.join
 # peak far over the ceiling, so the ceiling, not the target, decides.
 rt.ffmpeg("-f", "lavfi", "-i", "aevalsrc=0.01*sin(2*PI*440*t)+0.7*lt(mod(t\\,0.5)\\,0.002):s=44100:d=8",
           "-c:a", "flac", os.path.join(music, "11 spiky.flac"))
+# A Latin-1 file name (not UTF-8), as an old disk or archive leaves them.
+LATIN1_NAME = b"13 caf\xe9.wav"
+rt.ffmpeg(*lavfi_music(5, 415, -20), *MIX, "-c:a", "pcm_s16le",
+          os.path.join(os.fsencode(music), LATIN1_NAME).decode("utf-8", "surrogateescape"))
 # Jingles.
 for i, f in enumerate((660, 880)):
     rt.ffmpeg(*lavfi_music(3, f, -10), *MIX, "-c:a", "flac", os.path.join(jingles, f"jingle {i + 1}.flac"))
@@ -79,7 +83,7 @@ with open(os.path.join(music, "10 not audio.mp3"), "w") as f:
 with open(os.path.join(music, "cover.jpg"), "wb") as f:
     f.write(b"\xff\xd8 not part of the library")
 BAD = {"08 corrupt.flac", "09 empty.mp3", "10 not audio.mp3"}
-GOOD_MUSIC = 10
+GOOD_MUSIC = 11
 LOUDNESS_ON_TARGET = 9
 
 config_path = os.path.join(work, "setup.json")
@@ -135,15 +139,32 @@ def test_playlist_interleaves_jingles_and_names_tracks():
     extinf = [l for l in lines if l.startswith("#EXTINF:")]
     check(len(ids) == len(extinf), "one EXTINF per entry")
     kinds = [by_id[i]["kind"] for i in ids]
-    # J1, 3 music, J2, 3 music, J1, 3 music, J2, 1 music
-    check(kinds == (["jingle"] + ["music"] * 3) * 3 + ["jingle", "music"], f"rotation {kinds}")
+    # J1, 3 music, J2, 3 music, J1, 3 music, J2, 2 music
+    check(kinds == (["jingle"] + ["music"] * 3) * 3 + ["jingle", "music", "music"], f"rotation {kinds}")
     check(ids[0] != ids[4] and ids[0] == ids[8], "jingles rotate in order")
     for line, i in zip(extinf, ids):
         secs = float(line[len("#EXTINF:"):].split(",", 1)[0])
         check(secs == round(by_id[i]["duration"], 3), f"{line}: track {i} lasts {by_id[i]['duration']}")
     labels = " | ".join(extinf)
-    for want in ("Cover Artist - With Cover", "M4A Artist - M4A Title", "Ünïcödé Ärtist - Sóng with spaces"):
+    with open(os.path.join(processed, "playlist.m3u"), "rb") as f:
+        f.read().decode("utf-8")  # raises on a raw Latin-1 byte
+    for want in ("Cover Artist - With Cover", "M4A Artist - M4A Title", "Ünïcödé Ärtist - Sóng with spaces",
+                 "13 café"):
         check(want in labels, f"label {want!r} missing from {labels}")
+
+
+def source_file(t):
+    p = t["source"]["path"]
+    if p == "13 café.wav":
+        # ffmpeg prints the name it opens; the helpers read its output as UTF-8.
+        link = os.path.join(work, "latin1-source.wav")
+        if not os.path.lexists(link):
+            os.symlink(os.path.join(os.fsencode(music), LATIN1_NAME), os.fsencode(link))
+        return link
+    for base in ("", music, jingles):
+        if os.path.exists(os.path.join(base, p)):
+            return os.path.join(base, p)
+    raise AssertionError(f"source {p} not found")
 
 
 SEGMENT = 6.0
@@ -180,6 +201,16 @@ def expected_cut(source_samples):
     return lens
 
 
+def test_a_name_that_is_not_utf8_is_a_track_like_any_other():
+    """Read leniently (Latin-1) for the manifest and the title; the id comes
+    from the bytes, so it is stable; the second run (below) re-encodes nothing."""
+    m = manifest()
+    found = [t for t in m["tracks"] if t["source"]["path"] == "13 café.wav"]
+    check(len(found) == 1, f"no track for {LATIN1_NAME!r}: {[t['source']['path'] for t in m['tracks']]}")
+    t = found[0]
+    check(t["title"] == "13 café" and t["id"].startswith("13-caf-"), f"{t['title']!r} {t['id']!r}")
+
+
 def test_segments_decode_alone_and_durations_are_exact():
     """What every segment declares is what it holds, to the sample: ffprobe's
     packet count and a decoder's sample count both agree with the manifest."""
@@ -208,10 +239,9 @@ def test_segments_decode_alone_and_durations_are_exact():
             total += s["samples"]
         check(total == t["samples"] and abs(total / RATE - t["duration"]) < 1e-6,
               f"{t['id']}: segment sum {total} != {t['samples']}")
-        src_root = jingles if t["kind"] == "jingle" else music
         # What a decoder gets out of the source, sample-exact (a container's
         # stated duration may include encoder padding).
-        src = rt.decoded_duration(os.path.join(src_root, t["source"]["path"]))
+        src = rt.decoded_duration(source_file(t))
         check(abs(t["source_samples"] / RATE - src) <= FRAME,
               f"{t['source']['path']}: source_samples {t['source_samples']} vs decoded {src:.4f}s")
         want = expected_cut(t["source_samples"])
@@ -219,14 +249,6 @@ def test_segments_decode_alone_and_durations_are_exact():
               f"{t['id']}: packets per segment {[s['samples'] // rt.AAC_FRAME for s in segs]} != {want}")
     tail = [t for t in m["tracks"] if t["source"]["path"] == "12 tail.wav"][0]
     check(len(tail["segments"]) == 1, f"6.021 s file cut into {len(tail['segments'])} segments")
-
-
-def source_file(t):
-    p = t["source"]["path"]
-    for base in ("", music, jingles):
-        if os.path.exists(os.path.join(base, p)):
-            return os.path.join(base, p)
-    raise AssertionError(f"source {p} not found")
 
 
 LONG_ENOUGH = 3       # seconds: the integrated measure needs a few 400 ms blocks

@@ -85,6 +85,42 @@ static void manifest_round_trips_byte_identical(void **state)
     manifest_free(&back);
 }
 
+/* Every text jansson refuses fails the whole document: never a manifest
+ * that silently lacks a track's title, source or skip reason. */
+static void text_that_is_not_utf8_fails_the_document(void **state)
+{
+    (void)state;
+    static const char latin1[] = "caf\xe9";
+    for (int field = 0; field < 4; field++) {
+        struct manifest m;
+        fill(&m, 2);
+        char **slot = field == 0 ? &m.tracks[1].title : field == 1 ? &m.tracks[1].source
+                    : field == 2 ? &m.tracks[0].artist : NULL;
+        if (slot) {
+            free(*slot);
+            *slot = strdup(latin1);
+        } else {
+            assert_int_equal(manifest_add_skip(&m, MANIFEST_MUSIC, latin1, 1, 2, "bad"), 0);
+        }
+        assert_null(manifest_to_json(&m));
+        manifest_free(&m);
+    }
+    struct manifest ok;
+    fill(&ok, 2);
+    ok.tracks[1].source_samples = 480000;
+    char *text = manifest_to_json(&ok);
+    assert_non_null(text);
+    struct manifest back;
+    char err[512];
+    if (manifest_parse(text, "t", &back, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(back.tracks[0].source_samples + back.tracks[1].source_samples, 480000);
+    assert_true(fabs(back.enc.min_tail_seconds - 0.5) < 1e-12);
+    free(text);
+    manifest_free(&back);
+    manifest_free(&ok);
+}
+
 static void fingerprint_changes_with_each_encoding_parameter(void **state)
 {
     (void)state;
@@ -98,6 +134,7 @@ static void fingerprint_changes_with_each_encoding_parameter(void **state)
     e = base; e.segment_seconds = 4; manifest_fingerprint(&e, f1); assert_string_not_equal(f0, f1);
     e = base; e.normalize = 0; manifest_fingerprint(&e, f1); assert_string_not_equal(f0, f1);
     e = base; e.target_lufs = -14; manifest_fingerprint(&e, f1); assert_string_not_equal(f0, f1);
+    e = base; e.min_tail_seconds = 0; manifest_fingerprint(&e, f1); assert_string_not_equal(f0, f1);
     /* With normalisation off, the target cannot affect the bytes. */
     struct manifest_encoding off1 = base, off2 = base;
     off1.normalize = off2.normalize = 0;
@@ -157,6 +194,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(manifest_round_trips_byte_identical),
+        cmocka_unit_test(text_that_is_not_utf8_fails_the_document),
         cmocka_unit_test(fingerprint_changes_with_each_encoding_parameter),
         cmocka_unit_test(broken_manifests_are_refused_with_a_reason),
     };

@@ -35,7 +35,9 @@ struct decode_src {
     int draining;
     int done;
     int read_errors;
+    int64_t damaged_reads;      /* packets the demuxer could not read, in all */
     int64_t bad_packets;
+    int64_t frames;             /* decoded frames with audio */
     int64_t samples_out;
 };
 
@@ -172,6 +174,7 @@ static int feed_decoder(struct decode_src *s, char *err, size_t errlen)
             if (ret != AVERROR_INVALIDDATA ||
                 ++s->read_errors > MAX_CONSECUTIVE_READ_ERRORS)
                 return averr_set(err, errlen, "cannot read input", ret);
+            s->damaged_reads++;
             continue;
         }
         s->read_errors = 0;
@@ -195,8 +198,10 @@ static int next_frame(struct decode_src *s, char *err, size_t errlen)
     for (;;) {
         int ret = avcodec_receive_frame(s->dec, s->frame);
         if (ret == 0) {
-            if (s->frame->nb_samples > 0)
+            if (s->frame->nb_samples > 0) {
+                s->frames++;
                 return 1;
+            }
             av_frame_unref(s->frame);
             continue;
         }
@@ -366,4 +371,24 @@ int decode_next(struct decode_src *s, uint8_t ***data, int *nb_samples, char *er
         return err_set(err, errlen, "no audio could be decoded");
     }
     return 0;
+}
+
+void decode_damage(const struct decode_src *s, int64_t *errors, double *lost_seconds)
+{
+    *errors = s->bad_packets + s->damaged_reads;
+    *lost_seconds = 0;
+    if (*errors == 0 || s->frames == 0)
+        return;
+    double decoded = (double)s->samples_out / s->out_rate;
+    /* Each damaged packet cost about one average frame; where the
+     * container states its length, the shortfall says it better (a
+     * demuxer resyncing over noise skips more than it counts). */
+    double per_frame = decoded / (double)s->frames;
+    double lost = (double)*errors * per_frame;
+    if (s->fmt->duration != AV_NOPTS_VALUE && s->fmt->duration > 0) {
+        double stated = (double)s->fmt->duration / AV_TIME_BASE;
+        if (stated - decoded > lost)
+            lost = stated - decoded;
+    }
+    *lost_seconds = lost;
 }

@@ -35,6 +35,11 @@ int decode_next(struct decode_src *src, uint8_t ***data, int *nb_samples,
 const AVFormatContext *decode_format(const struct decode_src *src);
 int decode_stream_index(const struct decode_src *src);
 
+/* After the end of the stream: the packets that could not be read or
+ * decoded (skipped, see decode_next), and an estimate of the audio they
+ * held. */
+void decode_damage(const struct decode_src *src, int64_t *errors, double *lost_seconds);
+
 void decode_close(struct decode_src **src);
 
 #endif

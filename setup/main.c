@@ -34,8 +34,8 @@ static void usage(FILE *f)
           "\n"
           "Exit status: 0 done; 1 failed (processed/ left as it was, or complete when\n"
           "only the listener page could not be added); 2 bad usage or\n"
-          "config; 3 done, but some source files were skipped or listed files not\n"
-          "found (each one is logged).\n",
+          "config; 3 done, but some source files were skipped or damaged, or listed\n"
+          "files not found (each one is logged).\n",
           f);
 }
 
@@ -119,6 +119,8 @@ int main(int argc, char **argv)
         log_ev(LOG_ERROR, "setup failed; processed/ left as it was", "error", err, NULL);
         status = res.bad_config ? EXIT_USAGE : EXIT_FAIL;
     } else {
+        char damaged[16];
+        snprintf(damaged, sizeof damaged, "%d", res.damaged);
         char enc[16], cached[16], skipped[16], removed[16], reup[16], music[16], jingles[16], missing[16];
         snprintf(enc, sizeof enc, "%d", res.encoded);
         snprintf(cached, sizeof cached, "%d", res.cached);
@@ -138,14 +140,14 @@ int main(int argc, char **argv)
         else if (cfg.page_dir[0])
             log_ev(LOG_INFO, res.page.added ? "listener page added" : "listener page unchanged",
                    "cid", res.page.cid, NULL);
-        log_ev(res.skipped || res.missing ? LOG_WARN : LOG_INFO,
+        log_ev(res.skipped || res.missing || res.damaged ? LOG_WARN : LOG_INFO,
                nothing ? "setup done: nothing changed, nothing decoded, nothing uploaded"
                        : "setup done",
-               "encoded", enc, "cached", cached, "skipped", skipped, "removed", removed,
+               "encoded", enc, "cached", cached, "skipped", skipped, "damaged", damaged, "removed", removed,
                "segments_readded", reup, "music", music, "jingles", jingles, "missing", missing, "playlist",
                res.playlist_written ? "written" : "unchanged", "manifest",
                res.manifest_written ? "written" : "unchanged", NULL);
-        if (res.skipped || res.missing)
+        if (res.skipped || res.missing || res.damaged)
             status = EXIT_SKIPPED;
         if (res.page_error[0])
             status = EXIT_FAIL;

@@ -31,6 +31,9 @@ const struct cfg_key setup_config_keys[] = {
     K(loudness_target_lufs, CFG_NUMBER, "-16", -40, -5, NULL, "Integrated loudness target"),
     K(true_peak_ceiling_dbtp, CFG_NUMBER, "-1", -12, 0, NULL,
       "The gain never pushes a track's true peak above this"),
+    K(damaged_max_seconds, CFG_NUMBER, "2", 0, 3600, NULL,
+      "A source whose damaged packets cost more audio than this is skipped; any damage is "
+      "reported (file, decode errors, seconds lost) and makes the exit status 3"),
     K(jingle_every, CFG_INT, "4", 1, 1000, NULL,
       "Music tracks between two jingles (the jingle cycle N)"),
     K(jobs, CFG_INT, "0", 0, 256, NULL, "Tracks processed in parallel; 0 means one per CPU core"),

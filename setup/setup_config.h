@@ -19,6 +19,7 @@ struct setup_config {
     int loudness_normalize;
     double loudness_target_lufs;
     double true_peak_ceiling_dbtp;
+    double damaged_max_seconds;
     int jingle_every;
     int jobs;
     char *ipfs_api;

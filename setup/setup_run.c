@@ -32,6 +32,7 @@ struct job {
     int stale;
     int ok;                          /* has a usable track (in `out` if stale) */
     int skipped;                     /* unusable: why says so */
+    int damaged;                     /* usable, but decode errors cost some audio */
     struct manifest_track out;
     char why[ERR_MSG_MAX];           /* when skipped */
 };
@@ -182,6 +183,14 @@ static int process(struct run *r, struct job *j, char *err, size_t errlen)
     if (upload_files(&r->ipfs, sink.files, sink.n, r->cfg->ipfs_add_batch, err, errlen) != 0) {
         sink_free(&sink, 0);
         return -1;
+    }
+    if (res.decode_errors > 0) {
+        char errors[32], lost[32];
+        snprintf(errors, sizeof errors, "%lld", (long long)res.decode_errors);
+        snprintf(lost, sizeof lost, "%.3f", res.lost_seconds);
+        log_ev(LOG_WARN, "damaged audio; the rest of the file airs", "file", src->path,
+               "decode_errors", errors, "lost_seconds", lost, NULL);
+        j->damaged = 1;
     }
     struct manifest_track *t = &j->out;
     memset(t, 0, sizeof *t);
@@ -653,6 +662,7 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
     r.tc.bitrate = cfg->bitrate_kbps * 1000;
     r.tc.segment_seconds = cfg->segment_seconds;
     r.tc.min_tail_seconds = cfg->min_tail_seconds;
+    r.tc.max_lost_seconds = cfg->damaged_max_seconds;
     r.tc.normalize = cfg->loudness_normalize;
     r.tc.target_lufs = cfg->loudness_target_lufs;
     r.tc.true_peak_dbtp = cfg->true_peak_ceiling_dbtp;
@@ -797,6 +807,8 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
             res->encoded++;
         if (j->skipped)
             res->skipped++;
+        if (j->damaged)
+            res->damaged++;
     }
     if (arrange_kind(&r, 0, r.nmusic, r.music_picks, r.nmusic_picks, mode, (uint64_t)pc->seed,
                      &r.music_order, &r.nmusic_order) != 0 ||

@@ -15,6 +15,7 @@ struct setup_result {
     int encoded;
     int cached;
     int skipped;
+    int damaged;             /* encoded, but decode errors cost some audio */
     int removed;
     int reuploaded;
     int playlist_written;

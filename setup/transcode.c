@@ -144,6 +144,12 @@ static int encode_track(const char *path, const struct tc_params *p, double gain
     }
     if (segmenter_finish(sg, err, errlen) < 0)
         goto done;
+    decode_damage(src, &out->decode_errors, &out->lost_seconds);
+    if (out->lost_seconds > p->max_lost_seconds) {
+        err_set(err, errlen, "damaged: %lld decode errors, about %.1f s of audio lost (more than %g s)",
+                (long long)out->decode_errors, out->lost_seconds, p->max_lost_seconds);
+        goto done;
+    }
     out->samples = segmenter_samples(sg);
     out->source_samples = segmenter_source_samples(sg);
     out->duration = (double)out->samples / p->sample_rate;

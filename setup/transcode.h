@@ -19,6 +19,7 @@ struct tc_params {
     int normalize;           /* nonzero: measure and apply loudness gain */
     double target_lufs;      /* integrated loudness target */
     double true_peak_dbtp;   /* ceiling the gain must not push peaks above */
+    double max_lost_seconds; /* more audio lost to damage fails the file */
 };
 
 /* One finished segment, handed to the caller as soon as it is cut. The
@@ -39,6 +40,8 @@ struct tc_result {
     int64_t samples;         /* the sum of its segments' samples */
     double duration;         /* samples / sample_rate */
     int64_t source_samples;  /* the source's own length, at sample_rate */
+    int64_t decode_errors;   /* damaged packets skipped (see decode_next) */
+    double lost_seconds;     /* about how much audio they held */
     int segments;
     int normalized;          /* gain was measured and applied */
     double measured_lufs;    /* integrated loudness before gain (NAN if not measured) */

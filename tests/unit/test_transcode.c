@@ -41,6 +41,7 @@ static const struct tc_params station = {
     .normalize = 0,
     .target_lufs = -16.0,
     .true_peak_dbtp = -1.0,
+    .max_lost_seconds = 2.0,
 };
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -984,8 +985,24 @@ static void damaged_packets_mid_file_are_skipped(void **state)
     capture_init(&c, e, "damaged");
     transcode_ok(e, "damaged_middle.mp3", &station, &c, &r);
     assert_grid(&c, &r, &station);
-    assert_true(r.duration > 19.0 && r.duration <= 20.0);
+    assert_true(r.duration > 19.0 && r.duration <= 20.1);
     assert_segments_standalone(&c, &station);
+    /* The damage is counted and what it cost estimated, */
+    assert_true(r.decode_errors > 0);
+    assert_true(r.lost_seconds > 0 && r.lost_seconds < 1.0);
+    for (int k = 0; k < c.count; k++) {
+        char path[600];
+        segment_path(&c, k, path, sizeof path);
+        remove(path);
+    }
+    /* and past the threshold the file fails with a message that says so. */
+    struct tc_params strict = station;
+    strict.max_lost_seconds = r.lost_seconds / 2;
+    char path[600], err[512] = "";
+    capture_init(&c, e, NULL);
+    path_in(e, "damaged_middle.mp3", path, sizeof path);
+    assert_true(tc_transcode_file(path, &strict, capture_segment, &c, &r, err, sizeof err) < 0);
+    assert_non_null(strstr(err, "damaged"));
 }
 
 static void format_change_mid_stream_is_followed(void **state)

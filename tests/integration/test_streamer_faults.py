@@ -172,6 +172,22 @@ def test_endpoint_faults_are_survived():
                  f"recovery after {kind}")
 
 
+def test_a_hanging_publish_never_delays_the_timeline():
+    """The node takes name/publish and never answers: the station's clock
+    goes on meanwhile, and once the node answers again the newest playlist
+    goes out, not the ones that piled up."""
+    proxy.rule("/api/v0/name/publish", hang=True)
+    count("hang on name/publish (timeline)")
+    t0, on_air = time.time(), status()["newest_sequence"]
+    time.sleep(6 * SEG)
+    alive(procs[-1])
+    moved = status()["newest_sequence"] - on_air
+    check(moved >= 6 * SEG / SEG - 1, f"the timeline moved {moved} segments in {time.time() - t0:.1f}s of hanging publishes")
+    proxy.clear()
+    wait_for(lambda: published_seq() >= status()["newest_sequence"] - 1, 3 * SEG + 3,
+             "the newest playlist to go out once the node answers")
+
+
 def test_kill_9_at_random_instants_and_lost_state():
     for i in range(KILLS):
         p = procs[-1]

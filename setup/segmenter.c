@@ -149,12 +149,12 @@ int segmenter_open(struct segmenter **out, const struct segmenter_params *p,
     }
     sg->tail_min = (int64_t)ceil(p->min_tail_seconds * p->sample_rate / sg->frame_size);
     /* Borrowing a tail's missing frames from the segment before must
-     * leave that one at least as long. */
-    if (2 * sg->tail_min > (int64_t)floor(sg->frames_per_segment)) {
-        segmenter_free(&sg);
-        return err_set(err, errlen, "shortest tail %g s is more than half a segment (%g s)",
-                       p->min_tail_seconds, p->segment_seconds);
-    }
+     * leave that one at least as long. A tail of half a segment, which the
+     * config allows, can round to a frame more than half of a segment
+     * that is not a whole number of frames (1 s at 48 kHz is 46.875). */
+    int64_t half = (int64_t)floor(sg->frames_per_segment) / 2;
+    if (sg->tail_min > half)
+        sg->tail_min = half;
     sg->max_packets = longest_allowed(sg);
     *out = sg;
     return 0;

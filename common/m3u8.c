@@ -239,6 +239,8 @@ int m3u8_render(const struct m3u8_playlist *pl, char **out, size_t *len)
     put(&b, "#EXT-X-TARGETDURATION:%d\n", pl->target_duration);
     put(&b, "#EXT-X-MEDIA-SEQUENCE:%lld\n", (long long)pl->media_sequence);
     put(&b, "#EXT-X-DISCONTINUITY-SEQUENCE:%lld\n", (long long)pl->discontinuity_sequence);
+    if (pl->has_start)
+        put(&b, "#EXT-X-START:TIME-OFFSET=%.*f\n", M3U8_DURATION_DECIMALS, pl->start_offset);
     for (size_t i = 0; i < pl->nsegs; i++) {
         const struct m3u8_segment *s = &pl->segs[i];
         if (s->discontinuity)

@@ -28,6 +28,8 @@ struct m3u8_playlist {
     int64_t discontinuity_sequence;
     int endlist;
     int has_playlist_type;
+    int has_start;                /* EXT-X-START present */
+    double start_offset;          /* its TIME-OFFSET, seconds (negative: from the end) */
     struct m3u8_segment *segs;
     size_t nsegs;
 };

@@ -17,16 +17,17 @@
 
 enum station_uri_mode { STATION_URI_PATH, STATION_URI_GATEWAY };
 
-struct station_opts {
-    size_t window;               /* segments per playlist */
-    int publish_every;           /* publish after this many new segments */
-    /* Target durations a playlist must list: hls.js starts this far behind the
+/* Target durations a playlist must list: hls.js starts this far behind the
  * live edge and stalls on a playlist shorter than that. */
 #define STATION_MIN_TARGETS 3
 
-enum station_uri_mode uri_mode;
+struct station_opts {
+    size_t window;               /* segments per playlist */
+    int publish_every;           /* publish after this many new segments */
+    enum station_uri_mode uri_mode;
     const char *gateway_base;    /* for STATION_URI_GATEWAY, no trailing slash */
     const char *uri_suffix;      /* appended to every segment URI; may be NULL */
+    double listen_delay;         /* seconds behind air listeners play; 0: no EXT-X-START */
 };
 
 /* What survives a restart (see state.c for the file). */

@@ -340,6 +340,7 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         .uri_mode = strcmp(cfg->uri_mode, "gateway") == 0 ? STATION_URI_GATEWAY : STATION_URI_PATH,
         .gateway_base = cfg->segment_gateway,
         .uri_suffix = cfg->segment_uri_suffix,
+        .listen_delay = cfg->listen_delay_seconds,
     };
     if (station_open(&d.st, &so, &o, &ss.mem, d.started, err, errlen) != 0) {
         state_free(&ss);
@@ -347,6 +348,11 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     }
     if (ss.mem.have && ss.mem.target != d.st.target)
         log_ev(LOG_WARN, "target duration grew since the last run; players reloading will adapt", NULL);
+    /* The page plays listen_delay behind the newest segment and hls.js wants
+     * a few target durations of playlist before that. */
+    if ((double)cfg->window_segments * d.st.target < cfg->listen_delay_seconds + STATION_MIN_TARGETS * d.st.target)
+        log_ev(LOG_WARN, "the window is shorter than listen_delay_seconds plus three target durations: players "
+               "that start at the delay start at the window's oldest segment instead", NULL);
 
     struct ipfs_client ipfs;
     const char *auth = cfg->ipfs_auth_env[0] ? getenv(cfg->ipfs_auth_env) : NULL;

@@ -26,6 +26,7 @@ struct streamer_config {
     char *uri_mode;
     char *segment_uri_suffix;
     char *segment_gateway;
+    double listen_delay_seconds;
     double publish_backoff_seconds;
     double publish_backoff_max_seconds;
     int keep_playlists;

@@ -124,11 +124,34 @@ static void a_long_title_is_cut_at_a_character_boundary(void **state)
     free(t);
 }
 
+/* Players that honour EXT-X-START begin listen_delay behind the newest
+ * segment; without a delay the tag is left out. */
+static void the_listen_delay_is_published_as_ext_x_start(void **state)
+{
+    (void)state;
+    struct m3u8_segment seg = {.seq = 7, .duration = 6.0, .uri = "/ipfs/bafkreiexample", .title = "A - T",
+                               .pdt = 1.8e9};
+    struct m3u8_playlist pl = {.target_duration = 6, .media_sequence = 7, .segs = &seg, .nsegs = 1};
+    char *out;
+    size_t len;
+    assert_int_equal(m3u8_render(&pl, &out, &len), 0);
+    assert_null(strstr(out, "#EXT-X-START"));
+    free(out);
+    pl.has_start = 1;
+    pl.start_offset = -60;
+    assert_int_equal(m3u8_render(&pl, &out, &len), 0);
+    const char *tag = strstr(out, "#EXT-X-START:TIME-OFFSET=-60.000\n");
+    assert_non_null(tag);
+    assert_true(tag < strstr(out, "#EXTINF")); /* a playlist tag, before the first segment */
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hostile_titles_stay_one_line_of_valid_text),
         cmocka_unit_test(a_long_title_is_cut_at_a_character_boundary),
+        cmocka_unit_test(the_listen_delay_is_published_as_ext_x_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,7 +113,7 @@ def run_window(args, work, streamer, processed, node, window, seg_seconds):
                                 f"bench-rss-{tag}")
     logpath = os.path.join(work, f"daemon-{tag}.log")
     full_from_start = False
-    if args.preroll > 0 and FAKETIME_LIB:
+    if args.preroll > 0 and FAKETIME_LIB and not args.sanitized:
         back = int(window * seg_seconds + 60)
         with open(logpath + ".preroll", "w") as lf:
             # libfaketime preloaded into the daemon itself (the faketime
@@ -129,7 +129,8 @@ def run_window(args, work, streamer, processed, node, window, seg_seconds):
         log(f"-- window {window}: station put on air {back} s ago (pre-roll of {args.preroll:.0f} s under "
             f"faketime, {st.get('counts', {}).get('publishes', 0)} publishes), restarted on the real clock --")
     else:
-        log(f"-- window {window}: no pre-roll (faketime {'missing' if args.preroll > 0 else 'off'}): the window "
+        why = "off" if args.preroll <= 0 else "a sanitizer build" if args.sanitized else "faketime missing"
+        log(f"-- window {window}: no pre-roll ({why}): the window "
             f"starts at about three target durations and grows one segment per boundary --")
     samples = []
     with open(logpath, "w") as lf:
@@ -206,6 +207,11 @@ def main():
     for need in (setup, streamer):
         if not os.access(need, os.X_OK):
             sys.exit(f"streamer_rss: {need} is missing; build first")
+    # libfaketime cannot be preloaded into a sanitizer build (ASan must be the first library loaded).
+    try:
+        args.sanitized = "RADIO_SANITIZE:BOOL=ON" in open(os.path.join(build, "CMakeCache.txt")).read()
+    except OSError:
+        args.sanitized = False
     work = os.path.abspath(args.work or "/tmp/radio-bench-setup")
     os.makedirs(work, exist_ok=True)
     log(f"streamer daemon memory, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}, {os.cpu_count()} CPUs, "

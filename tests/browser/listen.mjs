@@ -7,14 +7,15 @@
 // listener may join later. Judging is the caller's business; this only
 // drives and records.
 //
-//   node listen.mjs URL SECONDS SECOND_AFTER_SECONDS OUT.json
+//   node listen.mjs URL SECONDS SECOND_AFTER_SECONDS OUT.json [URL ...]
 //
-// SECOND_AFTER_SECONDS < 0 means one listener only. Env: CHROMIUM (path,
-// default /usr/bin/chromium).
+// SECOND_AFTER_SECONDS < 0 means no second listener on URL. Each further URL
+// is one more listener from the start (labelled "url2", "url3", ...). Env:
+// CHROMIUM (path, default /usr/bin/chromium).
 import fs from 'node:fs'
 import { chromium } from 'playwright-core'
 
-const [url, seconds, secondAfter, out] = process.argv.slice(2)
+const [url, seconds, secondAfter, out, ...moreUrls] = process.argv.slice(2)
 if (!out) {
   console.error('usage: node listen.mjs URL SECONDS SECOND_AFTER_SECONDS OUT.json')
   process.exit(2)
@@ -39,13 +40,15 @@ const browser = await chromium.launch({
 
 const record = { url, started: Date.now(), codecs: null, listeners: [] }
 
-async function listener (label) {
+async function listener (label, pageUrl = url) {
   const context = await browser.newContext()
   const page = await context.newPage()
-  const l = { label, joinedAt: Date.now(), console: [], samples: [] }
+  const l = { label, url: pageUrl, joinedAt: Date.now(), console: [], samples: [], observed: [] }
+  record.listeners.push(l) // before anything can fail, so that its console is kept
+  l.pageRef = page
   page.on('console', (m) => { if (l.console.length < 200) l.console.push(`${m.type()}: ${m.text()}`) })
   page.on('pageerror', (e) => l.console.push(`pageerror: ${e.message}`))
-  const resp = await page.goto(url, { timeout: READY_MS })
+  const resp = await page.goto(pageUrl, { timeout: READY_MS })
   l.pageStatus = resp ? resp.status() : null
   l.pageContentType = resp ? resp.headers()['content-type'] : null
   if (!record.codecs) {
@@ -68,8 +71,6 @@ async function listener (label) {
   await page.waitForFunction(() => !document.getElementById('play').disabled, null, { timeout: READY_MS })
   await button.click()
   l.page = page
-  l.observed = []
-  record.listeners.push(l)
   return l
 }
 
@@ -91,11 +92,14 @@ async function sample (l) {
 let status = 0
 try {
   const first = await listener('first')
+  const more = []
+  for (const [i, u] of moreUrls.entries()) more.push(await listener(`url${i + 2}`, u))
   const t0 = Date.now()
   let second = null
   while (Date.now() - t0 < listenMs) {
     if (!second && secondMs >= 0 && Date.now() - t0 >= secondMs) second = await listener('second')
     await sample(first)
+    for (const l of more) await sample(l)
     if (second) await sample(second)
     await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS))
   }
@@ -104,8 +108,9 @@ try {
   status = 1
 } finally {
   for (const l of record.listeners) {
-    try { l.frags = await l.page.evaluate(() => window.radioObserver.frags) } catch (e) { l.frags = null }
+    try { l.frags = await (l.page || l.pageRef).evaluate(() => window.radioObserver.frags) } catch (e) { l.frags = null }
     delete l.page
+    delete l.pageRef
   }
   record.finished = Date.now()
   fs.writeFileSync(out, JSON.stringify(record, null, 1))

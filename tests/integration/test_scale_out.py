@@ -34,6 +34,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import radiotest as rt  # noqa: E402
+import nginx_cache  # noqa: E402
 
 check = rt.check
 SETUP, STREAMER = sys.argv[1:3]
@@ -92,40 +93,6 @@ def pin_on(node, cids):
     return time.time() - t0
 
 
-def nginx_conf(root, upstream):
-    port = rt.free_port()
-    conf = f"""
-user root;
-worker_processes 1;
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-  log_format cache '$upstream_cache_status $status $request_uri';
-  access_log {root}/access.log cache;
-  proxy_cache_path {root}/cache levels=1:2 keys_zone=radio:16m max_size=1g inactive=1d use_temp_path=off;
-  client_body_temp_path {root}/body;
-  proxy_temp_path {root}/proxy;
-  fastcgi_temp_path {root}/fastcgi;
-  uwsgi_temp_path {root}/uwsgi;
-  scgi_temp_path {root}/scgi;
-  server {{
-    listen 127.0.0.1:{port};
-    proxy_cache radio;
-    proxy_cache_lock on;
-    proxy_cache_use_stale updating error timeout;
-    proxy_ignore_headers Cache-Control Expires;
-    location /ipfs/ {{ proxy_pass {upstream}; proxy_cache_valid 200 1d; }}
-    location /ipns/ {{ proxy_pass {upstream}; proxy_cache_valid 200 {SEG}s; }}
-  }}
-}}
-"""
-    path = os.path.join(root, "nginx.conf")
-    with open(path, "w") as f:
-        f.write(conf)
-    return path, f"http://127.0.0.1:{port}"
-
-
 def usage(pid):
     """(resident MiB, CPU seconds) of a process and its children so far."""
     rss = cpu = 0.0
@@ -180,11 +147,8 @@ def test_scale_out():
                     60, f"node {k}'s gateway to serve the station")
 
     root = os.path.join(work, "nginx")
-    os.makedirs(root)
-    conf, proxy = nginx_conf(root, nodes["G"].gateway)
-    ngx = rt.spawn(procs, ["nginx", "-p", root, "-c", conf, "-g", "daemon off;"], os.path.join(work, "nginx.log"))
-    rt.wait_for(lambda: urllib.request.urlopen(f"{proxy}/ipns/{name}", timeout=10).status == 200, 30,
-                "nginx to answer")
+    proxy = nginx_cache.start(procs, root, nodes["G"].gateway, ipns_seconds=SEG)
+    ngx = procs[-1]
 
     out = os.path.join(work, "listeners.json")
     parts = {"streamer": streamer.pid, "nginx": ngx.pid, **{f"kubo {k}": n.proc.pid for k, n in nodes.items()}}
@@ -213,8 +177,7 @@ def test_scale_out():
     played = sum(r["played"] for r in result)
     ages = sorted(a for r in result for a in r["ages"])
     p99 = ages[int(0.99 * (len(ages) - 1))]
-    with open(os.path.join(root, "access.log")) as f:
-        log = [line.split() for line in f if line.strip()]
+    log = nginx_cache.access_log(root)
     seg_lines = [l for l in log if l[2].startswith("/ipfs/")]
     origin = [l for l in seg_lines if l[0] in ("MISS", "EXPIRED", "BYPASS", "-")]
     distinct = {l[2].split("?")[0] for l in seg_lines}

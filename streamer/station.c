@@ -71,7 +71,7 @@ int station_open(struct station *st, const struct station_opts *opts, struct ord
          * timeline started early enough that the first playlist already
          * lists the players' three target durations. */
         a.time = floor((now - lead_in(o, opts->window)) * 1000.0) / 1000.0;
-        a.seq = a.disc_before = station_sequence_floor(a.time);
+        a.seq = a.disc_before = opts->sequence_floor ? station_sequence_floor(a.time) : 0;
         st->target = o->max_rounded;
         st->epoch = a.time;
         sched_init(&st->sched, o, &a);

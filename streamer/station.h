@@ -28,6 +28,7 @@ struct station_opts {
     const char *gateway_base;    /* for STATION_URI_GATEWAY, no trailing slash */
     const char *uri_suffix;      /* appended to every segment URI; may be NULL */
     double listen_delay;         /* seconds behind air listeners play; 0: no EXT-X-START */
+    int sequence_floor;          /* a new timeline starts at the floor (a past life was lost), not 0 */
 };
 
 /* What survives a restart (see state.c for the file). */

@@ -42,6 +42,12 @@ struct daemon {
     char playing_title[1024], playing_track[256], playing_cid[CID_MAX_STR];
     int have_playing;
     int64_t media_seq, disc_seq;
+    /* state/ shows this station published before (state, last playlist,
+     * status or IPNS sequence file): a new timeline must start at the
+     * sequence floor, never at 0 under the same name. A station whose
+     * state/ is empty starts at 0: hls.js 1.7 slows to a halt on media
+     * sequences as large as the floor's. */
+    int past_life;
 };
 
 static int give_segments(struct daemon *d)
@@ -242,6 +248,12 @@ static void wait_for(struct streamer_signals *sig, double seconds)
  * backup) gives way to live.m3u8, so the timeline goes on after it. */
 static int open_state(struct daemon *d, int rate, struct streamer_state *ss, char *err, size_t errlen)
 {
+    const char *traces[] = {"state.json", "state.json.unreadable", "live.m3u8", "status.json", "ipns.json"};
+    for (size_t i = 0; i < sizeof traces / sizeof *traces && !d->past_life; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s", d->cfg->state_dir, traces[i]);
+        d->past_life = access(p, F_OK) == 0;
+    }
     if (state_load(d->state_path, ss, err, errlen) != 0) {
         char aside[4200];
         snprintf(aside, sizeof aside, "%s.unreadable", d->state_path);
@@ -341,6 +353,7 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         .gateway_base = cfg->segment_gateway,
         .uri_suffix = cfg->segment_uri_suffix,
         .listen_delay = cfg->listen_delay_seconds,
+        .sequence_floor = d.past_life,
     };
     if (station_open(&d.st, &so, &o, &ss.mem, d.started, err, errlen) != 0) {
         state_free(&ss);

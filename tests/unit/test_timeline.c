@@ -208,7 +208,7 @@ static void simulate(const struct sim *sim)
 {
     struct manifest m;
     make_library(&m);
-    struct station_opts opts = {sim->window, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0};
+    struct station_opts opts = {sim->window, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1};
     struct order o;
     make_order(&m, ORDER_A, sizeof ORDER_A / sizeof *ORDER_A, &o);
     struct station st;
@@ -296,7 +296,7 @@ static void running_order_shorter_than_the_window_loops(void **state)
     make_library(&m);
     struct order o;
     make_order(&m, ORDER_C, 1, &o); /* one 2-second segment */
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -328,7 +328,7 @@ static void fresh_station_first_playlist_lists_three_target_durations(void **sta
     make_library(&m);
     struct order o;
     make_order(&m, ORDER_A, 7, &o);
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -356,7 +356,7 @@ static void new_order_starts_at_the_next_track_boundary(void **state)
     make_library(&m);
     struct order o;
     make_order(&m, ORDER_A, 7, &o);
-    struct station_opts opts = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0};
+    struct station_opts opts = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -392,7 +392,7 @@ static void restart_resumes_by_wall_clock(void **state)
     make_library(&m);
     struct order o;
     make_order(&m, ORDER_A, 7, &o);
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -426,7 +426,7 @@ static void larger_target_duration_is_refused_while_on_air(void **state)
     make_order(&m, ORDER_A, 7, &o);
     const char *ids[] = {"long"};
     make_order(&m, ids, 1, &big);
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1};
     struct station st;
     char err[256] = "";
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);

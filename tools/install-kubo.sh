@@ -22,7 +22,7 @@ cache="${RADIO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ipfs-radio}"
 version="$(sed -n 's/^[[:space:]]*github.com\/ipfs\/kubo \(v[^[:space:]]*\).*/\1/p' "$mod/go.mod" | head -1)"
 [[ -n "$version" ]] || { echo "install-kubo: no github.com/ipfs/kubo version in $mod/go.mod" >&2; exit 1; }
 # The pin set is part of the name: a changed go.sum builds anew.
-pins="$(sha256sum "$mod/go.mod" "$mod/go.sum" | sha256sum | cut -c1-12)"
+pins="$(cat "$mod/go.mod" "$mod/go.sum" | sha256sum | cut -c1-12)"
 dest="$cache/kubo-$version-$pins"
 bin="$dest/ipfs"
 

@@ -214,9 +214,12 @@ def tagged_songs(folder, tracks):
 def write_streamer_config(path, processed, state, api, gateway, **keys):
     """A streamer config for tests: a short TTL and short backoffs and
     timeouts, so that publishing and recovery show within seconds."""
+    # A key (so an IPNS name) of this test's own: tests that share the test
+    # node run at the same time, and one name under two streamers is two timelines.
     cfg = {"processed_dir": processed, "state_dir": state, "ipfs_api": api, "local_gateway": gateway,
            "ipns_ttl_seconds": 1, "publish_backoff_seconds": 0.2, "publish_backoff_max_seconds": 1,
-           "keep_playlists": 5, "ipfs_timeout_seconds": 5}
+           "keep_playlists": 5, "ipfs_timeout_seconds": 5,
+           "ipns_key": f"radio-{os.path.basename(sys.argv[0]).removesuffix('.py')}-{os.getpid()}"}
     cfg.update(keys)
     return write_json(path, cfg)
 

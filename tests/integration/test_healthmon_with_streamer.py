@@ -40,8 +40,9 @@ STATE = os.path.join(work, "state")
 # What the streamer must be told, by config key; keys it does not have are
 # reported so this list can follow the streamer's schema.
 # A short window, so it is full (and EXT-X-MEDIA-SEQUENCE slides) within seconds.
+# Its own key: other tests publish on the same test node at the same time.
 STREAMER_KEYS = {"processed_dir": PROCESSED, "state_dir": STATE, "ipfs_api": API,
-                 "window_segments": 5, "log_level": "info"}
+                 "window_segments": 5, "log_level": "info", "ipns_key": f"radio-healthmon-test-{os.getpid()}"}
 
 
 def check(cond, msg):

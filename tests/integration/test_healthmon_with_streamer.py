@@ -41,8 +41,12 @@ STATE = os.path.join(work, "state")
 # reported so this list can follow the streamer's schema.
 # A short window, so it is full (and EXT-X-MEDIA-SEQUENCE slides) within seconds.
 # Its own key: other tests publish on the same test node at the same time.
+# A TTL of one segment, as operators are told to set: Kubo's gateway keeps
+# a resolved name for the TTL, and the 6 s default is the whole staleness
+# limit (3 target durations) of this station's 2 s segments.
 STREAMER_KEYS = {"processed_dir": PROCESSED, "state_dir": STATE, "ipfs_api": API,
-                 "window_segments": 5, "log_level": "info", "ipns_key": f"radio-healthmon-test-{os.getpid()}"}
+                 "window_segments": 5, "log_level": "info", "ipns_key": f"radio-healthmon-test-{os.getpid()}",
+                 "ipns_ttl_seconds": 2}
 
 
 def check(cond, msg):

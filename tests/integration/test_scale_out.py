@@ -24,9 +24,7 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time

@@ -293,6 +293,29 @@ static int push_segment(struct m3u8_playlist *pl, const struct m3u8_segment *s)
     return 0;
 }
 
+/* EXT-X-START's attribute list: TIME-OFFSET is required, the others
+ * (PRECISE) say nothing this program uses. */
+static int parse_start(const char *attrs, double *offset)
+{
+    const char *p = attrs;
+    while (*p) {
+        if (strncmp(p, "TIME-OFFSET=", 12) == 0) {
+            char *end;
+            errno = 0;
+            double v = strtod(p + 12, &end);
+            if (end == p + 12 || errno || !isfinite(v) || (*end && *end != ','))
+                return -1;
+            *offset = v;
+            return 0;
+        }
+        p = strchr(p, ',');
+        if (!p)
+            break;
+        p++;
+    }
+    return -1;
+}
+
 int m3u8_parse(const char *text, size_t len, struct m3u8_playlist *pl, char *err, size_t errlen)
 {
     memset(pl, 0, sizeof *pl);
@@ -368,6 +391,12 @@ int m3u8_parse(const char *text, size_t len, struct m3u8_playlist *pl, char *err
             pl->endlist = 1;
         } else if (strncmp(line, "#EXT-X-PLAYLIST-TYPE:", 21) == 0) {
             pl->has_playlist_type = 1;
+        } else if (strncmp(line, "#EXT-X-START:", 13) == 0) {
+            if (parse_start(line + 13, &pl->start_offset) != 0) {
+                err_set(err, errlen, "line %zu: bad EXT-X-START (TIME-OFFSET)", lineno);
+                goto fail;
+            }
+            pl->has_start = 1;
         } else if (strncmp(line, "#EXT-X-PROGRAM-DATE-TIME:", 25) == 0) {
             if (m3u8_parse_time(line + 25, &pending_pdt) != 0) {
                 err_set(err, errlen, "line %zu: bad EXT-X-PROGRAM-DATE-TIME", lineno);

@@ -96,6 +96,8 @@ static json_t *playlist_json(const struct hm_gateway_report *g)
     json_object_set_new(o, "discontinuities", json_integer((json_int_t)f->discontinuities));
     json_object_set_new(o, "newest_program_date_time", when(f->newest_pdt));
     json_object_set_new(o, "age_seconds", num(f->age));
+    json_object_set_new(o, "age_max_seconds", num(f->age_max));
+    json_object_set_new(o, "listen_delay_seconds", num(f->listen_delay));
     json_object_set_new(o, "stale_after_seconds", num(f->stale_after));
     return o;
 }

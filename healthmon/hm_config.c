@@ -44,6 +44,9 @@ const struct cfg_key hm_config_keys[] = {
     K(stale_target_durations, CFG_NUMBER, "3", 1, 100, NULL,
       "Stale when the newest EXT-X-PROGRAM-DATE-TIME is older than this many target durations "
       "(players stall after about three)"),
+    K(playlist_age_window_seconds, CFG_NUMBER, "3600", 1, 604800, NULL,
+      "playlist_age_max_seconds is the largest playlist age a gateway served within this many seconds: "
+      "size the streamer's listen_delay_seconds above it"),
     K(date_time_jump_tolerance_seconds, CFG_NUMBER, "0.5", 0.001, 60, NULL,
       "A gap or overlap between one segment's date-time plus EXTINF and the next one's larger "
       "than this must carry EXT-X-DISCONTINUITY"),

@@ -25,6 +25,7 @@ struct hm_config {
     int max_segment_kib;
     double interval_seconds;
     double stale_target_durations;
+    double playlist_age_window_seconds;
     double date_time_jump_tolerance_seconds;
     int true_peak;
     double short_term_step_seconds;

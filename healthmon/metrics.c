@@ -98,6 +98,12 @@ static double g_age(const struct hm_gateway_report *g, int *p)
     *p = isfinite(g->facts.age);
     return g->facts.age;
 }
+
+static double g_age_max(const struct hm_gateway_report *g, int *p)
+{
+    *p = isfinite(g->facts.age_max);
+    return g->facts.age_max;
+}
 static double g_fetch(const struct hm_gateway_report *g, int *p)
 {
     *p = g->answered;
@@ -162,6 +168,8 @@ char *hm_metrics_text(const struct hm_round *r)
                     "1 if the gateway served a fresh, parseable playlist", g_up);
         per_gateway(&o, r, "playlist_age_seconds", "gauge",
                     "Now minus the newest EXT-X-PROGRAM-DATE-TIME", g_age);
+        per_gateway(&o, r, "playlist_age_max_seconds", "gauge",
+                    "The largest playlist age within playlist_age_window_seconds", g_age_max);
         per_gateway(&o, r, "playlist_fetch_seconds", "gauge", "Time to fetch the live playlist",
                     g_fetch);
         per_gateway(&o, r, "segment_fetch_seconds", "gauge",

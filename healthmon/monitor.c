@@ -25,6 +25,7 @@ int hm_monitor_init(struct hm_monitor *m, const struct hm_config *cfg, const str
     s->max_segment_bytes = (size_t)cfg->max_segment_kib * HM_KIB;
     s->playlist.stale_target_durations = cfg->stale_target_durations;
     s->playlist.jump_tolerance = cfg->date_time_jump_tolerance_seconds;
+    s->playlist.age_window = cfg->playlist_age_window_seconds;
     s->audio.true_peak = cfg->true_peak;
     s->audio.short_term_step = cfg->short_term_step_seconds;
     s->audio.silence_floor_lufs = cfg->silence_floor_lufs;

@@ -7,6 +7,8 @@
 void hm_playlist_memory_free(struct hm_playlist_memory *mem)
 {
     free(mem->newest_uri);
+    free(mem->age_at);
+    free(mem->age);
     memset(mem, 0, sizeof *mem);
 }
 
@@ -132,6 +134,40 @@ static void remember(const struct m3u8_playlist *pl, struct hm_playlist_memory *
     }
 }
 
+/* The largest age of the last window seconds, this round's included, so
+ * an operator can size listen_delay_seconds from what a gateway served.
+ * Out of memory only shortens the history. */
+static double note_age(struct hm_playlist_memory *mem, double mono, double age, double window)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < mem->age_n; i++) {
+        if (mono - mem->age_at[i] <= window) {
+            mem->age_at[keep] = mem->age_at[i];
+            mem->age[keep++] = mem->age[i];
+        }
+    }
+    mem->age_n = keep;
+    if (mem->age_n == mem->age_cap) {
+        size_t cap = mem->age_cap ? 2 * mem->age_cap : 16;
+        double *at = realloc(mem->age_at, cap * sizeof *at);
+        if (at)
+            mem->age_at = at;
+        double *v = at ? realloc(mem->age, cap * sizeof *v) : NULL;
+        if (v) {
+            mem->age = v;
+            mem->age_cap = cap;
+        }
+    }
+    if (mem->age_n < mem->age_cap) {
+        mem->age_at[mem->age_n] = mono;
+        mem->age[mem->age_n++] = age;
+    }
+    double worst = age;
+    for (size_t i = 0; i < mem->age_n; i++)
+        worst = fmax(worst, mem->age[i]);
+    return worst;
+}
+
 void hm_playlist_check(const struct m3u8_playlist *pl, double now, double mono,
                        const struct hm_playlist_limits *lim, struct hm_playlist_memory *mem,
                        struct hm_playlist_facts *f, struct hm_problems *probs)
@@ -142,6 +178,8 @@ void hm_playlist_check(const struct m3u8_playlist *pl, double now, double mono,
     f->nsegs = pl->nsegs;
     f->newest_pdt = NAN;
     f->age = NAN;
+    f->age_max = NAN;
+    f->listen_delay = pl->has_start && pl->start_offset < 0 ? -pl->start_offset : 0;
     f->sequence_advanced = -1;
     f->newest_seq = pl->nsegs ? pl->segs[pl->nsegs - 1].seq : pl->media_sequence - 1;
 
@@ -173,7 +211,9 @@ void hm_playlist_check(const struct m3u8_playlist *pl, double now, double mono,
     double pace = target > 0 ? target : 0;
     for (size_t i = 0; pace == 0 && i < pl->nsegs; i++)
         pace = fmax(pace, ceil(pl->segs[i].duration));
-    f->stale_after = lim->stale_target_durations * pace;
+    /* Listeners play listen_delay behind air: a playlist that old still
+     * lists what they play next, so only an older one leaves them stalled. */
+    f->stale_after = fmax(lim->stale_target_durations * pace, f->listen_delay);
 
     f->newest_pdt = hm_segment_pdt(pl, pl->nsegs - 1);
     if (!isfinite(f->newest_pdt)) {
@@ -181,11 +221,13 @@ void hm_playlist_check(const struct m3u8_playlist *pl, double now, double mono,
                        "no EXT-X-PROGRAM-DATE-TIME: freshness is judged by the media sequence only");
     } else {
         f->age = now - f->newest_pdt;
+        f->age_max = note_age(mem, mono, f->age, lim->age_window);
         if (f->age > f->stale_after)
             hm_problem_add(probs, HM_STALE,
                            "playlist stale: newest segment (media sequence %lld) aired %.1f s ago, "
-                           "limit %.1f s (%g target durations); is radio-streamer running and are "
-                           "its IPNS publishes reaching this gateway?",
+                           "limit %.1f s (%g target durations, or the listen delay the playlist "
+                           "publishes); is radio-streamer running and are its IPNS publishes "
+                           "reaching this gateway?",
                            (long long)f->newest_seq, f->age, f->stale_after,
                            lim->stale_target_durations);
         else if (-f->age > f->stale_after)

@@ -15,6 +15,7 @@
 struct hm_playlist_limits {
     double stale_target_durations;
     double jump_tolerance;          /* seconds */
+    double age_window;              /* seconds of history behind age_max */
 };
 
 /* What the previous round saw on the same gateway. */
@@ -25,6 +26,9 @@ struct hm_playlist_memory {
     double changed_at;              /* monotonic time the sequence last moved */
     int64_t newest_seq;
     char *newest_uri;
+    /* Playlist ages of the rounds within age_window: (monotonic time, age). */
+    double *age_at, *age;
+    size_t age_n, age_cap;
 };
 
 struct hm_playlist_facts {
@@ -35,6 +39,8 @@ struct hm_playlist_facts {
     size_t discontinuities;
     double newest_pdt;              /* Unix seconds, NAN if the playlist has none */
     double age;                     /* now - newest_pdt, NAN if unknown */
+    double age_max;                 /* the largest age within age_window, NAN if none */
+    double listen_delay;            /* -EXT-X-START TIME-OFFSET when negative, else 0 */
     double stale_after;             /* seconds */
     int sequence_advanced;          /* newest segment moved on: 1, 0, or -1 on the first round */
     double unchanged_for;           /* seconds the newest segment has not moved */

@@ -144,9 +144,13 @@ static int render(const struct station *st, const struct sched_item *items, size
     pl.nsegs = n;
     /* Players that honour EXT-X-START start listen_delay behind the end of
      * the playlist, which is the segment on air: where the listener page
-     * plays by the date-times, so every player hears the same moment. */
-    pl.has_start = st->opts.listen_delay > 0;
-    pl.start_offset = -st->opts.listen_delay;
+     * plays by the date-times, so every player hears the same moment. A
+     * window too short for the delay gets the furthest start that still
+     * leaves players the few target durations they want listed ahead. */
+    double reach = ((double)st->opts.window - STATION_MIN_TARGETS) * st->target;
+    double delay = fmin(st->opts.listen_delay, reach);
+    pl.has_start = delay > 0;
+    pl.start_offset = -delay;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct m3u8_segment *g = &pl.segs[i];

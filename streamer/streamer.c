@@ -364,8 +364,8 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     /* The page plays listen_delay behind the newest segment and hls.js wants
      * a few target durations of playlist before that. */
     if ((double)cfg->window_segments * d.st.target < cfg->listen_delay_seconds + STATION_MIN_TARGETS * d.st.target)
-        log_ev(LOG_WARN, "the window is shorter than listen_delay_seconds plus three target durations: players "
-               "that start at the delay start at the window's oldest segment instead", NULL);
+        log_ev(LOG_WARN, "the window is shorter than listen_delay_seconds plus three target durations: "
+               "listeners play the window's length minus three target durations behind air instead", NULL);
 
     struct ipfs_client ipfs;
     const char *auth = cfg->ipfs_auth_env[0] ? getenv(cfg->ipfs_auth_env) : NULL;

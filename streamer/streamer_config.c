@@ -46,10 +46,12 @@ const struct cfg_key streamer_config_keys[] = {
       "refuse segments without one (FFmpeg 5.1.4+ and ffplay); empty: none"),
     K(segment_gateway, CFG_STRING, "\"https://ipfs.io\"", 0, 0, NULL,
       "Gateway base for uri_mode gateway (works from subdomain gateways too)"),
-    K(listen_delay_seconds, CFG_NUMBER, "0", 0, 3600, NULL,
-      "Published as EXT-X-START:TIME-OFFSET=-this: players that honour it (Safari, hls.js, ffmpeg with "
-      "-prefer_x_start 1) start this far behind the segment on air, so a playlist this stale still lists "
-      "what they play next. 0: no EXT-X-START"),
+    K(listen_delay_seconds, CFG_NUMBER, "45", 0, 3600, NULL,
+      "How far behind air listeners play, published as EXT-X-START:TIME-OFFSET=-this: the listener page "
+      "plays this far behind the segments' date-times (every listener at the same moment), Safari, hls.js "
+      "and ffmpeg -prefer_x_start 1 start this far behind the newest segment. Listeners keep playing "
+      "through gateways serving playlists up to about this old. At most the window minus three target "
+      "durations; 0: no EXT-X-START"),
     K(publish_backoff_seconds, CFG_NUMBER, "1", 0.01, 600, NULL, "First retry delay after a failed publish"),
     K(publish_backoff_max_seconds, CFG_NUMBER, "30", 0.01, 3600, NULL, "Longest retry delay"),
     K(keep_playlists, CFG_INT, "20", 2, 100000, NULL,

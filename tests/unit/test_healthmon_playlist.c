@@ -18,7 +18,7 @@
 #define T0 1795000000.0   /* 2026-11-18, an arbitrary "now" */
 #define TD 6
 
-static const struct hm_playlist_limits LIM = {3, 0.5};
+static const struct hm_playlist_limits LIM = {3, 0.5, 3600};
 
 /* A live window of n segments of `dur` seconds starting at media sequence
  * seq, the first aired at t; a discontinuity before index disc (or -1),
@@ -351,10 +351,77 @@ static void date_time_far_in_the_future_is_flagged(void **state)
     hm_playlist_memory_free(&mem);
 }
 
+/* The same window, with the listen delay the streamer publishes. */
+static char *with_start(char *pl, const char *offset)
+{
+    const char *after = "#EXT-X-VERSION:3\n";
+    char *at = strstr(pl, after);
+    assert_non_null(at);
+    size_t head = (size_t)(at - pl) + strlen(after);
+    char *out = malloc(strlen(pl) + 64);
+    memcpy(out, pl, head);
+    sprintf(out + head, "#EXT-X-START:TIME-OFFSET=%s\n%s", offset, pl + head);
+    free(pl);
+    return out;
+}
+
+/* Listeners play listen_delay behind air: a playlist as old as that keeps
+ * them playing, so it is not stale; one older than that is. */
+static void a_published_listen_delay_sets_the_stale_limit(void **state)
+{
+    (void)state;
+    struct hm_playlist_memory mem = {0};
+    struct hm_playlist_facts f;
+    struct hm_problems p;
+    char *pl = with_start(window(1000, 10, 6.0, T0 - 9 * 6.0 - 30, -1, 0), "-45.000");
+    assert_int_equal(check(pl, T0, 0, &mem, &f, &p), 0);
+    assert_true(f.listen_delay == 45);
+    assert_true(f.stale_after == 45);
+    assert_true(fabs(f.age - 30) < 0.01);
+    assert_int_equal(check(pl, T0 + 20, 20, &mem, &f, &p), 1);
+    assert_int_equal(p.v[0].code, HM_STALE);
+    free(pl);
+    hm_playlist_memory_free(&mem);
+    /* A positive offset (from the start) says nothing about air time. */
+    pl = with_start(window(1000, 10, 6.0, T0 - 9 * 6.0 - 30, -1, 0), "12");
+    assert_int_equal(check(pl, T0, 0, &mem, &f, &p), 1);
+    assert_true(f.listen_delay == 0 && f.stale_after == 18);
+    free(pl);
+    hm_playlist_memory_free(&mem);
+}
+
+/* The oldest playlist a gateway served lately is what an operator sizes
+ * the listen delay from: the maximum over the window, forgotten after it. */
+static void the_largest_age_within_the_window_is_kept(void **state)
+{
+    (void)state;
+    struct hm_playlist_memory mem = {0};
+    struct hm_playlist_facts f;
+    struct hm_problems p;
+    static const double ages[] = {2, 40, 5, 3};
+    static const double expect[] = {2, 40, 40, 40};
+    for (size_t i = 0; i < 4; i++) {
+        double mono = 10.0 * (double)i;
+        char *pl = window(1000 + (int64_t)i, 5, 6.0, T0 + mono - 4 * 6.0 - ages[i], -1, 0);
+        check(pl, T0 + mono, mono, &mem, &f, &p);
+        assert_true(fabs(f.age_max - expect[i]) < 0.01);
+        free(pl);
+    }
+    /* An hour after the 40 s answer, it no longer counts. */
+    double mono = 10 + LIM.age_window + 1;
+    char *pl = window(2000, 5, 6.0, T0 + mono - 4 * 6.0 - 4, -1, 0);
+    check(pl, T0 + mono, mono, &mem, &f, &p);
+    assert_true(fabs(f.age_max - 5) < 0.01); /* 20 s and 30 s rounds remain: 5 and 3, now 4 */
+    free(pl);
+    hm_playlist_memory_free(&mem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fresh_window_has_no_problems),
+        cmocka_unit_test(a_published_listen_delay_sets_the_stale_limit),
+        cmocka_unit_test(the_largest_age_within_the_window_is_kept),
         cmocka_unit_test(newest_date_time_older_than_three_target_durations_is_stale),
         cmocka_unit_test(stopped_streamer_turns_stale_within_three_targets_plus_one_interval),
         cmocka_unit_test(sequence_that_advances_is_reported_and_one_that_goes_back_is_a_problem),

@@ -143,7 +143,22 @@ static void the_listen_delay_is_published_as_ext_x_start(void **state)
     const char *tag = strstr(out, "#EXT-X-START:TIME-OFFSET=-60.000\n");
     assert_non_null(tag);
     assert_true(tag < strstr(out, "#EXTINF")); /* a playlist tag, before the first segment */
+    struct m3u8_playlist back;
+    char err[256];
+    assert_int_equal(m3u8_parse(out, len, &back, err, sizeof err), 0);
+    assert_true(back.has_start);
+    assert_true(back.start_offset == -60);
+    m3u8_free(&back);
     free(out);
+    /* What other servers write: more attributes, in any order; a missing
+     * offset is an error, not a silent start at 0. */
+    static const char other[] = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-START:PRECISE=YES,TIME-OFFSET=-12.5\n"
+                                "#EXTINF:6,\n/ipfs/x\n";
+    assert_int_equal(m3u8_parse(other, sizeof other - 1, &back, err, sizeof err), 0);
+    assert_true(back.has_start && back.start_offset == -12.5);
+    m3u8_free(&back);
+    static const char bad[] = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-START:PRECISE=YES\n#EXTINF:6,\n/ipfs/x\n";
+    assert_int_not_equal(m3u8_parse(bad, sizeof bad - 1, &back, err, sizeof err), 0);
 }
 
 int main(void)

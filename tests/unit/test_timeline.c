@@ -349,6 +349,46 @@ static void fresh_station_first_playlist_lists_three_target_durations(void **sta
     manifest_free(&m);
 }
 
+/* The delay is published as EXT-X-START, but never further back than a
+ * window can list with three target durations still ahead of it. */
+static int published_start_offset(size_t window, double delay, double *offset, int *target)
+{
+    struct manifest m;
+    make_library(&m);
+    struct order o;
+    make_order(&m, ORDER_A, 7, &o);
+    struct station_opts opts = {window, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", delay, 1};
+    struct station st;
+    char err[256];
+    assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
+    struct station_out out;
+    assert_int_equal(station_tick(&st, START, &out, err, sizeof err), STATION_PUBLISH);
+    struct m3u8_playlist pl;
+    assert_int_equal(m3u8_parse(out.playlist, out.len, &pl, err, sizeof err), 0);
+    int has = pl.has_start;
+    *offset = pl.start_offset;
+    *target = pl.target_duration;
+    m3u8_free(&pl);
+    free(out.playlist);
+    station_close(&st);
+    manifest_free(&m);
+    return has;
+}
+
+static void listen_delay_is_published_within_the_window(void **state)
+{
+    (void)state;
+    double off;
+    int target;
+    assert_true(published_start_offset(50, 45, &off, &target));
+    assert_true(fabs(off + 45) < 1e-9);
+    assert_true(published_start_offset(10, 45, &off, &target));
+    assert_true(45 > (10 - STATION_MIN_TARGETS) * target);
+    assert_true(fabs(off + (10 - STATION_MIN_TARGETS) * target) < 1e-9);
+    assert_false(published_start_offset(50, 0, &off, &target));
+    assert_false(published_start_offset(STATION_MIN_TARGETS, 45, &off, &target));
+}
+
 static void new_order_starts_at_the_next_track_boundary(void **state)
 {
     (void)state;
@@ -448,6 +488,7 @@ int main(void)
         cmocka_unit_test(running_order_shorter_than_the_window_loops),
         cmocka_unit_test(fresh_station_first_playlist_lists_three_target_durations),
         cmocka_unit_test(new_order_starts_at_the_next_track_boundary),
+        cmocka_unit_test(listen_delay_is_published_within_the_window),
         cmocka_unit_test(restart_resumes_by_wall_clock),
         cmocka_unit_test(larger_target_duration_is_refused_while_on_air),
     };

@@ -15,6 +15,21 @@
   // A pause in playback shorter than this is the sampler's own jitter.
   const STALL_MIN_MS = 300;
   const KEEP_ERRORS = 50;
+  const PLAYLIST_WAIT_MS = 60000;
+  const SEGMENT_WAIT_MS = 30000;
+  const RETRIES = 1000;
+  const FATAL_RETRY_MS = 2000;
+  // Keeping to air time: checked this often; an error over SEEK_OVER_S is
+  // fixed by a seek, one over DEAD_BAND_S by running at most MAX_NUDGE
+  // faster or slower (GAIN per second of error), which nobody hears.
+  const ALIGN_MS = 250;
+  const SEEK_OVER_S = 0.5;
+  const DEAD_BAND_S = 0.04;
+  const MAX_NUDGE = 0.02;
+  const GAIN = 0.1;
+  // After a seek, playback needs a moment before its position means anything.
+  const SETTLE_MS = 1500;
+  const Air = window.RadioAirtime;
 
   const params = new URLSearchParams(location.search);
   const name = params.get('name');
@@ -42,7 +57,14 @@
     sequenceDecreases: [], // [{from, to}] of that, and of the fragment played
     fragments: 0, lastSn: null, lastCc: null, discontinuities: 0,
     titles: [],            // titles on air, in order, without repeats
-    health: null
+    health: null,
+    wantDelay: null,       // seconds behind air the station asks for (EXT-X-START)
+    delay: null,           // seconds behind air this page plays: wantDelay, raised for old playlists
+    delayRaises: [],       // [{atWall, from, to, playlistAge}]
+    oldestPlaylist: null,  // the largest playlist age seen: now minus its newest fragment's end, s
+    airError: null,        // programme time playing minus where it should be, s
+    seeks: 0,              // corrections by seeking
+    nudged: false          // the playback rate is being nudged
   };
 
   function status(text, bad) {
@@ -62,6 +84,59 @@
   }
 
   let hls = null;
+  let loading = false;
+  let settleUntil = 0;
+
+  function details() {
+    const lv = hls && hls.levels && hls.levels[Math.max(hls.currentLevel, 0)];
+    return lv && lv.details ? lv.details : null;
+  }
+
+  // Every playlist says how old it is: when the newest one still would not
+  // list the place to play next, play further behind (never nearer: that
+  // would replay what was heard).
+  function onPlaylist(d) {
+    if (stats.wantDelay === null) {
+      stats.wantDelay = Air.delayOf(d);
+      stats.delay = stats.wantDelay;
+    }
+    const now = Date.now();
+    const until = Air.listedUntil(d);
+    if (until !== null) {
+      const age = (now - until) / 1000;
+      stats.oldestPlaylist = stats.oldestPlaylist === null ? age : Math.max(stats.oldestPlaylist, age);
+      const need = Air.delayFor(d, now, stats.delay, d.targetduration);
+      if (need > stats.delay + 0.001) {
+        stats.delayRaises.push({ atWall: now, from: stats.delay, to: need, playlistAge: age });
+        stats.delay = need;
+      }
+    }
+  }
+
+  function startAtAirTime() {
+    const d = details();
+    const pos = d ? Air.positionOf(d, Date.now() - stats.delay * 1000) : null;
+    loading = true;
+    hls.startLoad(pos === null ? -1 : pos);
+  }
+
+  function keepToAirTime() {
+    if (!hls || !stats.started || audio.paused || audio.seeking || performance.now() < settleUntil) return;
+    const playing = hls.playingDate;
+    if (!playing || stats.delay === null) return;
+    const err = Air.errorOf(playing.getTime(), Date.now(), stats.delay);
+    stats.airError = err;
+    const c = Air.correction(err, SEEK_OVER_S, DEAD_BAND_S, MAX_NUDGE, GAIN);
+    if (c.seek) {
+      stats.seeks++;
+      settleUntil = performance.now() + SETTLE_MS;
+      audio.playbackRate = 1;
+      audio.currentTime = audio.currentTime - err;
+      return;
+    }
+    stats.nudged = c.rate !== 1;
+    if (audio.playbackRate !== c.rate) audio.playbackRate = c.rate;
+  }
 
   function start() {
     if (!src) {
@@ -83,33 +158,42 @@
       return;
     }
     hls = new window.Hls({
-      // Three segments behind the newest: every listener sits at the same
-      // distance from the live edge, so they hear the same thing together.
-      liveSyncDurationCount: 3,
-      liveMaxLatencyDurationCount: 10,
+      // The page picks the start itself (air time minus the delay), once it
+      // has a playlist and the listener pressed Play.
+      autoStartLoad: false,
+      // No catching up with the playlist's end: the place to be is set by
+      // air time, and a stale playlist's end is not the present.
       maxLiveSyncPlaybackRate: 1,
       lowLatencyMode: false,
-      // A gateway that is slow to resolve the name, or a streamer that
-      // restarts, must cost retries, not the listener.
+      // Buffer what the delay lists ahead, so a slow gateway's segment
+      // answers cost buffer, not playback.
+      maxBufferLength: 60,
+      maxMaxBufferLength: 120,
+      // A gateway resolving the name answers the playlist after tens of
+      // seconds (DHT lookups take up to about 30 s): that is a slow answer,
+      // not an error. Retries go on for as long as a listener would wait.
       playlistLoadPolicy: {
         default: {
-          maxTimeToFirstByteMs: 10000, maxLoadTimeMs: 20000,
-          timeoutRetry: { maxNumRetry: 6, retryDelayMs: 0, maxRetryDelayMs: 0 },
-          errorRetry: { maxNumRetry: 8, retryDelayMs: 1000, maxRetryDelayMs: 4000 }
+          maxTimeToFirstByteMs: PLAYLIST_WAIT_MS, maxLoadTimeMs: PLAYLIST_WAIT_MS + 30000,
+          timeoutRetry: { maxNumRetry: RETRIES, retryDelayMs: 0, maxRetryDelayMs: 0 },
+          errorRetry: { maxNumRetry: RETRIES, retryDelayMs: 1000, maxRetryDelayMs: 8000 }
         }
       },
       fragLoadPolicy: {
         default: {
-          maxTimeToFirstByteMs: 10000, maxLoadTimeMs: 30000,
-          timeoutRetry: { maxNumRetry: 4, retryDelayMs: 0, maxRetryDelayMs: 0 },
-          errorRetry: { maxNumRetry: 6, retryDelayMs: 1000, maxRetryDelayMs: 4000 }
+          maxTimeToFirstByteMs: SEGMENT_WAIT_MS, maxLoadTimeMs: SEGMENT_WAIT_MS + 30000,
+          timeoutRetry: { maxNumRetry: RETRIES, retryDelayMs: 0, maxRetryDelayMs: 0 },
+          errorRetry: { maxNumRetry: RETRIES, retryDelayMs: 1000, maxRetryDelayMs: 8000 }
         }
       }
     });
     const E = window.Hls.Events;
-    hls.on(E.MANIFEST_PARSED, () => {
-      button.disabled = false;
-      status('Ready.');
+    hls.on(E.LEVEL_LOADED, (_, data) => {
+      onPlaylist(data.details);
+      if (button.disabled) {
+        button.disabled = false;
+        status('Ready.');
+      }
     });
     hls.on(E.LEVEL_UPDATED, (_, data) => {
       const seq = data.details.startSN;
@@ -134,7 +218,11 @@
                   reason: data.reason || (data.error ? String(data.error) : null) };
       if (data.fatal) {
         stats.fatal.push(e);
-        status('Playback failed: ' + data.details, true);
+        status('Reconnecting…', true);
+        // A listener never has to reload the page: network trouble restarts
+        // loading, a media error rebuilds the decoder, where hls.js says to.
+        if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+        else setTimeout(() => (hls.levels && hls.levels.length ? hls.startLoad(-1) : hls.loadSource(src)), FATAL_RETRY_MS);
       } else {
         stats.errors.push(e);
         if (stats.errors.length > KEEP_ERRORS) stats.errors.shift();
@@ -145,6 +233,7 @@
   }
 
   function play() {
+    if (hls && !loading) startAtAirTime();
     const p = audio.play();
     if (p && p.catch) p.catch((err) => status('The browser refused to play: ' + err.message, true));
   }
@@ -180,6 +269,7 @@
     stats.lastPos = pos;
     stats.lastWall = now;
   }, SAMPLE_MS);
+  setInterval(keepToAirTime, ALIGN_MS);
 
   async function pollHealth() {
     try {
@@ -237,6 +327,13 @@
         titles: stats.titles,
         nowPlaying: nowEl.textContent,
         health: stats.health,
+        wantDelay: stats.wantDelay,
+        delay: stats.delay,
+        delayRaises: stats.delayRaises,
+        oldestPlaylist: stats.oldestPlaylist,
+        airError: stats.airError,
+        seeks: stats.seeks,
+        rate: audio.playbackRate,
         hlsVersion: stats.hlsVersion
       };
     }

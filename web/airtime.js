@@ -58,6 +58,14 @@
     return Math.min(Math.max(want, need), Math.max(0, span - margin))
   }
 
+  // The largest delay this playlist can serve: how long ago its oldest
+  // fragment aired, less margin seconds (NaN without dates).
+  function reachOf (details, nowMs, margin) {
+    const fr = dated(details)
+    if (!fr.length) return NaN
+    return Math.max(0, (nowMs - fr[0].programDateTime) / 1000 - margin)
+  }
+
   // How far playback is ahead of where it should be (seconds, negative
   // when behind), given the programme time playing now.
   function errorOf (playingMs, nowMs, delay) {
@@ -74,7 +82,7 @@
     return { seek: false, rate: err > 0 ? 1 - nudge : 1 + nudge }
   }
 
-  const api = { delayOf, positionOf, listedUntil, delayFor, errorOf, correction }
+  const api = { delayOf, positionOf, listedUntil, delayFor, reachOf, errorOf, correction }
   if (typeof module === 'object' && module.exports) module.exports = api
   else root.RadioAirtime = api
 }(typeof window !== 'undefined' ? window : globalThis))

@@ -115,6 +115,10 @@
 
   function startAtAirTime() {
     const d = details();
+    // A station on air for less than the delay lists less than it: start at
+    // its beginning and stay that near, rather than wait for the rest.
+    const reach = d ? Air.reachOf(d, Date.now(), d.targetduration) : NaN;
+    if (reach < stats.delay) stats.delay = reach;
     const pos = d ? Air.positionOf(d, Date.now() - stats.delay * 1000) : null;
     loading = true;
     hls.startLoad(pos === null ? -1 : pos);

@@ -68,3 +68,10 @@ test('large errors are seeks, small ones a bounded rate nudge, tiny ones nothing
   assert.ok(Math.abs(ahead.rate - 0.99) < 1e-9, `ahead: rate ${ahead.rate}`)
   assert.equal(Air.correction(-0.4, 0.5, 0.04, 0.02, 0.1).rate, 1.02)
 })
+
+test('a playlist reaches back as far as its oldest fragment aired, less the margin', () => {
+  const d = playlist(20, 2, T0) // a station on air for 40 s
+  assert.equal(Air.reachOf(d, T0 + 40000, 2), 38)
+  assert.equal(Air.reachOf(d, T0 + 1000, 2), 0)
+  assert.ok(Number.isNaN(Air.reachOf({ fragments: [{ start: 0, duration: 2 }], targetduration: 2 }, T0, 2)))
+})

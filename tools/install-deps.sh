@@ -13,6 +13,7 @@ PKGS=(
   ffmpeg curl python3 docker-compose
   chromium faketime
   espeak-ng valgrind nginx-light
+  vlc-bin vlc-plugin-base
 )
 # The oldest Node.js the npm lockfiles accept: the highest engines.node in
 # tests/*/package-lock.json (@noble/curves and @noble/hashes).

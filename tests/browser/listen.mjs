@@ -11,7 +11,8 @@
 //
 // SECOND_AFTER_SECONDS < 0 means no second listener on URL. Each further URL
 // is one more listener from the start (labelled "url2", "url3", ...). Env:
-// CHROMIUM (path, default /usr/bin/chromium).
+// CHROMIUM (path, default /usr/bin/chromium), LISTEN_SAMPLE_MS (how often each
+// listener is sampled, default 1000).
 import fs from 'node:fs'
 import { chromium } from 'playwright-core'
 
@@ -22,7 +23,7 @@ if (!out) {
 }
 const listenMs = Number(seconds) * 1000
 const secondMs = Number(secondAfter) * 1000
-const SAMPLE_MS = 1000
+const SAMPLE_MS = Number(process.env.LISTEN_SAMPLE_MS || 1000)
 const READY_MS = 60000
 
 const browser = await chromium.launch({

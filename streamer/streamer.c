@@ -6,6 +6,7 @@
 #include "log.h"
 #include "m3u8.h"
 #include "order.h"
+#include "order_keep.h"
 #include "publisher.h"
 #include "recover.h"
 #include "state.h"
@@ -32,6 +33,7 @@ struct daemon {
     char state_path[4096];
     char status_path[4096];
     char live_path[4096];
+    char keep_path[4096];            /* the last accepted running order */
     double started;
     int on_air_logged;
     int held;
@@ -149,21 +151,60 @@ static void write_status(struct daemon *d, double now)
     }
 }
 
+/* A copy that cannot be written is logged and the station plays on: it
+ * only matters at a start with processed/ broken. */
+static void keep_order(struct daemon *d, struct order_texts *t)
+{
+    char err[ERR_MSG_MAX];
+    if (order_keep_save(d->keep_path, t, err, sizeof err) != 0)
+        log_ev(LOG_WARN, "cannot keep a copy of the running order", "error", err, NULL);
+    order_texts_free(t);
+}
+
+/* processed/ refused at start: the last order accepted, if any, plays
+ * until another program fixes processed/ (the watcher takes it then). */
+static int start_from_kept(struct daemon *d, struct order *o, char *err, size_t errlen)
+{
+    char why[ERR_MSG_MAX], kept[ERR_MSG_MAX];
+    snprintf(why, sizeof why, "%s", err);
+    struct order_texts t;
+    int missing = 0;
+    if (order_keep_load(d->keep_path, &t, &missing, kept, sizeof kept) != 0 ||
+        order_parse(&t, d->cfg->state_dir, o, kept, sizeof kept) != 0) {
+        order_texts_free(&t);
+        if (missing)
+            return err_set(err, errlen, "no valid running order in %s (%s), and no earlier one kept in %s",
+                           d->cfg->processed_dir, why, d->cfg->state_dir);
+        return err_set(err, errlen, "no valid running order in %s (%s), and the copy of the last one is unusable "
+                       "(%s)", d->cfg->processed_dir, why, kept);
+    }
+    order_texts_free(&t);
+    d->reload_errors++;
+    snprintf(d->reload_error, sizeof d->reload_error, "%s", why);
+    d->reload_error_time = d->started;
+    log_ev(LOG_ERROR, "the running order in processed/ is refused; playing the last one accepted, kept in the "
+           "state directory", "error", why, "copy", d->keep_path, NULL);
+    return 0;
+}
+
 static void try_reload(struct daemon *d, double now, int forced)
 {
     if (!forced && !watch_changed(&d->watch))
         return;
     watch_mark(&d->watch);
     struct order o;
+    struct order_texts texts = {0};
     char err[ERR_MSG_MAX];
-    int rc = order_load(d->cfg->processed_dir, &o, err, sizeof err);
+    int rc = order_load(d->cfg->processed_dir, &o, &texts, err, sizeof err);
     if (rc == 0 && (rc = station_reload(&d->st, &o, now, err, sizeof err)) == 0) {
         d->reload_error[0] = '\0';
+        order_texts_free(&texts);
         log_ev(LOG_DEBUG, "processed/ changed but the running order did not", NULL);
         return;
     }
     if (rc < 0) {
         order_free(&o);
+        order_texts_free(&texts);
         d->reload_errors++;
         /* A rewrite storm repeats one problem many times: say it once. */
         int again = strcmp(d->reload_error, err) == 0;
@@ -183,6 +224,7 @@ static void try_reload(struct daemon *d, double now, int forced)
     if (give_segments(d) != 0)
         log_ev(LOG_ERROR, "out of memory handing segments to the publisher", NULL);
     save_state(d);
+    keep_order(d, &texts);
 }
 
 static void tick(struct daemon *d, double now)
@@ -293,6 +335,50 @@ static int open_state(struct daemon *d, int rate, struct streamer_state *ss, cha
     return 0;
 }
 
+/* The playlist the station's name points at on its node: with state/
+ * lost entirely (a new disk, a wiped volume), it is what listeners were
+ * last given, and the timeline goes on after it rather than from 0 or
+ * from the sequence floor. It also wins over a state restored from an
+ * old backup. A node that cannot say is no error. */
+static void consult_node(struct daemon *d, const struct ipfs_client *ipfs, int rate, struct streamer_state *ss)
+{
+    const struct streamer_config *cfg = d->cfg;
+    if (cfg->recover_from_node_seconds <= 0)
+        return;
+    struct ipfs_client c = *ipfs;
+    c.timeout = cfg->recover_from_node_seconds;
+    c.retries = 0;
+    char name[128], why[ERR_MSG_MAX];
+    if (d->station_key) {
+        snprintf(name, sizeof name, "%s", d->records.name);
+    } else if (ipfs_key_ensure(&c, cfg->ipns_key, name, sizeof name, why, sizeof why) != 0) {
+        log_ev(LOG_WARN, "cannot ask the node for the station's name; not recovering from it", "error", why, NULL);
+        return;
+    }
+    struct station_memory mem;
+    int has_record = 0;
+    if (recover_from_name(&c, name, rate, &mem, &has_record, why, sizeof why) != 0) {
+        /* A name that points somewhere was used before: never from 0 under it. */
+        d->past_life |= has_record;
+        log_ev(has_record ? LOG_WARN : LOG_INFO, "no playlist to continue from on the node", "ipns_name", name,
+               "detail", why, NULL);
+        return;
+    }
+    d->past_life = 1;
+    if (recover_newest(&mem) <= recover_newest(&ss->mem)) {
+        station_memory_free(&mem);
+        return;
+    }
+    char seq[32];
+    snprintf(seq, sizeof seq, "%lld", (long long)recover_newest(&mem));
+    log_ev(LOG_WARN,
+           ss->mem.have ? "the state is behind the playlist the name points at; continuing after that playlist"
+                        : "no state; continuing after the playlist the name points at",
+           "ipns_name", name, "last_sequence", seq, NULL);
+    station_memory_free(&ss->mem);
+    ss->mem = mem;
+}
+
 static int start_records(struct daemon *d, const char *auth, char *err, size_t errlen)
 {
     const struct streamer_config *cfg = d->cfg;
@@ -334,18 +420,35 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     snprintf(d.state_path, sizeof d.state_path, "%s/state.json", cfg->state_dir);
     snprintf(d.status_path, sizeof d.status_path, "%s/status.json", cfg->state_dir);
     snprintf(d.live_path, sizeof d.live_path, "%s/live.m3u8", cfg->state_dir);
+    snprintf(d.keep_path, sizeof d.keep_path, "%s/%s", cfg->state_dir, ORDER_KEEP_FILE);
 
     /* Watching starts before the first read, so a rewrite in between is
      * seen at the first check rather than missed. */
     watch_init(&d.watch, cfg->processed_dir);
     struct order o;
-    if (order_load(cfg->processed_dir, &o, err, errlen) != 0)
-        return err_prefix(err, errlen, "no valid running order in %s", cfg->processed_dir);
-    struct streamer_state ss;
-    if (open_state(&d, o.rate, &ss, err, errlen) != 0) {
+    struct order_texts texts;
+    if (order_load(cfg->processed_dir, &o, &texts, err, errlen) == 0)
+        keep_order(&d, &texts);
+    else if (start_from_kept(&d, &o, err, errlen) != 0)
+        return -1;
+    struct ipfs_client ipfs;
+    const char *auth = cfg->ipfs_auth_env[0] ? getenv(cfg->ipfs_auth_env) : NULL;
+    if (ipfs_client_init(&ipfs, cfg->ipfs_api, auth, err, errlen) != 0) {
         order_free(&o);
         return -1;
     }
+    ipfs.timeout = cfg->ipfs_timeout_seconds;
+    if (strcmp(cfg->ipns_mode, "station") == 0 && start_records(&d, auth, err, errlen) != 0) {
+        ipfs_client_free(&ipfs);
+        order_free(&o);
+        return -1;
+    }
+    struct streamer_state ss;
+    if (open_state(&d, o.rate, &ss, err, errlen) != 0) {
+        order_free(&o);
+        goto fail_client;
+    }
+    consult_node(&d, &ipfs, o.rate, &ss);
     struct station_opts so = {
         .window = (size_t)cfg->window_segments,
         .publish_every = cfg->publish_every_segments,
@@ -355,10 +458,8 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         .listen_delay = cfg->listen_delay_seconds,
         .sequence_floor = d.past_life,
     };
-    if (station_open(&d.st, &so, &o, &ss.mem, d.started, err, errlen) != 0) {
-        state_free(&ss);
-        return -1;
-    }
+    if (station_open(&d.st, &so, &o, &ss.mem, d.started, err, errlen) != 0)
+        goto fail_state;
     if (ss.mem.have && ss.mem.target != d.st.target)
         log_ev(LOG_WARN, "target duration grew since the last run; players reloading will adapt", NULL);
     /* The page plays listen_delay behind the newest segment and hls.js wants
@@ -367,14 +468,6 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         log_ev(LOG_WARN, "the window is shorter than listen_delay_seconds plus three target durations: players "
                "that start at the delay start at the window's oldest segment instead", NULL);
 
-    struct ipfs_client ipfs;
-    const char *auth = cfg->ipfs_auth_env[0] ? getenv(cfg->ipfs_auth_env) : NULL;
-    if (ipfs_client_init(&ipfs, cfg->ipfs_api, auth, err, errlen) != 0) {
-        station_close(&d.st);
-        state_free(&ss);
-        return -1;
-    }
-    ipfs.timeout = cfg->ipfs_timeout_seconds;
     struct publisher_opts po = {
         .key = cfg->ipns_key,
         .lifetime = cfg->ipns_lifetime_seconds,
@@ -384,23 +477,11 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         .keep = (size_t)cfg->keep_playlists,
         .processed_dir = cfg->processed_dir,
         .known_name = ss.ipns_name[0] ? ss.ipns_name : NULL,
+        .records = d.station_key ? &d.records : NULL,
     };
-    if (strcmp(cfg->ipns_mode, "station") == 0) {
-        if (start_records(&d, auth, err, errlen) != 0) {
-            ipfs_client_free(&ipfs);
-            station_close(&d.st);
-            state_free(&ss);
-            return -1;
-        }
-        po.records = &d.records;
-    }
     if (publisher_start(&d.pub, &po, &ipfs, clk, ss.playlists, ss.nplaylists, err, errlen) != 0) {
-        if (d.station_key)
-            record_publisher_free(&d.records);
-        ipfs_client_free(&ipfs);
         station_close(&d.st);
-        state_free(&ss);
-        return -1;
+        goto fail_state;
     }
     state_free(&ss);
     give_segments(&d);
@@ -442,6 +523,14 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     station_close(&d.st);
     log_ev(LOG_INFO, "stopped; state saved", NULL);
     return 0;
+
+fail_state:
+    state_free(&ss);
+fail_client:
+    if (d.station_key)
+        record_publisher_free(&d.records);
+    ipfs_client_free(&ipfs);
+    return -1;
 }
 
 int streamer_run(const struct streamer_config *cfg, const struct clock *clk,

@@ -56,6 +56,9 @@ const struct cfg_key streamer_config_keys[] = {
       "Published playlists kept pinned on the node; older ones are deleted"),
     K(reload_check_seconds, CFG_NUMBER, "2", 0.1, 3600, NULL,
       "How often processed/ is checked for a new running order (SIGHUP checks at once)"),
+    K(recover_from_node_seconds, CFG_NUMBER, "10", 0, 600, NULL,
+      "At start, how long to wait for the node's answer to what the station's name points at: with state_dir "
+      "lost or behind, the timeline goes on after that playlist (0: do not ask)"),
     K(shutdown_grace_seconds, CFG_NUMBER, "5", 0, 300, NULL,
       "On SIGTERM/SIGINT, how long an in-flight publish may still take"),
     K(local_gateway, CFG_STRING, "\"http://127.0.0.1:8080\"", 0, 0, NULL,

@@ -31,6 +31,7 @@ struct streamer_config {
     double publish_backoff_max_seconds;
     int keep_playlists;
     double reload_check_seconds;
+    double recover_from_node_seconds;
     double shutdown_grace_seconds;
     char *local_gateway;
     char *public_gateway;

@@ -48,6 +48,11 @@ target_link_libraries(test_recover PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 add_test(NAME test_recover COMMAND test_recover)
 set_tests_properties(test_recover PROPERTIES LABELS unit)
 
+# Start-up whatever it finds: processed/ broken (the kept order plays), no
+# good order at all (a clear refusal), state/ lost (the name's timeline
+# goes on), a publish the node did but reported failed (its playlist stays).
+radio_integration_test(test_streamer_recovery $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+
 # Fault injection: a fault proxy before the node, 50 kill -9, lost state, a
 # second instance; an independent validator reads every playlist served.
 radio_integration_test(test_streamer_faults $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)

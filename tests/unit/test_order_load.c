@@ -112,7 +112,7 @@ static void expect_refused(const struct dir *d, const char *why_contains)
     struct order o;
     memset(&o, 0xA5, sizeof o);
     char err[512] = "";
-    assert_int_equal(order_load(d->path, &o, err, sizeof err), -1);
+    assert_int_equal(order_load(d->path, &o, NULL, err, sizeof err), -1);
     if (!strstr(err, why_contains))
         fail_msg("expected \"%s\" in \"%s\"", why_contains, err);
     assert_int_equal(o.n, 0);
@@ -125,7 +125,7 @@ static void valid_files_load(void **state)
     struct dir *d = *state;
     struct order o;
     char err[512];
-    if (order_load(d->path, &o, err, sizeof err) != 0)
+    if (order_load(d->path, &o, NULL, err, sizeof err) != 0)
         fail_msg("%s", err);
     assert_int_equal(o.n, 4);
     assert_int_equal(o.ntracks, 2);

@@ -32,6 +32,7 @@ struct daemon {
     struct watch watch;
     char state_path[4096];
     char status_path[4096];
+    struct status_writer status;
     char live_path[4096];
     char keep_path[4096];            /* the last accepted running order */
     double started;
@@ -140,7 +141,7 @@ static void write_status(struct daemon *d, double now)
         .order_segments = (int64_t)d->st.sched.order.n,
     };
     char err[ERR_MSG_MAX];
-    if (status_write(d->status_path, &v, err, sizeof err) != 0)
+    if (status_write(&d->status, &v, err, sizeof err) != 0)
         log_ev(LOG_WARN, "cannot write the status file", "error", err, NULL);
     free(targets);
     if (ps.name[0] && !d->on_air_logged) {
@@ -419,6 +420,7 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     d.started = clk->now(clk->ctx);
     snprintf(d.state_path, sizeof d.state_path, "%s/state.json", cfg->state_dir);
     snprintf(d.status_path, sizeof d.status_path, "%s/status.json", cfg->state_dir);
+    status_writer_init(&d.status, d.status_path, cfg->status_heartbeat_seconds);
     snprintf(d.live_path, sizeof d.live_path, "%s/live.m3u8", cfg->state_dir);
     snprintf(d.keep_path, sizeof d.keep_path, "%s/%s", cfg->state_dir, ORDER_KEEP_FILE);
 
@@ -521,6 +523,7 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     if (d.station_key)
         record_publisher_free(&d.records);
     station_close(&d.st);
+    status_writer_free(&d.status);
     log_ev(LOG_INFO, "stopped; state saved", NULL);
     return 0;
 

@@ -59,6 +59,9 @@ const struct cfg_key streamer_config_keys[] = {
     K(recover_from_node_seconds, CFG_NUMBER, "10", 0, 600, NULL,
       "At start, how long to wait for the node's answer to what the station's name points at: with state_dir "
       "lost or behind, the timeline goes on after that playlist (0: do not ask)"),
+    K(status_heartbeat_seconds, CFG_NUMBER, "60", 0, 86400, NULL,
+      "status.json is written when something in it changes, and unchanged at most this often (its \"updated\" "
+      "time then shows the streamer alive; 0: only on change)"),
     K(shutdown_grace_seconds, CFG_NUMBER, "5", 0, 300, NULL,
       "On SIGTERM/SIGINT, how long an in-flight publish may still take"),
     K(local_gateway, CFG_STRING, "\"http://127.0.0.1:8080\"", 0, 0, NULL,

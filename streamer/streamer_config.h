@@ -32,6 +32,7 @@ struct streamer_config {
     int keep_playlists;
     double reload_check_seconds;
     double recover_from_node_seconds;
+    double status_heartbeat_seconds;
     double shutdown_grace_seconds;
     char *local_gateway;
     char *public_gateway;

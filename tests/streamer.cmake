@@ -57,3 +57,8 @@ radio_integration_test(test_streamer_recovery $<TARGET_FILE:radio-setup> $<TARGE
 # second instance; an independent validator reads every playlist served.
 radio_integration_test(test_streamer_faults $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
 set_tests_properties(test_streamer_faults PROPERTIES LABELS "integration;faults;slow" TIMEOUT 900)
+
+add_executable(test_status unit/test_status.c)
+target_link_libraries(test_status PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_status COMMAND test_status)
+set_tests_properties(test_status PROPERTIES LABELS unit)

@@ -16,6 +16,7 @@
 
 #include "manifest.h"
 #include "order.h"
+#include "order_keep.h"
 
 #define RATE 48000
 
@@ -219,10 +220,51 @@ static void a_huge_playlist_is_refused_without_reading_it_all(void **state)
     expect_refused(d, "larger than");
 }
 
+/* The copy in the state directory gives back the same order, byte for
+ * byte; a copy cut short or not a copy at all is refused, never half used. */
+static void the_kept_copy_gives_back_the_same_order(void **state)
+{
+    struct dir *d = *state;
+    struct order o, back;
+    struct order_texts t, t2;
+    char err[512], keep[400];
+    int missing = 0;
+    snprintf(keep, sizeof keep, "%s/last-order", d->path);
+    assert_int_equal(order_keep_load(keep, &t2, &missing, err, sizeof err), -1);
+    assert_true(missing);
+    if (order_load(d->path, &o, &t, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    if (order_keep_save(keep, &t, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    /* processed/ broken afterwards: the copy does not read it. */
+    put_str(d->manifest, "{ not json");
+    if (order_keep_load(keep, &t2, &missing, err, sizeof err) != 0 || order_parse(&t2, d->path, &back, err, sizeof err))
+        fail_msg("%s", err);
+    assert_string_equal(back.id, o.id);
+    assert_int_equal(t2.manifest_len, t.manifest_len);
+    assert_memory_equal(t2.playlist, t.playlist, t.playlist_len);
+    order_free(&back);
+    order_texts_free(&t2);
+
+    FILE *f = fopen(keep, "r+b");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), 60), 0);
+    fclose(f);
+    assert_int_equal(order_keep_load(keep, &t2, &missing, err, sizeof err), -1);
+    assert_false(missing);
+    put_str(keep, "ipfs-radio-last-order 1\nmanifest 99999999999999999999\nplaylist 1\n");
+    assert_int_equal(order_keep_load(keep, &t2, &missing, err, sizeof err), -1);
+    put_str(keep, "something else 1\nmanifest 0\nplaylist 0\n");
+    assert_int_equal(order_keep_load(keep, &t2, &missing, err, sizeof err), -1);
+    order_free(&o);
+    order_texts_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(valid_files_load, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(the_kept_copy_gives_back_the_same_order, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(missing_files_are_refused, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(truncated_and_invalid_json_is_refused, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(invalid_utf8_is_refused, dir_setup, dir_teardown),

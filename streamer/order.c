@@ -212,3 +212,16 @@ size_t order_next_track_start(const struct order *o, size_t i)
     const struct order_track *t = &o->tracks[o->segs[i].track];
     return t->first + t->count;
 }
+
+int64_t order_min_span(const struct order *o, size_t w)
+{
+    int64_t loop = order_loop_samples(o), full = (int64_t)(w / o->n) * loop, best = INT64_MAX;
+    size_t rem = w % o->n;
+    for (size_t i = 0; i < o->n; i++) {
+        int64_t part = i + rem <= o->n ? o->prefix[i + rem] - o->prefix[i]
+                                       : loop - o->prefix[i] + o->prefix[i + rem - o->n];
+        if (full + part < best)
+            best = full + part;
+    }
+    return best;
+}

@@ -76,6 +76,10 @@ size_t order_index_at(const struct order *o, int64_t pos);
  * (n when that track is the last of the loop). */
 size_t order_next_track_start(const struct order *o, size_t i);
 
+/* The fewest samples any w consecutive segments of the loop hold: what
+ * the shortest playlist of a w-segment window lists. */
+int64_t order_min_span(const struct order *o, size_t w);
+
 static inline int64_t order_loop_samples(const struct order *o) { return o->prefix[o->n]; }
 static inline int64_t order_loop_tags(const struct order *o) { return o->tags[o->n]; }
 

@@ -152,6 +152,15 @@ static void write_status(struct daemon *d, double now)
     }
 }
 
+/* Whether the window, over this order, lists what players need, and no
+ * playlist they read is older than they play behind its edge. */
+static int check_timing(struct daemon *d, const struct order *o, char *err, size_t errlen)
+{
+    double shortest = (double)order_min_span(o, (size_t)d->cfg->window_segments) / o->rate;
+    int target = d->st.target > o->max_rounded ? d->st.target : o->max_rounded;
+    return streamer_config_check_timing(d->cfg, "the configuration", target, shortest, err, errlen);
+}
+
 /* A copy that cannot be written is logged and the station plays on: it
  * only matters at a start with processed/ broken. */
 static void keep_order(struct daemon *d, struct order_texts *t)
@@ -197,6 +206,8 @@ static void try_reload(struct daemon *d, double now, int forced)
     struct order_texts texts = {0};
     char err[ERR_MSG_MAX];
     int rc = order_load(d->cfg->processed_dir, &o, &texts, err, sizeof err);
+    if (rc == 0)
+        rc = check_timing(d, &o, err, sizeof err);
     if (rc == 0 && (rc = station_reload(&d->st, &o, now, err, sizeof err)) == 0) {
         d->reload_error[0] = '\0';
         order_texts_free(&texts);
@@ -462,6 +473,10 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     };
     if (station_open(&d.st, &so, &o, &ss.mem, d.started, err, errlen) != 0)
         goto fail_state;
+    if (check_timing(&d, &d.st.sched.order, err, errlen) != 0) {
+        station_close(&d.st);
+        goto fail_state;
+    }
     if (ss.mem.have && ss.mem.target != d.st.target)
         log_ev(LOG_WARN, "target duration grew since the last run; players reloading will adapt", NULL);
     /* The page plays listen_delay behind the newest segment and hls.js wants

@@ -260,10 +260,41 @@ static void the_kept_copy_gives_back_the_same_order(void **state)
     order_texts_free(&t);
 }
 
+/* The shortest playlist a window gives, wherever it falls in the loop:
+ * a short jingle, then a track of three long segments. */
+static void the_shortest_window_is_found_wherever_it_falls(void **state)
+{
+    (void)state;
+    struct manifest m;
+    memset(&m, 0, sizeof m);
+    m.enc = (struct manifest_encoding){RATE, 2, 128000, 6.0, 0, -16, -1, "", 0.5};
+    manifest_fingerprint(&m.enc, m.enc.fingerprint);
+    add_track(&m, "j1", 1, RATE);
+    add_track(&m, "t1", 3, 6 * RATE);
+    manifest_sort(&m);
+    struct playlist pl = {0};
+    assert_int_equal(playlist_append(&pl, "j1", "", -1), 0);
+    assert_int_equal(playlist_append(&pl, "t1", "", -1), 0);
+    struct order o;
+    char err[256];
+    if (order_build(&m, &pl, &o, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(order_min_span(&o, 1), RATE);
+    assert_int_equal(order_min_span(&o, 2), 7 * RATE);
+    assert_int_equal(order_min_span(&o, 3), 13 * RATE);
+    /* Across the loop's end: t1's last two, j1, t1's first. */
+    assert_int_equal(order_min_span(&o, 4), 19 * RATE);
+    assert_int_equal(order_min_span(&o, 5), 20 * RATE);
+    order_free(&o);
+    playlist_free(&pl);
+    manifest_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(valid_files_load, dir_setup, dir_teardown),
+        cmocka_unit_test(the_shortest_window_is_found_wherever_it_falls),
         cmocka_unit_test_setup_teardown(the_kept_copy_gives_back_the_same_order, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(missing_files_are_refused, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(truncated_and_invalid_json_is_refused, dir_setup, dir_teardown),

@@ -53,6 +53,10 @@ set_tests_properties(test_recover PROPERTIES LABELS unit)
 # goes on), a publish the node did but reported failed (its playlist stays).
 radio_integration_test(test_streamer_recovery $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
 
+# Windows of playlists larger than one block: deleted playlists leave the
+# node with all their blocks (a node of its own, libfaketime for a pre-roll).
+radio_integration_test(test_streamer_storage $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+
 # Fault injection: a fault proxy before the node, 50 kill -9, lost state, a
 # second instance; an independent validator reads every playlist served.
 radio_integration_test(test_streamer_faults $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)

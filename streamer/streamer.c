@@ -257,6 +257,14 @@ static void tick(struct daemon *d, double now)
         return;
     }
     d->held = 0;
+    if (out.restarted_behind > 0) {
+        char behind[32], seq[32];
+        snprintf(behind, sizeof behind, "%.3f", out.restarted_behind);
+        snprintf(seq, sizeof seq, "%lld", (long long)out.newest);
+        log_ev(LOG_WARN, "the clock went back further than the station holds for: the timeline goes on from the "
+               "new clock at the next sequence number, with a discontinuity, the running order from its top",
+               "behind_seconds", behind, "sequence", seq, NULL);
+    }
     /* On disk before it goes out: whatever instant a kill -9 comes at, the
      * next start knows at least what was published, and never goes back. */
     save_state(d);
@@ -470,6 +478,7 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         .uri_suffix = cfg->segment_uri_suffix,
         .listen_delay = cfg->listen_delay_seconds,
         .sequence_floor = d.past_life,
+        .clock_hold_targets = cfg->clock_back_hold_targets,
     };
     if (station_open(&d.st, &so, &o, &ss.mem, d.started, err, errlen) != 0)
         goto fail_state;

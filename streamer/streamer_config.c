@@ -66,6 +66,10 @@ const struct cfg_key streamer_config_keys[] = {
     K(status_heartbeat_seconds, CFG_NUMBER, "60", 0, 86400, NULL,
       "status.json is written when something in it changes, and unchanged at most this often (its \"updated\" "
       "time then shows the streamer alive; 0: only on change)"),
+    K(clock_back_hold_targets, CFG_NUMBER, "2", 0, 1000000, NULL,
+      "A wall clock stepped back by up to this many target durations (behind the newest segment's start) holds "
+      "the station until it catches up; further back, the timeline goes on at once from the new clock: next "
+      "sequence number, EXT-X-DISCONTINUITY, the running order from its top"),
     K(shutdown_grace_seconds, CFG_NUMBER, "5", 0, 300, NULL,
       "On SIGTERM/SIGINT, how long an in-flight publish may still take"),
     K(local_gateway, CFG_STRING, "\"http://127.0.0.1:8080\"", 0, 0, NULL,

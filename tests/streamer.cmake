@@ -57,6 +57,9 @@ radio_integration_test(test_streamer_recovery $<TARGET_FILE:radio-setup> $<TARGE
 # node with all their blocks (a node of its own, libfaketime for a pre-roll).
 radio_integration_test(test_streamer_storage $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
 
+# The wall clock stepped back an hour on air and across a restart (libfaketime).
+radio_integration_test(test_streamer_clock $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+
 # Fault injection: a fault proxy before the node, 50 kill -9, lost state, a
 # second instance; an independent validator reads every playlist served.
 radio_integration_test(test_streamer_faults $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)

@@ -164,7 +164,7 @@ int main(int argc, char **argv)
         if (now >= next_reload) {
             struct order no;
             write_playlist(&m, processed, reloads % 2 == 0);
-            if (order_load(processed, &no, err, sizeof err) != 0)
+            if (order_load(processed, &no, NULL, err, sizeof err) != 0)
                 bench_die("order_load", err);
             int rc = station_reload(&st, &no, now, err, sizeof err);
             if (rc < 0)

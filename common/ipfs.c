@@ -670,18 +670,81 @@ static int block_rm_answer(char *body, char *err, size_t errlen)
     return 0;
 }
 
+/* Blocks under a root, as the node lists them from what it holds (offline:
+ * a block it lacks is not fetched, the listing just stops short). One
+ * answer line per block: {"Ref": "<cid>", "Err": ""}. */
+#define FORGET_BATCH 16
+
+static int children_of(const struct ipfs_client *c, const char *cid, char (**out)[CID_MAX_STR], size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    char q[CID_MAX_STR + 64];
+    snprintf(q, sizeof q, "arg=%s&recursive=true&unique=true&offline=true", cid);
+    struct ipfs_response r;
+    if (ipfs_call(c, "refs", q, &r, NULL, 0) != 0)
+        return -1;
+    int rc = 0;
+    char *save = NULL;
+    for (char *line = r.body ? strtok_r(r.body, "\n", &save) : NULL; line && rc == 0;
+         line = strtok_r(NULL, "\n", &save)) {
+        json_t *j = json_loads(line, 0, NULL);
+        const char *ref = json_string_value(json_object_get(j, "Ref"));
+        if (ref && ref[0] && strlen(ref) < CID_MAX_STR) {
+            char (*v)[CID_MAX_STR] = realloc(*out, (*n + 1) * sizeof *v);
+            if (v) {
+                *out = v;
+                snprintf(v[(*n)++], CID_MAX_STR, "%s", ref);
+            } else {
+                rc = -1;
+            }
+        }
+        json_decref(j);
+    }
+    ipfs_response_free(&r);
+    return rc;
+}
+
+/* The blocks under a root we no longer need. One another pinned object
+ * still uses stays (Kubo refuses it: "pinned"), and that is as it should. */
+static void remove_children(const struct ipfs_client *c, char (*v)[CID_MAX_STR], size_t n)
+{
+    for (size_t i = 0; i < n; i += FORGET_BATCH) {
+        char q[FORGET_BATCH * (CID_MAX_STR + 8) + 32] = "force=true";
+        size_t l = strlen(q);
+        for (size_t k = i; k < n && k < i + FORGET_BATCH; k++)
+            l += (size_t)snprintf(q + l, sizeof q - l, "&arg=%s", v[k]);
+        struct ipfs_response r;
+        if (ipfs_call(c, "block/rm", q, &r, NULL, 0) == 0)
+            ipfs_response_free(&r);
+    }
+}
+
 int ipfs_forget(const struct ipfs_client *c, const char *cid, char *err, size_t errlen)
 {
     char q[CID_MAX_STR + 64];
     struct ipfs_response r;
+    /* Listed while the root is still there: a playlist larger than one
+     * chunk is a root over leaves, and removing the root alone would leave
+     * the leaves on the node for ever. */
+    char (*kids)[CID_MAX_STR] = NULL;
+    size_t nkids = 0;
+    if (children_of(c, cid, &kids, &nkids) != 0)
+        nkids = 0;
     snprintf(q, sizeof q, "arg=%s", cid);
     /* Either may fail because it was already done; what matters is the end state. */
     if (ipfs_call(c, "pin/rm", q, &r, err, errlen) == 0)
         ipfs_response_free(&r);
     snprintf(q, sizeof q, "arg=%s&force=true", cid);
-    if (ipfs_call(c, "block/rm", q, &r, err, errlen) != 0)
-        return block_gone(err) ? 0 : -1;
-    int rc = block_rm_answer(r.body, err, errlen);
-    ipfs_response_free(&r);
+    int rc;
+    if (ipfs_call(c, "block/rm", q, &r, err, errlen) != 0) {
+        rc = block_gone(err) ? 0 : -1;
+    } else {
+        rc = block_rm_answer(r.body, err, errlen);
+        ipfs_response_free(&r);
+    }
+    if (rc == 0)
+        remove_children(c, kids, nkids);
+    free(kids);
     return rc;
 }

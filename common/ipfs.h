@@ -105,7 +105,9 @@ int ipfs_ipns_put(const struct ipfs_client *c, const char *name, const void *rec
 int ipfs_ipns_get(const struct ipfs_client *c, const char *name, uint8_t *out, size_t cap, size_t *len,
                   char *err, size_t errlen);
 
-/* Unpins and deletes a block we added and no longer need; missing is fine. */
+/* Unpins and deletes an object we added and no longer need, the blocks
+ * under its root too (those another pinned object shares stay); missing
+ * is fine. */
 int ipfs_forget(const struct ipfs_client *c, const char *cid, char *err, size_t errlen);
 
 #endif

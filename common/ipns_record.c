@@ -219,6 +219,78 @@ static int parse_validity(const uint8_t *s, size_t len, double *out)
     return 0;
 }
 
+/* A bounded reader of the signed `data` map. */
+struct reader {
+    const uint8_t *p;
+    size_t len, o;
+};
+
+static int cbor_read_head(struct reader *r, unsigned *major, uint64_t *v)
+{
+    if (r->o >= r->len)
+        return -1;
+    uint8_t b = r->p[r->o++];
+    unsigned ai = b & 31;
+    *major = b >> 5;
+    if (ai < 24) {
+        *v = ai;
+        return 0;
+    }
+    size_t n = ai == 24 ? 1 : ai == 25 ? 2 : ai == 26 ? 4 : ai == 27 ? 8 : 0;
+    if (n == 0 || n > r->len - r->o)
+        return -1;
+    *v = 0;
+    while (n--)
+        *v = *v << 8 | r->p[r->o++];
+    return 0;
+}
+
+static int key_is(const uint8_t *k, size_t klen, const char *name)
+{
+    return klen == strlen(name) && memcmp(k, name, klen) == 0;
+}
+
+/* A record with signatureV2 and data alone (the specification allows V1
+ * fields to be left out): its fields are read from data, where the
+ * signature covers them. */
+static int fields_from_data(struct ipns_record_view *v)
+{
+    struct reader r = {v->data, v->data_len, 0};
+    unsigned major;
+    uint64_t n;
+    if (cbor_read_head(&r, &major, &n) != 0 || major != 5)
+        return -1;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t klen, x;
+        if (cbor_read_head(&r, &major, &klen) != 0 || major != 3 || klen > r.len - r.o)
+            return -1;
+        const uint8_t *k = r.p + r.o;
+        r.o += (size_t)klen;
+        if (cbor_read_head(&r, &major, &x) != 0)
+            return -1;
+        if (major == 2) {
+            if (x > r.len - r.o)
+                return -1;
+            const uint8_t *b = r.p + r.o;
+            r.o += (size_t)x;
+            if (key_is(k, (size_t)klen, "Value"))
+                v->value = b, v->value_len = (size_t)x;
+            else if (key_is(k, (size_t)klen, "Validity"))
+                v->validity = b, v->validity_len = (size_t)x;
+        } else if (major == 0) {
+            if (key_is(k, (size_t)klen, "Sequence"))
+                v->seq = x, v->has_seq = 1;
+            else if (key_is(k, (size_t)klen, "TTL"))
+                v->ttl_ns = x, v->has_ttl = 1;
+            else if (key_is(k, (size_t)klen, "ValidityType"))
+                v->validity_type = x, v->has_validity_type = 1;
+        } else {
+            return -1;
+        }
+    }
+    return r.o == r.len ? 0 : -1;
+}
+
 int ipns_record_verify(const uint8_t *rec, size_t len, const unsigned char pk[IPNS_KEY_PUBLIC_BYTES],
                        double now, struct ipns_record_view *v, char *err, size_t errlen)
 {
@@ -231,6 +303,9 @@ int ipns_record_verify(const uint8_t *rec, size_t len, const unsigned char pk[IP
     memcpy(msg + sizeof sig_v2_prefix - 1, v->data, v->data_len);
     if (crypto_sign_ed25519_verify_detached(v->sig_v2, msg, sizeof sig_v2_prefix - 1 + v->data_len, pk) != 0)
         return err_set(err, errlen, "IPNS record: signatureV2 does not verify");
+    int v2_only = !v->value && !v->validity && !v->has_seq && !v->has_ttl && !v->has_validity_type && !v->sig_v1;
+    if (v2_only && fields_from_data(v) != 0)
+        return err_set(err, errlen, "IPNS record: data is not the map of fields the specification defines");
     char value[IPNS_VALUE_MAX + 1];
     struct ipns_record_fields f = {.value = value, .seq = v->seq, .ttl_ns = v->ttl_ns};
     if (!v->value || v->value_len > IPNS_VALUE_MAX || v->validity_len != IPNS_VALIDITY_LEN ||

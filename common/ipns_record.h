@@ -45,7 +45,9 @@ struct ipns_record_view {
 int ipns_record_parse(const uint8_t *rec, size_t len, struct ipns_record_view *v, char *err, size_t errlen);
 
 /* Checks what a validator checks: signatureV2 over data with the name's
- * public key, data equal to the canonical encoding of the protobuf fields,
+ * public key, data equal to the canonical encoding of the protobuf fields
+ * (a record without V1 fields, signatureV2 and data alone, is read from
+ * data, and v's fields point into it),
  * and the EOL not passed at `now` (Unix seconds). Fills v on success. */
 int ipns_record_verify(const uint8_t *rec, size_t len, const unsigned char pk[IPNS_KEY_PUBLIC_BYTES],
                        double now, struct ipns_record_view *v, char *err, size_t errlen);

@@ -1,5 +1,6 @@
 #include "order.h"
 
+#include "atomic.h"
 #include "err.h"
 
 #include <errno.h>
@@ -129,27 +130,66 @@ static int regular_file(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-int order_load(const char *processed_dir, struct order *o, char *err, size_t errlen)
+void order_texts_free(struct order_texts *t)
 {
-    /* Zeroed first: a caller may free the order whatever the outcome. */
-    memset(o, 0, sizeof *o);
+    free(t->manifest);
+    free(t->playlist);
+    memset(t, 0, sizeof *t);
+}
+
+int order_read(const char *processed_dir, struct order_texts *t, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
     char mpath[4096], ppath[4096];
     snprintf(mpath, sizeof mpath, "%s/manifest.json", processed_dir);
     snprintf(ppath, sizeof ppath, "%s/playlist.m3u", processed_dir);
+    if (regular_file(mpath, err, errlen) != 0 || regular_file(ppath, err, errlen) != 0 ||
+        atomic_read(mpath, MANIFEST_MAX_BYTES, &t->manifest, &t->manifest_len, err, errlen) != 0 ||
+        atomic_read(ppath, PLAYLIST_MAX_BYTES, &t->playlist, &t->playlist_len, err, errlen) != 0) {
+        order_texts_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+int order_parse(const struct order_texts *t, const char *origin, struct order *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    char mname[4200], pname[4200];
+    snprintf(mname, sizeof mname, "%s/manifest.json", origin);
+    snprintf(pname, sizeof pname, "%s/playlist.m3u", origin);
+    /* manifest_parse reads up to a NUL: one inside the text would hide
+     * what follows it, so such a text is refused rather than cut short. */
+    if (!t->manifest || strlen(t->manifest) != t->manifest_len)
+        return err_set(err, errlen, "%s holds a NUL byte", mname);
     struct manifest m;
     struct playlist pl;
-    if (regular_file(mpath, err, errlen) != 0 || regular_file(ppath, err, errlen) != 0 ||
-        manifest_load(mpath, &m, err, errlen) != 0)
+    if (manifest_parse(t->manifest, mname, &m, err, errlen) != 0)
         return -1;
-    if (playlist_load(ppath, &pl, err, errlen) != 0) {
+    if (playlist_parse(t->playlist ? t->playlist : "", t->playlist_len, pname, &pl, err, errlen) != 0) {
         manifest_free(&m);
         return -1;
     }
     int rc = order_build(&m, &pl, o, err, errlen);
     if (rc != 0)
-        err_prefix(err, errlen, "%s", ppath);
+        err_prefix(err, errlen, "%s", pname);
     playlist_free(&pl);
     manifest_free(&m);
+    return rc;
+}
+
+int order_load(const char *processed_dir, struct order *o, struct order_texts *texts, char *err, size_t errlen)
+{
+    /* Zeroed first: a caller may free the order whatever the outcome. */
+    memset(o, 0, sizeof *o);
+    struct order_texts t;
+    if (order_read(processed_dir, &t, err, errlen) != 0)
+        return -1;
+    int rc = order_parse(&t, processed_dir, o, err, errlen);
+    if (rc == 0 && texts)
+        *texts = t;
+    else
+        order_texts_free(&t);
     return rc;
 }
 
@@ -171,4 +211,17 @@ size_t order_next_track_start(const struct order *o, size_t i)
 {
     const struct order_track *t = &o->tracks[o->segs[i].track];
     return t->first + t->count;
+}
+
+int64_t order_min_span(const struct order *o, size_t w)
+{
+    int64_t loop = order_loop_samples(o), full = (int64_t)(w / o->n) * loop, best = INT64_MAX;
+    size_t rem = w % o->n;
+    for (size_t i = 0; i < o->n; i++) {
+        int64_t part = i + rem <= o->n ? o->prefix[i + rem] - o->prefix[i]
+                                       : loop - o->prefix[i] + o->prefix[i + rem - o->n];
+        if (full + part < best)
+            best = full + part;
+    }
+    return best;
 }

@@ -48,10 +48,26 @@ struct order {
  * beyond the bounds in order.c. On failure *o is empty. */
 int order_build(const struct manifest *m, const struct playlist *pl, struct order *o,
                 char *err, size_t errlen);
-/* Loads processed/manifest.json and processed/playlist.m3u and builds.
- * Whatever the files hold, *o is either the order or empty (order_free is
- * safe on it either way). */
-int order_load(const char *processed_dir, struct order *o, char *err, size_t errlen);
+/* The two files of processed/ as read, kept so that an accepted order
+ * can be copied into the state directory byte for byte. */
+struct order_texts {
+    char *manifest;          /* NUL-terminated */
+    size_t manifest_len;
+    char *playlist;          /* NUL-terminated */
+    size_t playlist_len;
+};
+
+/* Reads processed/manifest.json and processed/playlist.m3u (regular files
+ * within their size bounds). On failure *t is empty. */
+int order_read(const char *processed_dir, struct order_texts *t, char *err, size_t errlen);
+/* Builds the order from the texts; origin names where they came from in
+ * messages. Whatever the texts hold, *o is either the order or empty. */
+int order_parse(const struct order_texts *t, const char *origin, struct order *o, char *err, size_t errlen);
+void order_texts_free(struct order_texts *t);
+/* order_read + order_parse. Whatever the files hold, *o is either the
+ * order or empty (order_free is safe on it either way). texts (may be
+ * NULL) gets the files' bytes when the order is built. */
+int order_load(const char *processed_dir, struct order *o, struct order_texts *texts, char *err, size_t errlen);
 void order_free(struct order *o);
 
 /* Index of the segment containing sample offset `pos` (0 <= pos < loop). */
@@ -59,6 +75,10 @@ size_t order_index_at(const struct order *o, int64_t pos);
 /* Index of the first segment of the track after the one holding segment i
  * (n when that track is the last of the loop). */
 size_t order_next_track_start(const struct order *o, size_t i);
+
+/* The fewest samples any w consecutive segments of the loop hold: what
+ * the shortest playlist of a w-segment window lists. */
+int64_t order_min_span(const struct order *o, size_t w);
 
 static inline int64_t order_loop_samples(const struct order *o) { return o->prefix[o->n]; }
 static inline int64_t order_loop_tags(const struct order *o) { return o->tags[o->n]; }

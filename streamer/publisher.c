@@ -337,7 +337,11 @@ static void *run(void *arg)
             }
         } else if (ipfs_name_publish(&p->ipfs, p->opts.key, it.cid, p->opts.lifetime, p->opts.ttl, err,
                                      sizeof err) != 0) {
-            ipfs_forget(&p->ipfs, it.cid, NULL, 0);
+            /* The node may have published it all the same (an answer lost
+             * or cut after the work was done): its name may point here, so
+             * the playlist stays, and goes with the ring once a later
+             * publish succeeds. */
+            ring_push(p, it.cid);
             note_error(p, "name publish", err);
             /* A node that lost its repository lost the key too: ask again. */
             pthread_mutex_lock(&p->mu);

@@ -45,8 +45,10 @@ static struct record_job *job_copy(const struct record_job *src)
 /* Waits up to `seconds` unless stopping or a new record arrives. */
 static void nap(struct record_target *t, double seconds)
 {
+    /* On the monotonic clock the condition variable waits on: a wall
+     * clock stepped back must not stretch a retry nap. */
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     double until = (double)ts.tv_sec + ts.tv_nsec / 1e9 + seconds;
     ts.tv_sec = (time_t)until;
     ts.tv_nsec = (long)((until - (double)ts.tv_sec) * 1e9);
@@ -214,7 +216,11 @@ int record_target_start(struct record_target *t, const struct record_target_opts
         t->ipfs.abort_ctx = t;
     }
     pthread_mutex_init(&t->mu, NULL);
-    pthread_cond_init(&t->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->cv, &ca);
+    pthread_condattr_destroy(&ca);
     if (pthread_create(&t->thread, NULL, run, t) != 0) {
         ipfs_client_free(&t->ipfs);
         return err_set(err, errlen, "cannot start a publishing thread for %s", o->url);

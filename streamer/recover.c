@@ -1,6 +1,8 @@
 #include "recover.h"
 
 #include "err.h"
+#include "ipns_key.h"
+#include "ipns_record.h"
 #include "m3u8.h"
 
 #include <math.h>
@@ -86,4 +88,40 @@ int64_t recover_newest(const struct station_memory *mem)
     if (mem->nwindow)
         return mem->window[mem->nwindow - 1].seq;
     return mem->anchor.seq - 1;
+}
+
+int recover_from_name(const struct ipfs_client *c, const char *name, int rate, struct station_memory *mem,
+                      int *has_record, char *err, size_t errlen)
+{
+    memset(mem, 0, sizeof *mem);
+    *has_record = 0;
+    unsigned char pk[IPNS_KEY_PUBLIC_BYTES];
+    if (ipns_key_name_public(name, pk) != 0)
+        return err_set(err, errlen, "%s is not an Ed25519 IPNS name", name);
+    uint8_t rec[IPNS_RECORD_MAX];
+    size_t len = 0;
+    if (ipfs_ipns_get(c, name, rec, sizeof rec, &len, err, errlen) < 0)
+        return -1;
+    /* Expired or not: it is what players were last given. */
+    struct ipns_record_view v;
+    if (ipns_record_verify(rec, len, pk, 0, &v, err, errlen) != 0)
+        return err_prefix(err, errlen, "the node's record for the name");
+    *has_record = 1;
+    char value[IPNS_VALUE_MAX + 1];
+    if (!v.value || v.value_len > IPNS_VALUE_MAX)
+        return err_set(err, errlen, "the name's record has no value");
+    memcpy(value, v.value, v.value_len);
+    value[v.value_len] = '\0';
+    char cid[CID_MAX_STR], q[CID_MAX_STR + 64];
+    if (cid_of_uri(value, cid, sizeof cid) != 0)
+        return err_set(err, errlen, "the name points at %.200s, not at /ipfs/<cid>", value);
+    snprintf(q, sizeof q, "arg=%s&length=%u", cid, M3U8_MAX_BYTES + 1);
+    struct ipfs_client bounded = *c;
+    bounded.max_response = M3U8_MAX_BYTES + 1;
+    struct ipfs_response r;
+    if (ipfs_call(&bounded, "cat", q, &r, err, errlen) != 0)
+        return err_prefix(err, errlen, "reading the playlist %s", cid);
+    int rc = recover_from_playlist(r.body ? r.body : "", r.len, rate, mem, err, errlen);
+    ipfs_response_free(&r);
+    return rc == 0 ? 0 : err_prefix(err, errlen, "the playlist %s", cid);
 }

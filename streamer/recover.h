@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipfs.h"
 #include "station.h"
 
 /* Reads a playlist the streamer published (state/live.m3u8, or the one the
@@ -16,6 +17,14 @@
  * running order, so station_open continues after its last segment. */
 int recover_from_playlist(const char *text, size_t len, int rate, struct station_memory *mem, char *err,
                           size_t errlen);
+
+/* The playlist the name points at on the node (routing/get of its
+ * record, verified with the name's key, then cat), read as above: when
+ * state/ is lost entirely, what listeners were last given. *has_record
+ * says whether the node holds a record for the name at all, even when
+ * what it points at is unusable. */
+int recover_from_name(const struct ipfs_client *c, const char *name, int rate, struct station_memory *mem,
+                      int *has_record, char *err, size_t errlen);
 
 /* Newest sequence number a memory holds, -1 when none. */
 int64_t recover_newest(const struct station_memory *mem);

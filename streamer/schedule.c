@@ -153,43 +153,19 @@ void sched_prune(struct sched *s, int64_t min_seq)
     }
 }
 
-int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t keep,
-                 char *err, size_t errlen)
+/* Replaces the history with the items from what a window of `keep`
+ * ending at after_seq may still show up to (not including) end. */
+static int keep_history(struct sched *s, int64_t after_seq, size_t keep, int64_t end, char *err, size_t errlen)
 {
-    if (s->anchor.seq > after_seq) {
-        /* The pending order never aired: replace it at the same point. */
-        order_free(&s->order);
-        s->order = *next;
-        memset(next, 0, sizeof *next);
-        memcpy(s->anchor.order_id, s->order.id, sizeof s->anchor.order_id);
-        return 0;
-    }
-    /* The first track start after after_seq, in the current order. */
-    const struct order *o = &s->order;
-    int64_t d = after_seq + 1 - s->anchor.seq;
-    int64_t k = d / (int64_t)o->n;
-    size_t i = (size_t)(d % (int64_t)o->n);
-    if (!o->segs[i].track_start) {
-        i = order_next_track_start(o, i);
-        if (i == o->n) {
-            i = 0;
-            k++;
-        }
-    }
-    int64_t switch_seq = s->anchor.seq + k * (int64_t)o->n + (int64_t)i;
-    struct sched_item at;
-    from_order(s, switch_seq, &at);
-
-    /* Keep what a window ending at or after after_seq may still show. */
     int64_t lo = after_seq - (int64_t)keep + 1;
     if (lo < sched_first_seq(s))
         lo = sched_first_seq(s);
-    struct sched_hist *keepv = calloc((size_t)(switch_seq - lo) + 1, sizeof *keepv);
+    struct sched_hist *keepv = calloc((size_t)(end - lo) + 1, sizeof *keepv);
     if (!keepv)
         return err_set(err, errlen, "out of memory");
     size_t nk = 0;
     int rc = 0;
-    for (int64_t q = lo; q < switch_seq; q++) {
+    for (int64_t q = lo; q < end; q++) {
         struct sched_item it;
         if (sched_item(s, q, &it) != 0)
             continue;
@@ -220,7 +196,39 @@ int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t 
     free(s->hist);
     s->hist = keepv;
     s->nhist = nk;
-    s->cap = (size_t)(switch_seq - lo) + 1;
+    s->cap = (size_t)(end - lo) + 1;
+    return 0;
+}
+
+int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t keep,
+                 char *err, size_t errlen)
+{
+    if (s->anchor.seq > after_seq) {
+        /* The pending order never aired: replace it at the same point. */
+        order_free(&s->order);
+        s->order = *next;
+        memset(next, 0, sizeof *next);
+        memcpy(s->anchor.order_id, s->order.id, sizeof s->anchor.order_id);
+        return 0;
+    }
+    /* The first track start after after_seq, in the current order. */
+    const struct order *o = &s->order;
+    int64_t d = after_seq + 1 - s->anchor.seq;
+    int64_t k = d / (int64_t)o->n;
+    size_t i = (size_t)(d % (int64_t)o->n);
+    if (!o->segs[i].track_start) {
+        i = order_next_track_start(o, i);
+        if (i == o->n) {
+            i = 0;
+            k++;
+        }
+    }
+    int64_t switch_seq = s->anchor.seq + k * (int64_t)o->n + (int64_t)i;
+    struct sched_item at;
+    from_order(s, switch_seq, &at);
+
+    if (keep_history(s, after_seq, keep, switch_seq, err, errlen) != 0)
+        return -1;
     order_free(&s->order);
     s->order = *next;
     memset(next, 0, sizeof *next);
@@ -228,5 +236,21 @@ int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t 
     s->anchor.seq = switch_seq;
     s->anchor.disc_before = at.disc_before;
     memcpy(s->anchor.order_id, s->order.id, sizeof s->anchor.order_id);
+    return 0;
+}
+
+int sched_restart(struct sched *s, int64_t after_seq, double time, size_t keep, char *err, size_t errlen)
+{
+    struct sched_item last;
+    if (sched_item(s, after_seq, &last) != 0)
+        return err_set(err, errlen, "sequence %lld is not on the timeline", (long long)after_seq);
+    int64_t disc_before = last.disc_before + last.disc;
+    if (keep_history(s, after_seq, keep, after_seq + 1, err, errlen) != 0)
+        return -1;
+    /* The order from its top: its first segment starts a track, so the
+     * restart is marked EXT-X-DISCONTINUITY like any track boundary. */
+    s->anchor.time = time;
+    s->anchor.seq = after_seq + 1;
+    s->anchor.disc_before = disc_before;
     return 0;
 }

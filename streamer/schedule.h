@@ -73,6 +73,13 @@ size_t sched_window(const struct sched *s, int64_t newest, size_t size, struct s
 int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t keep,
                  char *err, size_t errlen);
 
+/* Starts the current order again from its top at sequence after_seq + 1
+ * and at `time` (a clock that stepped back far: the timeline goes on from
+ * the new clock rather than waiting for the old one). Sequence numbers up
+ * to after_seq keep what they were; later ones, never published, are
+ * dropped, a pending order switch with them. */
+int sched_restart(struct sched *s, int64_t after_seq, double time, size_t keep, char *err, size_t errlen);
+
 /* Forgets history below min_seq. */
 void sched_prune(struct sched *s, int64_t min_seq);
 

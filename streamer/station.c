@@ -180,9 +180,27 @@ enum station_tick_result station_tick(struct station *st, double now, struct sta
 {
     memset(out, 0, sizeof *out);
     int64_t q = sched_seq_at(&st->sched, now);
-    if (q < 0 || q < st->newest)
-        return st->newest >= 0 ? STATION_HELD : STATION_NOTHING;
-    if (q == st->newest || (st->newest >= 0 && q - st->newest < st->opts.publish_every))
+    if (q < 0 || q < st->newest) {
+        if (st->newest < 0)
+            return STATION_NOTHING;
+        /* The clock went back. A little: hold until it catches up (players
+         * ride it out on what they hold). Far (an hour, a clock reset):
+         * holding that long is off the air, so the timeline goes on at the
+         * next sequence number, marked as a discontinuity, on the new clock. */
+        struct sched_item last;
+        if (sched_item(&st->sched, st->newest, &last) != 0)
+            return STATION_HELD;
+        double behind = last.pdt - now;
+        if (behind <= st->opts.clock_hold_targets * st->target)
+            return STATION_HELD;
+        if (sched_restart(&st->sched, st->newest, floor(now * 1000.0) / 1000.0, st->opts.window, err, errlen) != 0)
+            return STATION_NOTHING;
+        out->restarted_behind = behind;
+        q = sched_seq_at(&st->sched, now);
+    }
+    /* A restart goes out at once, whatever the cadence: players have held
+     * an unchanged playlist long enough. */
+    if (!out->restarted_behind && (q == st->newest || (st->newest >= 0 && q - st->newest < st->opts.publish_every)))
         return STATION_NOTHING;
     size_t n = sched_window(&st->sched, q, st->opts.window, st->items);
     if (n == 0)

@@ -29,6 +29,10 @@ struct station_opts {
     const char *uri_suffix;      /* appended to every segment URI; may be NULL */
     double listen_delay;         /* seconds behind air listeners play; 0: no EXT-X-START */
     int sequence_floor;          /* a new timeline starts at the floor (a past life was lost), not 0 */
+    /* A clock behind the newest segment's start by more than this many
+     * target durations restarts the timeline from the new clock; behind by
+     * less, the station holds until the clock catches up. */
+    double clock_hold_targets;
 };
 
 /* What survives a restart (see state.c for the file). */
@@ -81,6 +85,7 @@ struct station_out {
     int64_t media_sequence, discontinuity_sequence;
     struct sched_item now_playing;
     double newest_end;           /* when the newest segment ends */
+    double restarted_behind;     /* >0: the timeline restarted; the clock was this many seconds behind */
 };
 
 enum station_tick_result station_tick(struct station *st, double now, struct station_out *out,

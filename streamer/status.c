@@ -17,13 +17,25 @@ static json_t *when(double t)
     return json_string(buf);
 }
 
-int status_write(const char *path, const struct status_view *v, char *err, size_t errlen)
+void status_writer_init(struct status_writer *w, const char *path, double heartbeat)
+{
+    memset(w, 0, sizeof *w);
+    w->path = path;
+    w->heartbeat = heartbeat;
+}
+
+void status_writer_free(struct status_writer *w)
+{
+    free(w->last);
+    w->last = NULL;
+}
+
+static json_t *status_json(const struct status_view *v)
 {
     const struct publisher_status *p = v->pub;
     json_t *root = json_object();
     json_object_set_new(root, "ipns_name", v->ipns_name && *v->ipns_name ? json_string(v->ipns_name) : json_null());
     json_object_set_new(root, "listen", json_pack("{s:s?, s:s?}", "local", v->local_url, "public", v->public_url));
-    json_object_set_new(root, "updated", when(v->now));
     json_object_set_new(root, "started", when(v->started));
     json_object_set_new(root, "on_air", json_boolean(v->on_air));
     json_object_set_new(root, "held_by_clock", json_boolean(v->held));
@@ -76,12 +88,42 @@ int status_write(const char *path, const struct status_view *v, char *err, size_
                         json_pack("{s:s, s:I, s:s?, s:o}", "id", v->order_id, "segments",
                                   (json_int_t)v->order_segments, "last_error", v->reload_error,
                                   "last_error_time", when(v->reload_error ? v->reload_error_time : 0)));
-    char *text = json_dumps(root, JSON_INDENT(1));
-    json_decref(root);
-    if (!text)
+    return root;
+}
+
+int status_write(struct status_writer *w, const struct status_view *v, char *err, size_t errlen)
+{
+    json_t *root = status_json(v);
+    char *text = root ? json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (!text) {
+        json_decref(root);
         return err_set(err, errlen, "out of memory");
-    size_t l = strlen(text);
-    int rc = atomic_write(path, text, l, err, errlen);
-    free(text);
+    }
+    /* Every change is written at once; an unchanged status only as a
+     * heartbeat, so a disk is not worn by a file that says the same. */
+    int same = w->last && strcmp(w->last, text) == 0;
+    if (same && (w->heartbeat <= 0 || v->now - w->written < w->heartbeat)) {
+        free(text);
+        json_decref(root);
+        return 0;
+    }
+    free(w->last);
+    w->last = text;
+    if (!same)
+        w->changed = v->now;
+    w->written = v->now;
+    int rc = json_object_set_new(root, "updated", when(w->written)) != 0 ||
+             json_object_set_new(root, "changed", when(w->changed)) != 0;
+    char *out = rc == 0 ? json_dumps(root, JSON_INDENT(1)) : NULL;
+    json_decref(root);
+    if (!out)
+        return err_set(err, errlen, "out of memory");
+    rc = atomic_write(w->path, out, strlen(out), err, errlen);
+    free(out);
+    if (rc != 0) {
+        /* Not on disk: the next call tries again. */
+        free(w->last);
+        w->last = NULL;
+    }
     return rc;
 }

@@ -1,5 +1,5 @@
 /* state/status.json: what dashboards and healthmon read about the
- * streamer. Rewritten atomically as things happen. */
+ * streamer. Rewritten atomically when something in it changes. */
 #ifndef RADIO_STATUS_H
 #define RADIO_STATUS_H
 
@@ -37,6 +37,19 @@ struct status_view {
     int64_t order_segments;
 };
 
-int status_write(const char *path, const struct status_view *v, char *err, size_t errlen);
+/* Writes only what changed: the same status again is written at most
+ * every `heartbeat` seconds (0: never), with "updated" the time of the
+ * last write and "changed" the time of the last change. */
+struct status_writer {
+    const char *path;
+    double heartbeat;
+    char *last;                      /* what was last written, "updated"/"changed" aside */
+    double written;
+    double changed;
+};
+
+void status_writer_init(struct status_writer *w, const char *path, double heartbeat);
+void status_writer_free(struct status_writer *w);
+int status_write(struct status_writer *w, const struct status_view *v, char *err, size_t errlen);
 
 #endif

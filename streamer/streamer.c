@@ -6,6 +6,7 @@
 #include "log.h"
 #include "m3u8.h"
 #include "order.h"
+#include "order_keep.h"
 #include "publisher.h"
 #include "recover.h"
 #include "state.h"
@@ -31,7 +32,9 @@ struct daemon {
     struct watch watch;
     char state_path[4096];
     char status_path[4096];
+    struct status_writer status;
     char live_path[4096];
+    char keep_path[4096];            /* the last accepted running order */
     double started;
     int on_air_logged;
     int held;
@@ -138,7 +141,7 @@ static void write_status(struct daemon *d, double now)
         .order_segments = (int64_t)d->st.sched.order.n,
     };
     char err[ERR_MSG_MAX];
-    if (status_write(d->status_path, &v, err, sizeof err) != 0)
+    if (status_write(&d->status, &v, err, sizeof err) != 0)
         log_ev(LOG_WARN, "cannot write the status file", "error", err, NULL);
     free(targets);
     if (ps.name[0] && !d->on_air_logged) {
@@ -149,21 +152,71 @@ static void write_status(struct daemon *d, double now)
     }
 }
 
+/* Whether the window, over this order, lists what players need, and no
+ * playlist they read is older than they play behind its edge. */
+static int check_timing(struct daemon *d, const struct order *o, char *err, size_t errlen)
+{
+    double shortest = (double)order_min_span(o, (size_t)d->cfg->window_segments) / o->rate;
+    int target = d->st.target > o->max_rounded ? d->st.target : o->max_rounded;
+    return streamer_config_check_timing(d->cfg, "the configuration", target, shortest, err, errlen);
+}
+
+/* A copy that cannot be written is logged and the station plays on: it
+ * only matters at a start with processed/ broken. */
+static void keep_order(struct daemon *d, struct order_texts *t)
+{
+    char err[ERR_MSG_MAX];
+    if (order_keep_save(d->keep_path, t, err, sizeof err) != 0)
+        log_ev(LOG_WARN, "cannot keep a copy of the running order", "error", err, NULL);
+    order_texts_free(t);
+}
+
+/* processed/ refused at start: the last order accepted, if any, plays
+ * until another program fixes processed/ (the watcher takes it then). */
+static int start_from_kept(struct daemon *d, struct order *o, char *err, size_t errlen)
+{
+    char why[ERR_MSG_MAX], kept[ERR_MSG_MAX];
+    snprintf(why, sizeof why, "%s", err);
+    struct order_texts t;
+    int missing = 0;
+    if (order_keep_load(d->keep_path, &t, &missing, kept, sizeof kept) != 0 ||
+        order_parse(&t, d->cfg->state_dir, o, kept, sizeof kept) != 0) {
+        order_texts_free(&t);
+        if (missing)
+            return err_set(err, errlen, "no valid running order in %s (%s), and no earlier one kept in %s",
+                           d->cfg->processed_dir, why, d->cfg->state_dir);
+        return err_set(err, errlen, "no valid running order in %s (%s), and the copy of the last one is unusable "
+                       "(%s)", d->cfg->processed_dir, why, kept);
+    }
+    order_texts_free(&t);
+    d->reload_errors++;
+    snprintf(d->reload_error, sizeof d->reload_error, "%s", why);
+    d->reload_error_time = d->started;
+    log_ev(LOG_ERROR, "the running order in processed/ is refused; playing the last one accepted, kept in the "
+           "state directory", "error", why, "copy", d->keep_path, NULL);
+    return 0;
+}
+
 static void try_reload(struct daemon *d, double now, int forced)
 {
     if (!forced && !watch_changed(&d->watch))
         return;
     watch_mark(&d->watch);
     struct order o;
+    struct order_texts texts = {0};
     char err[ERR_MSG_MAX];
-    int rc = order_load(d->cfg->processed_dir, &o, err, sizeof err);
+    int rc = order_load(d->cfg->processed_dir, &o, &texts, err, sizeof err);
+    if (rc == 0)
+        rc = check_timing(d, &o, err, sizeof err);
     if (rc == 0 && (rc = station_reload(&d->st, &o, now, err, sizeof err)) == 0) {
         d->reload_error[0] = '\0';
+        order_texts_free(&texts);
         log_ev(LOG_DEBUG, "processed/ changed but the running order did not", NULL);
         return;
     }
     if (rc < 0) {
         order_free(&o);
+        order_texts_free(&texts);
         d->reload_errors++;
         /* A rewrite storm repeats one problem many times: say it once. */
         int again = strcmp(d->reload_error, err) == 0;
@@ -183,6 +236,7 @@ static void try_reload(struct daemon *d, double now, int forced)
     if (give_segments(d) != 0)
         log_ev(LOG_ERROR, "out of memory handing segments to the publisher", NULL);
     save_state(d);
+    keep_order(d, &texts);
 }
 
 static void tick(struct daemon *d, double now)
@@ -203,6 +257,14 @@ static void tick(struct daemon *d, double now)
         return;
     }
     d->held = 0;
+    if (out.restarted_behind > 0) {
+        char behind[32], seq[32];
+        snprintf(behind, sizeof behind, "%.3f", out.restarted_behind);
+        snprintf(seq, sizeof seq, "%lld", (long long)out.newest);
+        log_ev(LOG_WARN, "the clock went back further than the station holds for: the timeline goes on from the "
+               "new clock at the next sequence number, with a discontinuity, the running order from its top",
+               "behind_seconds", behind, "sequence", seq, NULL);
+    }
     /* On disk before it goes out: whatever instant a kill -9 comes at, the
      * next start knows at least what was published, and never goes back. */
     save_state(d);
@@ -293,6 +355,50 @@ static int open_state(struct daemon *d, int rate, struct streamer_state *ss, cha
     return 0;
 }
 
+/* The playlist the station's name points at on its node: with state/
+ * lost entirely (a new disk, a wiped volume), it is what listeners were
+ * last given, and the timeline goes on after it rather than from 0 or
+ * from the sequence floor. It also wins over a state restored from an
+ * old backup. A node that cannot say is no error. */
+static void consult_node(struct daemon *d, const struct ipfs_client *ipfs, int rate, struct streamer_state *ss)
+{
+    const struct streamer_config *cfg = d->cfg;
+    if (cfg->recover_from_node_seconds <= 0)
+        return;
+    struct ipfs_client c = *ipfs;
+    c.timeout = cfg->recover_from_node_seconds;
+    c.retries = 0;
+    char name[128], why[ERR_MSG_MAX];
+    if (d->station_key) {
+        snprintf(name, sizeof name, "%s", d->records.name);
+    } else if (ipfs_key_ensure(&c, cfg->ipns_key, name, sizeof name, why, sizeof why) != 0) {
+        log_ev(LOG_WARN, "cannot ask the node for the station's name; not recovering from it", "error", why, NULL);
+        return;
+    }
+    struct station_memory mem;
+    int has_record = 0;
+    if (recover_from_name(&c, name, rate, &mem, &has_record, why, sizeof why) != 0) {
+        /* A name that points somewhere was used before: never from 0 under it. */
+        d->past_life |= has_record;
+        log_ev(has_record ? LOG_WARN : LOG_INFO, "no playlist to continue from on the node", "ipns_name", name,
+               "detail", why, NULL);
+        return;
+    }
+    d->past_life = 1;
+    if (recover_newest(&mem) <= recover_newest(&ss->mem)) {
+        station_memory_free(&mem);
+        return;
+    }
+    char seq[32];
+    snprintf(seq, sizeof seq, "%lld", (long long)recover_newest(&mem));
+    log_ev(LOG_WARN,
+           ss->mem.have ? "the state is behind the playlist the name points at; continuing after that playlist"
+                        : "no state; continuing after the playlist the name points at",
+           "ipns_name", name, "last_sequence", seq, NULL);
+    station_memory_free(&ss->mem);
+    ss->mem = mem;
+}
+
 static int start_records(struct daemon *d, const char *auth, char *err, size_t errlen)
 {
     const struct streamer_config *cfg = d->cfg;
@@ -333,19 +439,37 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     d.started = clk->now(clk->ctx);
     snprintf(d.state_path, sizeof d.state_path, "%s/state.json", cfg->state_dir);
     snprintf(d.status_path, sizeof d.status_path, "%s/status.json", cfg->state_dir);
+    status_writer_init(&d.status, d.status_path, cfg->status_heartbeat_seconds);
     snprintf(d.live_path, sizeof d.live_path, "%s/live.m3u8", cfg->state_dir);
+    snprintf(d.keep_path, sizeof d.keep_path, "%s/%s", cfg->state_dir, ORDER_KEEP_FILE);
 
     /* Watching starts before the first read, so a rewrite in between is
      * seen at the first check rather than missed. */
     watch_init(&d.watch, cfg->processed_dir);
     struct order o;
-    if (order_load(cfg->processed_dir, &o, err, errlen) != 0)
-        return err_prefix(err, errlen, "no valid running order in %s", cfg->processed_dir);
-    struct streamer_state ss;
-    if (open_state(&d, o.rate, &ss, err, errlen) != 0) {
+    struct order_texts texts;
+    if (order_load(cfg->processed_dir, &o, &texts, err, errlen) == 0)
+        keep_order(&d, &texts);
+    else if (start_from_kept(&d, &o, err, errlen) != 0)
+        return -1;
+    struct ipfs_client ipfs;
+    const char *auth = cfg->ipfs_auth_env[0] ? getenv(cfg->ipfs_auth_env) : NULL;
+    if (ipfs_client_init(&ipfs, cfg->ipfs_api, auth, err, errlen) != 0) {
         order_free(&o);
         return -1;
     }
+    ipfs.timeout = cfg->ipfs_timeout_seconds;
+    if (strcmp(cfg->ipns_mode, "station") == 0 && start_records(&d, auth, err, errlen) != 0) {
+        ipfs_client_free(&ipfs);
+        order_free(&o);
+        return -1;
+    }
+    struct streamer_state ss;
+    if (open_state(&d, o.rate, &ss, err, errlen) != 0) {
+        order_free(&o);
+        goto fail_client;
+    }
+    consult_node(&d, &ipfs, o.rate, &ss);
     struct station_opts so = {
         .window = (size_t)cfg->window_segments,
         .publish_every = cfg->publish_every_segments,
@@ -354,10 +478,13 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         .uri_suffix = cfg->segment_uri_suffix,
         .listen_delay = cfg->listen_delay_seconds,
         .sequence_floor = d.past_life,
+        .clock_hold_targets = cfg->clock_back_hold_targets,
     };
-    if (station_open(&d.st, &so, &o, &ss.mem, d.started, err, errlen) != 0) {
-        state_free(&ss);
-        return -1;
+    if (station_open(&d.st, &so, &o, &ss.mem, d.started, err, errlen) != 0)
+        goto fail_state;
+    if (check_timing(&d, &d.st.sched.order, err, errlen) != 0) {
+        station_close(&d.st);
+        goto fail_state;
     }
     if (ss.mem.have && ss.mem.target != d.st.target)
         log_ev(LOG_WARN, "target duration grew since the last run; players reloading will adapt", NULL);
@@ -367,14 +494,6 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         log_ev(LOG_WARN, "the window is shorter than listen_delay_seconds plus three target durations: "
                "listeners play the window's length minus three target durations behind air instead", NULL);
 
-    struct ipfs_client ipfs;
-    const char *auth = cfg->ipfs_auth_env[0] ? getenv(cfg->ipfs_auth_env) : NULL;
-    if (ipfs_client_init(&ipfs, cfg->ipfs_api, auth, err, errlen) != 0) {
-        station_close(&d.st);
-        state_free(&ss);
-        return -1;
-    }
-    ipfs.timeout = cfg->ipfs_timeout_seconds;
     struct publisher_opts po = {
         .key = cfg->ipns_key,
         .lifetime = cfg->ipns_lifetime_seconds,
@@ -384,23 +503,11 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         .keep = (size_t)cfg->keep_playlists,
         .processed_dir = cfg->processed_dir,
         .known_name = ss.ipns_name[0] ? ss.ipns_name : NULL,
+        .records = d.station_key ? &d.records : NULL,
     };
-    if (strcmp(cfg->ipns_mode, "station") == 0) {
-        if (start_records(&d, auth, err, errlen) != 0) {
-            ipfs_client_free(&ipfs);
-            station_close(&d.st);
-            state_free(&ss);
-            return -1;
-        }
-        po.records = &d.records;
-    }
     if (publisher_start(&d.pub, &po, &ipfs, clk, ss.playlists, ss.nplaylists, err, errlen) != 0) {
-        if (d.station_key)
-            record_publisher_free(&d.records);
-        ipfs_client_free(&ipfs);
         station_close(&d.st);
-        state_free(&ss);
-        return -1;
+        goto fail_state;
     }
     state_free(&ss);
     give_segments(&d);
@@ -440,8 +547,17 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     if (d.station_key)
         record_publisher_free(&d.records);
     station_close(&d.st);
+    status_writer_free(&d.status);
     log_ev(LOG_INFO, "stopped; state saved", NULL);
     return 0;
+
+fail_state:
+    state_free(&ss);
+fail_client:
+    if (d.station_key)
+        record_publisher_free(&d.records);
+    ipfs_client_free(&ipfs);
+    return -1;
 }
 
 int streamer_run(const struct streamer_config *cfg, const struct clock *clk,

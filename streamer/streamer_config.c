@@ -1,6 +1,7 @@
 #include "streamer_config.h"
 
 #include "err.h"
+#include "station.h"
 
 #include <string.h>
 
@@ -12,9 +13,12 @@ const struct cfg_key streamer_config_keys[] = {
       "setup's output: manifest.json, playlist.m3u, segments/ (watched for changes)"),
     K(state_dir, CFG_STRING, "\"state\"", 0, 0, NULL,
       "Where the timeline, the last published playlist and status.json are kept"),
-    K(window_segments, CFG_INT, "50", 1, 10000, NULL, "Segments in the live playlist"),
+    K(window_segments, CFG_INT, "50", STATION_MIN_TARGETS, 10000, NULL,
+      "Segments in the live playlist; at start (and for each new running order) they must list at least three "
+      "target durations wherever the window falls in the order"),
     K(publish_every_segments, CFG_INT, "1", 1, 1000, NULL,
-      "Publish a new playlist every this many segment boundaries"),
+      "Publish a new playlist every this many segment boundaries; with ipns_ttl_seconds, a playlist must never "
+      "be older than the three target durations (plus listen_delay_seconds) players play behind its live edge"),
     K(ipfs_api, CFG_STRING, "\"http://127.0.0.1:5001\"", 0, 0, NULL, "Kubo RPC API base URL"),
     K(ipfs_auth_env, CFG_STRING, "\"\"", 0, 0, NULL,
       "Name of an environment variable holding the API's Authorization header value"),
@@ -58,6 +62,16 @@ const struct cfg_key streamer_config_keys[] = {
       "Published playlists kept pinned on the node; older ones are deleted"),
     K(reload_check_seconds, CFG_NUMBER, "2", 0.1, 3600, NULL,
       "How often processed/ is checked for a new running order (SIGHUP checks at once)"),
+    K(recover_from_node_seconds, CFG_NUMBER, "10", 0, 600, NULL,
+      "At start, how long to wait for the node's answer to what the station's name points at: with state_dir "
+      "lost or behind, the timeline goes on after that playlist (0: do not ask)"),
+    K(status_heartbeat_seconds, CFG_NUMBER, "60", 0, 86400, NULL,
+      "status.json is written when something in it changes, and unchanged at most this often (its \"updated\" "
+      "time then shows the streamer alive; 0: only on change)"),
+    K(clock_back_hold_targets, CFG_NUMBER, "2", 0, 1000000, NULL,
+      "A wall clock stepped back by up to this many target durations (behind the newest segment's start) holds "
+      "the station until it catches up; further back, the timeline goes on at once from the new clock: next "
+      "sequence number, EXT-X-DISCONTINUITY, the running order from its top"),
     K(shutdown_grace_seconds, CFG_NUMBER, "5", 0, 300, NULL,
       "On SIGTERM/SIGINT, how long an in-flight publish may still take"),
     K(local_gateway, CFG_STRING, "\"http://127.0.0.1:8080\"", 0, 0, NULL,
@@ -90,8 +104,38 @@ int streamer_config_check(const struct streamer_config *c, const char *origin, c
     /* Kubo (0.43 on) refuses a name/publish whose TTL exceeds its lifetime. */
     if (c->ipns_ttl_seconds > c->ipns_lifetime_seconds)
         return err_set(err, errlen, "%s: key \"ipns_ttl_seconds\" is above ipns_lifetime_seconds", origin);
+    /* Players play three target durations behind the newest segment they
+     * were given; a playlist replaced only every third segment or later
+     * runs them dry before the next arrives, unless they start further back. */
+    if (c->listen_delay_seconds <= 0 && c->publish_every_segments >= STATION_MIN_TARGETS)
+        return err_set(err, errlen, "%s: key \"publish_every_segments\" is %d: players play %d target durations "
+                       "behind the newest playlist and would stall before the next (at most %d, or set "
+                       "listen_delay_seconds)", origin, c->publish_every_segments, STATION_MIN_TARGETS,
+                       STATION_MIN_TARGETS - 1);
     if (c->publish_backoff_max_seconds < c->publish_backoff_seconds)
         return err_set(err, errlen, "%s: key \"publish_backoff_max_seconds\" is below publish_backoff_seconds",
                        origin);
+    return 0;
+}
+
+int streamer_config_check_timing(const struct streamer_config *c, const char *origin, int target,
+                                 double shortest_window, char *err, size_t errlen)
+{
+    double need = (double)STATION_MIN_TARGETS * target;
+    if (shortest_window < need)
+        return err_set(err, errlen, "%s: key \"window_segments\" is %d: where the running order has its "
+                       "shortest segments a playlist lists only %.3f s, under %d target durations (%.0f s) that "
+                       "players need; raise it", origin, c->window_segments, shortest_window,
+                       STATION_MIN_TARGETS, need);
+    /* The oldest playlist a player may hold: the last one published just
+     * before the next is due, kept by a gateway for the record's TTL. */
+    double age = (double)c->publish_every_segments * target + c->ipns_ttl_seconds;
+    double tolerance = need + c->listen_delay_seconds;
+    if (age > tolerance)
+        return err_set(err, errlen, "%s: keys \"publish_every_segments\" (%d) and \"ipns_ttl_seconds\" (%g) "
+                       "let a playlist be %.0f s old when players read it, more than the %.0f s they play behind "
+                       "its live edge (%d target durations of %d s plus listen_delay_seconds): they would stall",
+                       origin, c->publish_every_segments, c->ipns_ttl_seconds, age, tolerance,
+                       STATION_MIN_TARGETS, target);
     return 0;
 }

@@ -31,6 +31,9 @@ struct streamer_config {
     double publish_backoff_max_seconds;
     int keep_playlists;
     double reload_check_seconds;
+    double recover_from_node_seconds;
+    double status_heartbeat_seconds;
+    double clock_back_hold_targets;
     double shutdown_grace_seconds;
     char *local_gateway;
     char *public_gateway;
@@ -41,5 +44,10 @@ extern const struct cfg_key streamer_config_keys[];
 extern const size_t streamer_config_nkeys;
 
 int streamer_config_check(const struct streamer_config *c, const char *origin, char *err, size_t errlen);
+/* What can be checked once the running order is known: the shortest
+ * playlist the window gives (seconds) lists three target durations, and
+ * no playlist players read is older than they play behind its edge. */
+int streamer_config_check_timing(const struct streamer_config *c, const char *origin, int target,
+                                 double shortest_window, char *err, size_t errlen);
 
 #endif

@@ -48,7 +48,28 @@ target_link_libraries(test_recover PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 add_test(NAME test_recover COMMAND test_recover)
 set_tests_properties(test_recover PROPERTIES LABELS unit)
 
+# Start-up whatever it finds: processed/ broken (the kept order plays), no
+# good order at all (a clear refusal), state/ lost (the name's timeline
+# goes on), a publish the node did but reported failed (its playlist stays).
+radio_integration_test(test_streamer_recovery $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+
+
+# Both move the streamer's clock with libfaketime, which cannot be preloaded
+# into a sanitizer build (ASan must be the first library loaded).
+if(NOT RADIO_SANITIZE)
+  # Windows of playlists larger than one block: deleted playlists leave the
+  # node with all their blocks (a node of its own, a pre-roll a window ago).
+  radio_integration_test(test_streamer_storage $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+  # The wall clock stepped back an hour on air and across a restart.
+  radio_integration_test(test_streamer_clock $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+endif()
+
 # Fault injection: a fault proxy before the node, 50 kill -9, lost state, a
 # second instance; an independent validator reads every playlist served.
 radio_integration_test(test_streamer_faults $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
 set_tests_properties(test_streamer_faults PROPERTIES LABELS "integration;faults;slow" TIMEOUT 900)
+
+add_executable(test_status unit/test_status.c)
+target_link_libraries(test_status PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_status COMMAND test_status)
+set_tests_properties(test_status PROPERTIES LABELS unit)

@@ -7,6 +7,7 @@ records what it received, and injects the faults a test asks for.
     proxy.rule("/api/v0/add", nth=2, reset=True)   # the second add: connection cut mid-answer
     proxy.rule("/api/v0/add", after=1, status=500) # every add but the first (retries too)
     proxy.rule("/api/v0/name/publish", hang=True)  # accepted, never answered
+    proxy.rule("/api/v0/name/publish", status_after_forward=500)  # done by the node, reported as failed
     proxy.rule("/api/v0/add", rewrite=lambda body: ...)
     proxy.requests                           # [(method, path, headers)] received
     proxy.close()
@@ -30,8 +31,9 @@ HANG_LIMIT = 3600  # seconds a hung request is held at most, so the test's end f
 
 class Rule:
     def __init__(self, prefix, status=None, delay=0.0, hang=False, reset=False, garbage=False,
-                 rewrite=None, nth=None, after=0, times=None):
+                 rewrite=None, nth=None, after=0, times=None, status_after_forward=None):
         self.prefix, self.status, self.delay, self.hang = prefix, status, delay, hang
+        self.status_after_forward = status_after_forward
         self.reset, self.garbage, self.rewrite = reset, garbage, rewrite
         self.nth, self.after, self.times = nth, after, times
         self.seen = 0
@@ -96,6 +98,15 @@ class FaultProxy:
                     return r
         return None
 
+    @staticmethod
+    def _refuse(h, status):
+        msg = b'{"Message":"injected failure","Code":0,"Type":"error"}'
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(msg)))
+        h.end_headers()
+        h.wfile.write(msg)
+
     def _handle(self, h):
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
@@ -111,12 +122,7 @@ class FaultProxy:
             h.close_connection = True
             return
         if r and r.status:
-            msg = b'{"Message":"injected failure","Code":0,"Type":"error"}'
-            h.send_response(r.status)
-            h.send_header("Content-Type", "application/json")
-            h.send_header("Content-Length", str(len(msg)))
-            h.end_headers()
-            h.wfile.write(msg)
+            self._refuse(h, r.status)
             return
         if r and r.garbage:
             msg = b"\x00\xffnot json at all\n{{{"
@@ -138,6 +144,11 @@ class FaultProxy:
             return
         finally:
             conn.close()
+        if r and r.status_after_forward:
+            # The node did it; the program is told it failed (a timeout or a
+            # proxy's error after the work was done looks the same to it).
+            self._refuse(h, r.status_after_forward)
+            return
         if r and r.rewrite:
             data = r.rewrite(data)
         h.send_response(resp.status)

@@ -38,6 +38,15 @@ static const char independent_record_hex[] =
     "3464716b6a763637757a636d77376f6a6565367865647a6465746f6a757a6a657674656e78717576796b756853657175"
     "656e6365182a6856616c6964697479581e323033302d30312d30315430303a30303a30302e3030303030303030305a6c"
     "56616c69646974795479706500";
+/* The same record as the package builds it with v1Compatible: false: the
+ * signatureV2 and data alone, as the specification allows and newer
+ * publishers write. */
+static const char independent_v2_only_hex[] =
+    "42407d454bc2b3d76461b2eaefc3b4d18ab91b18e5f3dbcb2202b768971bfac906933246f5ff31be3f96ab9f569105dd"
+    "a97ac9f7ae28d171a25cab396c2d5966e6014a9901a56354544c1b0000000165a0bc006556616c756558412f69706673"
+    "2f6261666b7265696864776463656667683464716b6a763637757a636d77376f6a6565367865647a6465746f6a757a6a"
+    "657674656e78717576796b756853657175656e6365182a6856616c6964697479581e323033302d30312d30315430303a"
+    "30303a30302e3030303030303030305a6c56616c69646974795479706500";
 static const char empty_value[] = "/ipfs/bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
 #define VALIDITY_2030 "2030-01-01T00:00:00.000000000Z"
 #define NOW_2026 1795000000.0
@@ -148,6 +157,37 @@ static void signature_v2_verifies_with_libsodium_and_tampering_fails(void **stat
         /* The V1 signature is not what a validator checks (V2 is). */
         if (rc == 0)
             assert_true(v.sig_v1 && rec + i >= v.sig_v1 && rec + i < v.sig_v1 + v.sig_v1_len);
+    }
+}
+
+/* A valid record without the V1 fields is read from its data: a target
+ * holding one still tells the station the sequence to beat. */
+static void a_v2_only_record_verifies_and_gives_its_fields(void **state)
+{
+    (void)state;
+    struct ipns_key k, other;
+    spec_key(&k);
+    uint8_t rec[IPNS_RECORD_MAX];
+    size_t n = unhex(independent_v2_only_hex, rec, sizeof rec);
+    struct ipns_record_view v;
+    char err[256];
+    if (ipns_record_verify(rec, n, k.pk, NOW_2026, &v, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_true(v.has_seq);
+    assert_int_equal(v.seq, 42);
+    assert_int_equal(v.ttl_ns, 6000000000ull);
+    assert_int_equal(v.value_len, strlen(empty_value));
+    assert_memory_equal(v.value, empty_value, v.value_len);
+    assert_int_equal(v.validity_len, strlen(VALIDITY_2030));
+    assert_memory_equal(v.validity, VALIDITY_2030, v.validity_len);
+    /* Expired, another key's name, or any byte of data changed: refused. */
+    assert_int_not_equal(ipns_record_verify(rec, n, k.pk, 1900000000.0, &v, err, sizeof err), 0);
+    assert_int_equal(ipns_key_generate(&other, err, sizeof err), 0);
+    assert_int_not_equal(ipns_record_verify(rec, n, other.pk, NOW_2026, &v, err, sizeof err), 0);
+    for (size_t i = n - 150; i < n; i += 7) {
+        rec[i] ^= 0x01;
+        assert_int_not_equal(ipns_record_verify(rec, n, k.pk, NOW_2026, &v, err, sizeof err), 0);
+        rec[i] ^= 0x01;
     }
 }
 
@@ -449,6 +489,7 @@ int main(void)
         cmocka_unit_test(record_is_byte_identical_to_independent_implementation),
         cmocka_unit_test(data_map_is_canonical_dag_cbor),
         cmocka_unit_test(signature_v2_verifies_with_libsodium_and_tampering_fails),
+        cmocka_unit_test(a_v2_only_record_verifies_and_gives_its_fields),
         cmocka_unit_test(validity_is_rfc3339_utc_with_nanoseconds),
         cmocka_unit_test(key_file_is_private_and_round_trips_in_both_formats),
         cmocka_unit_test(racing_first_starts_all_get_the_key_in_the_file),

@@ -16,6 +16,7 @@
 
 #include "manifest.h"
 #include "order.h"
+#include "order_keep.h"
 
 #define RATE 48000
 
@@ -112,7 +113,7 @@ static void expect_refused(const struct dir *d, const char *why_contains)
     struct order o;
     memset(&o, 0xA5, sizeof o);
     char err[512] = "";
-    assert_int_equal(order_load(d->path, &o, err, sizeof err), -1);
+    assert_int_equal(order_load(d->path, &o, NULL, err, sizeof err), -1);
     if (!strstr(err, why_contains))
         fail_msg("expected \"%s\" in \"%s\"", why_contains, err);
     assert_int_equal(o.n, 0);
@@ -125,7 +126,7 @@ static void valid_files_load(void **state)
     struct dir *d = *state;
     struct order o;
     char err[512];
-    if (order_load(d->path, &o, err, sizeof err) != 0)
+    if (order_load(d->path, &o, NULL, err, sizeof err) != 0)
         fail_msg("%s", err);
     assert_int_equal(o.n, 4);
     assert_int_equal(o.ntracks, 2);
@@ -219,10 +220,82 @@ static void a_huge_playlist_is_refused_without_reading_it_all(void **state)
     expect_refused(d, "larger than");
 }
 
+/* The copy in the state directory gives back the same order, byte for
+ * byte; a copy cut short or not a copy at all is refused, never half used. */
+static void the_kept_copy_gives_back_the_same_order(void **state)
+{
+    struct dir *d = *state;
+    struct order o, back;
+    struct order_texts t, t2;
+    char err[512], keep[400];
+    int missing = 0;
+    snprintf(keep, sizeof keep, "%s/last-order", d->path);
+    assert_int_equal(order_keep_load(keep, &t2, &missing, err, sizeof err), -1);
+    assert_true(missing);
+    if (order_load(d->path, &o, &t, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    if (order_keep_save(keep, &t, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    /* processed/ broken afterwards: the copy does not read it. */
+    put_str(d->manifest, "{ not json");
+    if (order_keep_load(keep, &t2, &missing, err, sizeof err) != 0 || order_parse(&t2, d->path, &back, err, sizeof err))
+        fail_msg("%s", err);
+    assert_string_equal(back.id, o.id);
+    assert_int_equal(t2.manifest_len, t.manifest_len);
+    assert_memory_equal(t2.playlist, t.playlist, t.playlist_len);
+    order_free(&back);
+    order_texts_free(&t2);
+
+    FILE *f = fopen(keep, "r+b");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), 60), 0);
+    fclose(f);
+    assert_int_equal(order_keep_load(keep, &t2, &missing, err, sizeof err), -1);
+    assert_false(missing);
+    put_str(keep, "ipfs-radio-last-order 1\nmanifest 99999999999999999999\nplaylist 1\n");
+    assert_int_equal(order_keep_load(keep, &t2, &missing, err, sizeof err), -1);
+    put_str(keep, "something else 1\nmanifest 0\nplaylist 0\n");
+    assert_int_equal(order_keep_load(keep, &t2, &missing, err, sizeof err), -1);
+    order_free(&o);
+    order_texts_free(&t);
+}
+
+/* The shortest playlist a window gives, wherever it falls in the loop:
+ * a short jingle, then a track of three long segments. */
+static void the_shortest_window_is_found_wherever_it_falls(void **state)
+{
+    (void)state;
+    struct manifest m;
+    memset(&m, 0, sizeof m);
+    m.enc = (struct manifest_encoding){RATE, 2, 128000, 6.0, 0, -16, -1, "", 0.5};
+    manifest_fingerprint(&m.enc, m.enc.fingerprint);
+    add_track(&m, "j1", 1, RATE);
+    add_track(&m, "t1", 3, 6 * RATE);
+    manifest_sort(&m);
+    struct playlist pl = {0};
+    assert_int_equal(playlist_append(&pl, "j1", "", -1), 0);
+    assert_int_equal(playlist_append(&pl, "t1", "", -1), 0);
+    struct order o;
+    char err[256];
+    if (order_build(&m, &pl, &o, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(order_min_span(&o, 1), RATE);
+    assert_int_equal(order_min_span(&o, 2), 7 * RATE);
+    assert_int_equal(order_min_span(&o, 3), 13 * RATE);
+    /* Across the loop's end: t1's last two, j1, t1's first. */
+    assert_int_equal(order_min_span(&o, 4), 19 * RATE);
+    assert_int_equal(order_min_span(&o, 5), 20 * RATE);
+    order_free(&o);
+    playlist_free(&pl);
+    manifest_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(valid_files_load, dir_setup, dir_teardown),
+        cmocka_unit_test(the_shortest_window_is_found_wherever_it_falls),
+        cmocka_unit_test_setup_teardown(the_kept_copy_gives_back_the_same_order, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(missing_files_are_refused, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(truncated_and_invalid_json_is_refused, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(invalid_utf8_is_refused, dir_setup, dir_teardown),

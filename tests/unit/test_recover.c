@@ -62,7 +62,7 @@ static void open_station(struct station *st, const struct station_memory *mem, d
         fail_msg("%s", err);
     playlist_free(&pl);
     manifest_free(&m);
-    struct station_opts opts = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1};
+    struct station_opts opts = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
     if (station_open(st, &opts, &o, mem, now, err, sizeof err) != 0)
         fail_msg("%s", err);
 }

@@ -56,6 +56,34 @@ static void bad_values_are_refused_by_key(void **state)
     expect_refusal("{\"ipns_lifetime_seconds\": 60, \"ipns_ttl_seconds\": 61}", "\"ipns_ttl_seconds\"");
 }
 
+static void windows_and_cadences_that_stall_players_are_refused(void **state)
+{
+    (void)state;
+    expect_refusal("{\"window_segments\": 2}", "\"window_segments\"");
+    expect_refusal("{\"publish_every_segments\": 3}", "\"publish_every_segments\"");
+    struct streamer_config c;
+    char err[512] = "";
+    /* Players that start further back tolerate a slower cadence. */
+    assert_int_equal(apply("{\"publish_every_segments\": 4, \"listen_delay_seconds\": 12, \"ipns_ttl_seconds\": 6}",
+                           &c, err, sizeof err), 0);
+    assert_int_equal(streamer_config_check_timing(&c, "s.json", 6, 300, err, sizeof err), 0);
+    c.listen_delay_seconds = 11;
+    assert_int_not_equal(streamer_config_check_timing(&c, "s.json", 6, 300, err, sizeof err), 0);
+    assert_non_null(strstr(err, "\"publish_every_segments\""));
+    assert_non_null(strstr(err, "\"ipns_ttl_seconds\""));
+    cfg_free(streamer_config_keys, streamer_config_nkeys, &c);
+
+    assert_int_equal(apply("{\"publish_every_segments\": 2, \"ipns_ttl_seconds\": 6}", &c, err, sizeof err), 0);
+    assert_int_equal(streamer_config_check_timing(&c, "s.json", 6, 18, err, sizeof err), 0);
+    /* A window whose shortest stretch of the order lists under 3 x 6 s. */
+    assert_int_not_equal(streamer_config_check_timing(&c, "s.json", 6, 17.9, err, sizeof err), 0);
+    assert_non_null(strstr(err, "\"window_segments\""));
+    c.ipns_ttl_seconds = 7;
+    assert_int_not_equal(streamer_config_check_timing(&c, "s.json", 6, 18, err, sizeof err), 0);
+    assert_non_null(strstr(err, "\"ipns_ttl_seconds\""));
+    cfg_free(streamer_config_keys, streamer_config_nkeys, &c);
+}
+
 static void shipped_config_and_readme_agree_with_the_keys(void **state)
 {
     (void)state;
@@ -84,6 +112,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_are_a_window_of_fifty_and_a_ttl_near_one_segment),
         cmocka_unit_test(bad_values_are_refused_by_key),
+        cmocka_unit_test(windows_and_cadences_that_stall_players_are_refused),
         cmocka_unit_test(shipped_config_and_readme_agree_with_the_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

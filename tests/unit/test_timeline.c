@@ -21,6 +21,7 @@
 #define RATE 48000
 #define WEEK (7 * 86400.0)
 #define START 1795000000.0
+#define TARGET 6                 /* the library's largest segment, rounded */
 
 /* --- a synthetic library: tracks of alternating 6.016/5.995 s segments --- */
 
@@ -102,6 +103,7 @@ struct checker {
     struct seen *seen;
     size_t nseen;
     double clock_max;
+    int clock_back_restarts;     /* date-times may go back, at a discontinuity only */
 };
 
 static void check_playlist(struct checker *c, const char *text, size_t len, size_t window)
@@ -143,7 +145,7 @@ static void check_playlist(struct checker *c, const char *text, size_t len, size
              * and a jump forward only where a discontinuity is marked. */
             if (!s->discontinuity)
                 assert_true(fabs(s->pdt - expect) < 0.0021);
-            else
+            else if (!c->clock_back_restarts)
                 assert_true(s->pdt - expect > -0.0021);
         }
         char when[M3U8_TIME_LEN];
@@ -182,6 +184,8 @@ struct sim {
     double reload_every;         /* 0: never */
     double step_back_at;         /* 0: never; the clock jumps back by step_back */
     double step_back;
+    double hold;                 /* clock_hold_targets */
+    int restart_after_step;      /* the process restarts just after the clock steps back */
     double span;
 };
 
@@ -208,7 +212,7 @@ static void simulate(const struct sim *sim)
 {
     struct manifest m;
     make_library(&m);
-    struct station_opts opts = {sim->window, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1};
+    struct station_opts opts = {sim->window, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, sim->hold};
     struct order o;
     make_order(&m, ORDER_A, sizeof ORDER_A / sizeof *ORDER_A, &o);
     struct station st;
@@ -223,13 +227,21 @@ static void simulate(const struct sim *sim)
     size_t ncur = sizeof ORDER_A / sizeof *ORDER_A;
     double next_restart = sim->restart_every ? START + sim->restart_every : INFINITY;
     double next_reload = sim->reload_every ? START + sim->reload_every : INFINITY;
-    int stepped = 0, reloads = 0, held = 0;
+    int stepped = 0, reloads = 0, held = 0, restarted = 0;
+    /* Time as a monotonic clock counts it, which the step does not move:
+     * the longest stretch without a new playlist is measured on it. */
+    double mono = 0, last_publish_mono = 0, longest_gap = 0;
+    c.clock_back_restarts = sim->step_back > sim->hold * TARGET;
     while (now < START + sim->span) {
         struct station_out out;
         enum station_tick_result r = station_tick(&st, now, &out, err, sizeof err);
         if (r == STATION_PUBLISH) {
             check_playlist(&c, out.playlist, out.len, sim->window);
             free(out.playlist);
+            restarted += out.restarted_behind > 0;
+            if (mono - last_publish_mono > longest_gap)
+                longest_gap = mono - last_publish_mono;
+            last_publish_mono = mono;
         } else if (r == STATION_HELD) {
             held++;
         }
@@ -250,14 +262,29 @@ static void simulate(const struct sim *sim)
         }
         double next = station_next_boundary(&st, now);
         assert_true(next > now - sim->step_back - 1);
+        double was = now;
         now = next > now ? next : now + 0.5;
+        mono += now - was;
         if (sim->step_back_at && !stepped && now >= START + sim->step_back_at) {
             now -= sim->step_back;
             stepped = 1;
+            if (sim->restart_after_step)
+                restart(&st, &opts, &m, cur, ncur, now, state_path);
         }
     }
-    if (sim->step_back_at)
+    if (sim->step_back_at && sim->step_back <= sim->hold * c.target) {
+        /* A small step: held, and for no longer than the step. */
         assert_true(held > 0);
+        assert_int_equal(restarted, 0);
+    } else if (sim->step_back_at) {
+        /* A step further back than the hold: the timeline went on at once. */
+        assert_int_equal(restarted, 1);
+    }
+    /* Never off the air for longer than the hold allows, plus a segment
+     * (which may last up to half a second more than the target duration). */
+    if (longest_gap > (sim->hold + 1) * c.target + 0.5)
+        fail_msg("%.3f s without a new playlist (hold %.0f target durations of %d s)", longest_gap, sim->hold,
+                 c.target);
     assert_true(c.publishes > sim->span / 6.1 * 0.9);
     station_close(&st);
     manifest_free(&m);
@@ -275,8 +302,27 @@ static void week_at_default_cadence_keeps_every_rule(void **state)
 static void week_with_restarts_reloads_and_a_clock_step_back(void **state)
 {
     (void)state;
-    struct sim s = {.window = 50, .span = WEEK, .restart_every = 3 * 3600.0 + 17,
+    struct sim s = {.window = 50, .span = WEEK, .restart_every = 3 * 3600.0 + 17, .hold = 2,
                     .reload_every = 86400.0 + 333, .step_back_at = 2.5 * 86400, .step_back = 600};
+    simulate(&s);
+}
+
+/* An hour back, then a restart of the process at once: the station is not
+ * held off the air for the hour, nor again after the restart. */
+static void clock_an_hour_back_goes_on_at_once_across_a_restart(void **state)
+{
+    (void)state;
+    struct sim s = {.window = 50, .span = 86400, .restart_every = 3 * 3600.0 + 17, .hold = 2,
+                    .step_back_at = 0.3 * 86400, .step_back = 3600, .restart_after_step = 1};
+    simulate(&s);
+}
+
+/* A few seconds back (an NTP step): held until the clock catches up, the
+ * timeline untouched. */
+static void clock_a_little_back_holds(void **state)
+{
+    (void)state;
+    struct sim s = {.window = 50, .span = 86400, .hold = 2, .step_back_at = 0.3 * 86400, .step_back = 9};
     simulate(&s);
 }
 
@@ -296,7 +342,7 @@ static void running_order_shorter_than_the_window_loops(void **state)
     make_library(&m);
     struct order o;
     make_order(&m, ORDER_C, 1, &o); /* one 2-second segment */
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -328,7 +374,7 @@ static void fresh_station_first_playlist_lists_three_target_durations(void **sta
     make_library(&m);
     struct order o;
     make_order(&m, ORDER_A, 7, &o);
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -396,7 +442,7 @@ static void new_order_starts_at_the_next_track_boundary(void **state)
     make_library(&m);
     struct order o;
     make_order(&m, ORDER_A, 7, &o);
-    struct station_opts opts = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1};
+    struct station_opts opts = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -432,7 +478,7 @@ static void restart_resumes_by_wall_clock(void **state)
     make_library(&m);
     struct order o;
     make_order(&m, ORDER_A, 7, &o);
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -466,7 +512,7 @@ static void larger_target_duration_is_refused_while_on_air(void **state)
     make_order(&m, ORDER_A, 7, &o);
     const char *ids[] = {"long"};
     make_order(&m, ids, 1, &big);
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
     struct station st;
     char err[256] = "";
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -484,6 +530,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(week_at_default_cadence_keeps_every_rule),
         cmocka_unit_test(week_with_restarts_reloads_and_a_clock_step_back),
+        cmocka_unit_test(clock_an_hour_back_goes_on_at_once_across_a_restart),
+        cmocka_unit_test(clock_a_little_back_holds),
         cmocka_unit_test(window_of_one_and_of_a_thousand),
         cmocka_unit_test(running_order_shorter_than_the_window_loops),
         cmocka_unit_test(fresh_station_first_playlist_lists_three_target_durations),

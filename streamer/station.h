@@ -17,10 +17,6 @@
 
 enum station_uri_mode { STATION_URI_PATH, STATION_URI_GATEWAY };
 
-/* Target durations a playlist must list: hls.js starts this far behind the
- * live edge and stalls on a playlist shorter than that. */
-#define STATION_MIN_TARGETS 3
-
 struct station_opts {
     size_t window;               /* segments per playlist */
     int publish_every;           /* publish after this many new segments */

@@ -1,5 +1,7 @@
 #include "streamer_config.h"
 
+#include <math.h>
+
 #include "err.h"
 #include "station.h"
 
@@ -130,7 +132,9 @@ int streamer_config_check_timing(const struct streamer_config *c, const char *or
     /* The oldest playlist a player may hold: the last one published just
      * before the next is due, kept by a gateway for the record's TTL. */
     double age = (double)c->publish_every_segments * target + c->ipns_ttl_seconds;
-    double tolerance = need + c->listen_delay_seconds;
+    /* The delay as published: capped where the window cannot list it. */
+    double reach = ((double)c->window_segments - STATION_MIN_TARGETS) * target;
+    double tolerance = need + fmin(c->listen_delay_seconds, fmax(0, reach));
     if (age > tolerance)
         return err_set(err, errlen, "%s: keys \"publish_every_segments\" (%d) and \"ipns_ttl_seconds\" (%g) "
                        "let a playlist be %.0f s old when players read it, more than the %.0f s they play behind "

@@ -60,7 +60,7 @@ static void windows_and_cadences_that_stall_players_are_refused(void **state)
 {
     (void)state;
     expect_refusal("{\"window_segments\": 2}", "\"window_segments\"");
-    expect_refusal("{\"publish_every_segments\": 3}", "\"publish_every_segments\"");
+    expect_refusal("{\"publish_every_segments\": 3, \"listen_delay_seconds\": 0}", "\"publish_every_segments\"");
     struct streamer_config c;
     char err[512] = "";
     /* Players that start further back tolerate a slower cadence. */
@@ -71,9 +71,14 @@ static void windows_and_cadences_that_stall_players_are_refused(void **state)
     assert_int_not_equal(streamer_config_check_timing(&c, "s.json", 6, 300, err, sizeof err), 0);
     assert_non_null(strstr(err, "\"publish_every_segments\""));
     assert_non_null(strstr(err, "\"ipns_ttl_seconds\""));
+    /* A delay the window cannot list is published capped, and counts so. */
+    c.listen_delay_seconds = 45;
+    c.window_segments = 4;
+    assert_int_not_equal(streamer_config_check_timing(&c, "s.json", 6, 24, err, sizeof err), 0);
+    c.window_segments = 50;
     cfg_free(streamer_config_keys, streamer_config_nkeys, &c);
 
-    assert_int_equal(apply("{\"publish_every_segments\": 2, \"ipns_ttl_seconds\": 6}", &c, err, sizeof err), 0);
+    assert_int_equal(apply("{\"publish_every_segments\": 2, \"ipns_ttl_seconds\": 6, \"listen_delay_seconds\": 0}", &c, err, sizeof err), 0);
     assert_int_equal(streamer_config_check_timing(&c, "s.json", 6, 18, err, sizeof err), 0);
     /* A window whose shortest stretch of the order lists under 3 x 6 s. */
     assert_int_not_equal(streamer_config_check_timing(&c, "s.json", 6, 17.9, err, sizeof err), 0);

@@ -403,7 +403,7 @@ static int published_start_offset(size_t window, double delay, double *offset, i
     make_library(&m);
     struct order o;
     make_order(&m, ORDER_A, 7, &o);
-    struct station_opts opts = {window, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", delay, 1};
+    struct station_opts opts = {window, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", delay, 1, 2};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);

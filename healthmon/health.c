@@ -104,14 +104,15 @@ static json_t *playlist_json(const struct hm_gateway_report *g)
 
 static json_t *segment_json(const struct hm_segment_report *s)
 {
-    json_t *o = json_pack("{s:I, s:s, s:o, s:o, s:o, s:I, s:s, s:s, s:b, s:o}",
+    json_t *o = json_pack("{s:I, s:s, s:o, s:o, s:o, s:I, s:s, s:s, s:b, s:o, s:o}",
                           "media_sequence", (json_int_t)s->seq, "uri", s->uri,
                           "cid", s->cid[0] ? json_string(s->cid) : json_null(),
                           "http_status", s->http_status ? json_integer(s->http_status) : json_null(),
                           "fetch_seconds", num(s->fetch_seconds), "bytes", (json_int_t)s->bytes,
                           "integrity", hm_integrity_name(s->integrity),
                           "integrity_detail", s->integrity_detail, "decoded", s->decoded,
-                          "decoded_seconds", s->decoded ? num(s->decoded_seconds) : json_null());
+                          "decoded_seconds", s->decoded ? num(s->decoded_seconds) : json_null(),
+                          "listed_seconds", num(s->listed_seconds));
     if (o && s->error[0])
         json_object_set_new(o, "error", json_string(s->error));
     return o;

@@ -58,6 +58,9 @@ const struct cfg_key hm_config_keys[] = {
       "EBU meters display it every 0.1 s, coarser costs less CPU"),
     K(silence_floor_lufs, CFG_NUMBER, "-50", -120, 0, NULL,
       "Short-term (3 s) loudness below this counts as silence"),
+    K(short_audio_tolerance_seconds, CFG_NUMBER, "0.1", 0.001, 60, NULL,
+      "A segment decoding to this much less audio than its EXTINF says is reported: players that "
+      "place segments by the playlist play a gap, those going by timestamps drift off the date-times"),
     K(silence_hold_seconds, CFG_NUMBER, "5", 0.5, 3600, NULL,
       "Silence lasting at least this long in the measured audio is dead air"),
     K(loudness_target_lufs, CFG_NUMBER, "-16", -40, -5, NULL,

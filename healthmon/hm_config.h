@@ -31,6 +31,7 @@ struct hm_config {
     double short_term_step_seconds;
     double silence_floor_lufs;
     double silence_hold_seconds;
+    double short_audio_tolerance_seconds;
     double loudness_target_lufs;
     double loudness_tolerance_lu;
     int loudness_drift_rounds;

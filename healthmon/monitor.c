@@ -32,6 +32,7 @@ int hm_monitor_init(struct hm_monitor *m, const struct hm_config *cfg, const str
     s->audio.clip_level_dbfs = cfg->clip_level_dbfs;
     s->audio.clip_run_samples = cfg->clip_run_samples;
     s->silence_hold_seconds = cfg->silence_hold_seconds;
+    s->short_audio_tolerance = cfg->short_audio_tolerance_seconds;
     s->loudness_target_lufs = cfg->loudness_target_lufs;
     s->loudness_tolerance_lu = cfg->loudness_tolerance_lu;
     s->loudness_drift_rounds = cfg->loudness_drift_rounds;

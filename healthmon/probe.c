@@ -165,6 +165,7 @@ static void fetch_segment(struct hm_gateway *g, const struct hm_probe_settings *
 {
     memset(body, 0, sizeof *body);
     sr->seq = ms->seq;
+    sr->listed_seconds = ms->duration;
     shorten(sr->uri, sizeof sr->uri, ms->uri);
     sr->integrity = HM_UNVERIFIED;
     char what[64];
@@ -291,6 +292,11 @@ static void measure_audio(struct hm_gateway *g, const struct hm_probe_settings *
             hm_problem_add(&r->probs, HM_UNDECODABLE,
                            "segment %lld does not decode (%s): players skip or stall on it",
                            (long long)sr->seq, as[k].error);
+        } else if (sr->listed_seconds - sr->decoded_seconds > s->short_audio_tolerance) {
+            hm_problem_add(&r->probs, HM_SHORT_AUDIO,
+                           "segment %lld decodes to %.3f s of audio, its EXTINF says %.3f s: damaged or "
+                           "cut segment, or a playlist that misstates it",
+                           (long long)sr->seq, sr->decoded_seconds, sr->listed_seconds);
         }
     }
     if (!r->audio_measured)

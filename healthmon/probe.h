@@ -31,6 +31,7 @@ struct hm_probe_settings {
     struct hm_playlist_limits playlist;
     struct hm_audio_params audio;
     double silence_hold_seconds;
+    double short_audio_tolerance;   /* seconds */
     double loudness_target_lufs;
     double loudness_tolerance_lu;
     int loudness_drift_rounds;
@@ -64,6 +65,7 @@ struct hm_segment_report {
     size_t bytes;
     enum hm_integrity integrity;
     char integrity_detail[HM_DETAIL_MAX];
+    double listed_seconds;          /* its EXTINF */
     int decoded;
     double decoded_seconds;
     char error[ERR_MSG_MAX];

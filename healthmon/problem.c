@@ -35,6 +35,7 @@ static const struct code_info codes[HM_CODE_COUNT] = {
     [HM_SILENCE] = {"silence", HM_DOWN, HM_DEGRADED},
     [HM_CLIPPING] = {"clipping", HM_DEGRADED, HM_DEGRADED},
     [HM_LOUDNESS_DRIFT] = {"loudness_drift", HM_DEGRADED, HM_DEGRADED},
+    [HM_SHORT_AUDIO] = {"short_audio", HM_DEGRADED, HM_DEGRADED},
 };
 
 void hm_problem_add(struct hm_problems *p, enum hm_code code, const char *fmt, ...)

@@ -37,6 +37,7 @@ enum hm_code {
     HM_SILENCE,             /* dead air */
     HM_CLIPPING,            /* decoded audio hits full scale */
     HM_LOUDNESS_DRIFT,      /* away from the station's loudness target */
+    HM_SHORT_AUDIO,         /* a segment decodes to less audio than its EXTINF says */
     HM_CODE_COUNT
 };
 

@@ -21,7 +21,7 @@ static void one_round(const char *text, size_t len, double now, struct hm_playli
     char err[256];
     if (m3u8_parse(text, len, &pl, err, sizeof err) != 0)
         return;
-    const struct hm_playlist_limits lim = {3, 0.5};
+    const struct hm_playlist_limits lim = {3, 0.5, 3600};
     struct hm_playlist_facts f;
     struct hm_problems probs = {0};
     hm_playlist_check(&pl, now, now - FUZZ_NOW, &lim, mem, &f, &probs);

@@ -217,6 +217,10 @@ def test_malformed_segments_are_undecodable_or_partial_never_fatal():
             most = min(len(body) * 8 / BITRATE, good_seconds) + AAC_FRAME_SECONDS
             check(seg["decoded"] and 0 < seg["decoded_seconds"] <= most
                   and "undecodable" not in hf.codes(g), f"{name}: at most {most:.3f} s: {seg}")
+            # Less audio than its EXTINF promised is a finding of its own.
+            short = seg["listed_seconds"] - seg["decoded_seconds"] > 0.1
+            check(short == ("short_audio" in hf.codes(g)), f"{name}: {seg}, {g['problems']}")
+            check(name == "corrupt middle" or short, f"{name} decoded whole: {seg}")
         # Nothing a segment says makes us fetch anything else.
         check(all(r.startswith(("/ipns/", "/ipfs/")) for r in GW.requests), GW.requests)
 

@@ -58,6 +58,15 @@
     return Math.min(Math.max(want, need), Math.max(0, span - margin))
   }
 
+  // Whether the playlist lists air time airMs. A device clock (or a
+  // station's) far off makes the wanted moment fall outside every window:
+  // then nothing is to be chased by seeking.
+  function covers (details, airMs) {
+    const fr = dated(details)
+    if (!fr.length) return false
+    return airMs >= fr[0].programDateTime && airMs <= listedUntil(details)
+  }
+
   // The largest delay this playlist can serve: how long ago its oldest
   // fragment aired, less margin seconds (NaN without dates).
   function reachOf (details, nowMs, margin) {
@@ -82,7 +91,7 @@
     return { seek: false, rate: err > 0 ? 1 - nudge : 1 + nudge }
   }
 
-  const api = { delayOf, positionOf, listedUntil, delayFor, reachOf, errorOf, correction }
+  const api = { delayOf, positionOf, listedUntil, covers, delayFor, reachOf, errorOf, correction }
   if (typeof module === 'object' && module.exports) module.exports = api
   else root.RadioAirtime = api
 }(typeof window !== 'undefined' ? window : globalThis))

@@ -64,7 +64,8 @@
     oldestPlaylist: null,  // the largest playlist age seen: now minus its newest fragment's end, s
     airError: null,        // programme time playing minus where it should be, s
     seeks: 0,              // corrections by seeking
-    nudged: false          // the playback rate is being nudged
+    nudged: false,         // the playback rate is being nudged
+    unaligned: false       // air time minus the delay is outside the playlist (a clock far off)
   };
 
   function status(text, bad) {
@@ -119,9 +120,11 @@
     // its beginning and stay that near, rather than wait for the rest.
     const reach = d ? Air.reachOf(d, Date.now(), d.targetduration) : NaN;
     if (reach < stats.delay) stats.delay = reach;
-    const pos = d ? Air.positionOf(d, Date.now() - stats.delay * 1000) : null;
+    const air = Date.now() - stats.delay * 1000;
+    // Outside the playlist (a clock far off): where EXT-X-START says instead.
+    const pos = d && Air.covers(d, air) ? Air.positionOf(d, air) : -1;
     loading = true;
-    hls.startLoad(pos === null ? -1 : pos);
+    hls.startLoad(pos);
   }
 
   function keepToAirTime() {
@@ -130,6 +133,13 @@
     if (!playing || stats.delay === null) return;
     const err = Air.errorOf(playing.getTime(), Date.now(), stats.delay);
     stats.airError = err;
+    const d = details();
+    if (d && !Air.covers(d, Date.now() - stats.delay * 1000)) {
+      stats.unaligned = true;
+      if (audio.playbackRate !== 1) audio.playbackRate = 1;
+      return;
+    }
+    stats.unaligned = false;
     const c = Air.correction(err, SEEK_OVER_S, DEAD_BAND_S, MAX_NUDGE, GAIN);
     if (c.seek) {
       stats.seeks++;
@@ -337,6 +347,7 @@
         oldestPlaylist: stats.oldestPlaylist,
         airError: stats.airError,
         seeks: stats.seeks,
+        unaligned: stats.unaligned,
         rate: audio.playbackRate,
         hlsVersion: stats.hlsVersion
       };

@@ -75,3 +75,12 @@ test('a playlist reaches back as far as its oldest fragment aired, less the marg
   assert.equal(Air.reachOf(d, T0 + 1000, 2), 0)
   assert.ok(Number.isNaN(Air.reachOf({ fragments: [{ start: 0, duration: 2 }], targetduration: 2 }, T0, 2)))
 })
+
+test('a moment outside the playlist is not covered: nothing to chase', () => {
+  const d = playlist(10, 2, T0)
+  assert.equal(Air.covers(d, T0), true)
+  assert.equal(Air.covers(d, T0 + 20000), true)
+  assert.equal(Air.covers(d, T0 - 1), false)
+  assert.equal(Air.covers(d, T0 + 20001), false)
+  assert.equal(Air.covers({ fragments: [{ start: 0, duration: 2 }], targetduration: 2 }, T0), false)
+})

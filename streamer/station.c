@@ -37,13 +37,29 @@ int64_t station_sequence_floor(double now)
     return f > 0 ? (int64_t)f : 0;
 }
 
+/* The listen delay as published: no further back than the window can list
+ * with STATION_MIN_TARGETS target durations ahead. */
+static double published_delay(const struct station_opts *opts, int target)
+{
+    double reach = ((double)opts->window - STATION_MIN_TARGETS) * target;
+    return fmin(opts->listen_delay, reach);
+}
+
 /* Seconds before the segment on air at a new station's start that its first
  * window shows: the fewest whole segments listing STATION_MIN_TARGETS target
- * durations (hls.js starts that far behind the live edge, so the first
- * listeners hear the order from its start), never more than the window. */
-static double lead_in(const struct order *o, size_t window)
+ * durations, or the listen delay plus one if longer (players start that
+ * far behind the live edge, so the first listeners hear the order from its
+ * start, all at the same moment), never more than the window. */
+static double lead_in(const struct order *o, const struct station_opts *opts)
 {
+    size_t window = opts->window;
     int64_t need = (int64_t)STATION_MIN_TARGETS * o->max_rounded * o->rate, listed = 0, before = 0;
+    /* One target duration more, so that the moment the delay names is
+     * listed, not on the window's very edge. */
+    double d = published_delay(opts, o->max_rounded);
+    int64_t delay = d > 0 ? (int64_t)ceil((d + o->max_rounded) * o->rate) : 0;
+    if (delay > need)
+        need = delay;
     for (size_t k = 0; k < window; k++) {
         listed += o->segs[k % o->n].samples;
         if (listed >= need)
@@ -70,7 +86,7 @@ int station_open(struct station *st, const struct station_opts *opts, struct ord
         /* A new station: on air from now, on a whole millisecond, with its
          * timeline started early enough that the first playlist already
          * lists the players' three target durations. */
-        a.time = floor((now - lead_in(o, opts->window)) * 1000.0) / 1000.0;
+        a.time = floor((now - lead_in(o, opts)) * 1000.0) / 1000.0;
         a.seq = a.disc_before = opts->sequence_floor ? station_sequence_floor(a.time) : 0;
         st->target = o->max_rounded;
         st->epoch = a.time;
@@ -147,8 +163,7 @@ static int render(const struct station *st, const struct sched_item *items, size
      * plays by the date-times, so every player hears the same moment. A
      * window too short for the delay gets the furthest start that still
      * leaves players the few target durations they want listed ahead. */
-    double reach = ((double)st->opts.window - STATION_MIN_TARGETS) * st->target;
-    double delay = fmin(st->opts.listen_delay, reach);
+    double delay = published_delay(&st->opts, st->target);
     pl.has_start = delay > 0;
     pl.start_offset = -delay;
     int rc = 0;

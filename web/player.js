@@ -116,9 +116,10 @@
 
   function startAtAirTime() {
     const d = details();
-    // A station on air for less than the delay lists less than it: start at
-    // its beginning and stay that near, rather than wait for the rest.
-    const reach = d ? Air.reachOf(d, Date.now(), d.targetduration) : NaN;
+    // A playlist reaching back less than the delay (the streamer lists the
+    // delay from a new station's first publish on, so an older streamer or
+    // another server): start at its beginning and stay that near.
+    const reach = d ? Air.reachOf(d, Date.now(), 0) : NaN;
     if (reach < stats.delay) stats.delay = reach;
     const air = Date.now() - stats.delay * 1000;
     // Outside the playlist (a clock far off): where EXT-X-START says instead.

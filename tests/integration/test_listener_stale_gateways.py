@@ -241,8 +241,8 @@ def main():
                        and rt.read_status(STATE)["ipns_name"], 60, "the first publish")
     rt.wait_for(lambda: urllib.request.urlopen(f"{node.gateway}/ipns/{name}", timeout=10).status == 200, 30,
                 "the name to resolve on the gateway")
-    # A station younger than the delay lists less than it, and listeners
-    # then start nearer the present (the page's rule for new stations).
+    # A new station lists the delay from its first publish on (the
+    # streamer's lead-in); this also makes sure of it.
     rt.wait_for(lambda: rt.read_status(STATE).get("newest_sequence", 0) * SEGMENT >= DELAY + 4 * SEGMENT,
                 DELAY + 60, "a timeline longer than the delay")
 

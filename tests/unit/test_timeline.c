@@ -421,6 +421,35 @@ static int published_start_offset(size_t window, double delay, double *offset, i
     return has;
 }
 
+/* A new station's first playlist already reaches the delay back, so the
+ * first listeners play air time minus the delay like every later one, and
+ * hear the order from its start. */
+static void fresh_station_lists_the_listen_delay(void **state)
+{
+    (void)state;
+    struct manifest m;
+    make_library(&m);
+    struct order o;
+    make_order(&m, ORDER_A, 7, &o);
+    const double delay = 20;
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", delay, 1, 2};
+    struct station st;
+    char err[256];
+    assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
+    struct station_out out;
+    assert_int_equal(station_tick(&st, START, &out, err, sizeof err), STATION_PUBLISH);
+    struct m3u8_playlist pl;
+    assert_int_equal(m3u8_parse(out.playlist, out.len, &pl, err, sizeof err), 0);
+    assert_true(pl.segs[0].pdt <= START - delay);
+    assert_int_equal(pl.media_sequence, station_sequence_floor(pl.segs[0].pdt));
+    /* No more than needed: the segment before the delay's was not listed. */
+    assert_true(pl.segs[0].pdt > START - delay - 2.0 * pl.target_duration);
+    m3u8_free(&pl);
+    free(out.playlist);
+    station_close(&st);
+    manifest_free(&m);
+}
+
 static void listen_delay_is_published_within_the_window(void **state)
 {
     (void)state;
@@ -537,6 +566,7 @@ int main(void)
         cmocka_unit_test(fresh_station_first_playlist_lists_three_target_durations),
         cmocka_unit_test(new_order_starts_at_the_next_track_boundary),
         cmocka_unit_test(listen_delay_is_published_within_the_window),
+        cmocka_unit_test(fresh_station_lists_the_listen_delay),
         cmocka_unit_test(restart_resumes_by_wall_clock),
         cmocka_unit_test(larger_target_duration_is_refused_while_on_air),
     };

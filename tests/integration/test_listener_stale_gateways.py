@@ -149,10 +149,12 @@ def judge_players(gateway, name):
     x = starts.get("ffmpeg -prefer_x_start 1")
     check(x is None or DELAY - SEGMENT <= x <= DELAY + 2 * SEGMENT,
           f"ffmpeg -prefer_x_start 1 started {x:.1f}s behind air, not {DELAY}s")
-    # Ignoring it: a few segments from the end, far nearer air than the page's listeners.
-    for p in ("ffmpeg", "vlc"):
-        v = starts.get(p)
-        check(v is None or v < DELAY / 2, f"{p} started {v:.1f}s behind air: does it honour EXT-X-START now?")
+    # Ignoring it: three segments from the end, far nearer air than the page's listeners.
+    v = starts.get("ffmpeg")
+    check(v is None or v < DELAY / 2, f"ffmpeg started {v:.1f}s behind air: does it honour EXT-X-START now?")
+    # VLC is measured and printed, not judged: it started about its own live
+    # delay (15 s) from the end in four runs out of five, once about the
+    # station's delay (docs/listening.md).
     return starts
 
 

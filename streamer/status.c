@@ -17,6 +17,17 @@ static json_t *when(double t)
     return json_string(buf);
 }
 
+/* Which streamer is on air, and the takeovers and step-backs as events. */
+static json_t *status_failover_json(const struct standby_view *f)
+{
+    return json_pack("{s:s, s:I, s:o, s:f, s:I, s:o, s:I, s:o, s:b, s:s?}", "role",
+                     f->active ? "active" : "standby", "takeovers", (json_int_t)f->takeovers, "last_takeover",
+                     when(f->last_takeover), "last_takeover_stood_still_seconds", f->last_takeover_wait,
+                     "stepbacks", (json_int_t)f->stepbacks, "last_stepback", when(f->last_stepback),
+                     "record_sequence", (json_int_t)f->seen_sequence, "record_changed", when(f->seen_changed),
+                     "record_foreign", f->seen_foreign, "error", f->error[0] ? f->error : NULL);
+}
+
 int status_write(const char *path, const struct status_view *v, char *err, size_t errlen)
 {
     const struct publisher_status *p = v->pub;
@@ -76,6 +87,10 @@ int status_write(const char *path, const struct status_view *v, char *err, size_
                         json_pack("{s:s, s:I, s:s?, s:o}", "id", v->order_id, "segments",
                                   (json_int_t)v->order_segments, "last_error", v->reload_error,
                                   "last_error_time", when(v->reload_error ? v->reload_error_time : 0)));
+    if (v->failover && json_object_set_new(root, "failover", status_failover_json(v->failover)) != 0) {
+        json_decref(root);
+        return err_set(err, errlen, "out of memory");
+    }
     char *text = json_dumps(root, JSON_INDENT(1));
     json_decref(root);
     if (!text)

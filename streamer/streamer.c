@@ -8,9 +8,11 @@
 #include "order.h"
 #include "publisher.h"
 #include "recover.h"
+#include "standby.h"
 #include "state.h"
 #include "station.h"
 #include "status.h"
+#include "timeline_line.h"
 #include "watch.h"
 
 #include <errno.h>
@@ -28,6 +30,8 @@ struct daemon {
     struct publisher pub;
     struct record_publisher records;
     int station_key;                 /* ipns_mode station: records is running */
+    struct standby standby;
+    int failover;                    /* failover_role active|standby: standby is running */
     struct watch watch;
     char state_path[4096];
     char status_path[4096];
@@ -137,6 +141,12 @@ static void write_status(struct daemon *d, double now)
         .order_id = d->st.sched.order.id,
         .order_segments = (int64_t)d->st.sched.order.n,
     };
+    struct standby_view fv;
+    if (d->failover) {
+        standby_status(&d->standby, &fv);
+        v.failover = &fv;
+        v.on_air = v.on_air && fv.active;
+    }
     char err[ERR_MSG_MAX];
     if (status_write(d->status_path, &v, err, sizeof err) != 0)
         log_ev(LOG_WARN, "cannot write the status file", "error", err, NULL);
@@ -185,10 +195,25 @@ static void try_reload(struct daemon *d, double now, int forced)
     save_state(d);
 }
 
+/* Failover: 1 when this streamer is on air; after a takeover, first takes
+ * over the timeline of the playlist the other streamer published last. */
+static int failover_on_air(struct daemon *d, double now)
+{
+    char *text = NULL, err[ERR_MSG_MAX];
+    size_t len = 0;
+    int on = standby_on_air(&d->standby, &text, &len);
+    if (text && standby_adopt(&d->st, d->cfg->processed_dir, text, len, now, err, sizeof err) < 0)
+        log_ev(LOG_ERROR, "cannot continue the other streamer's timeline; continuing this one's", "error", err, NULL);
+    free(text);
+    return on;
+}
+
 static void tick(struct daemon *d, double now)
 {
     struct station_out out;
     char err[ERR_MSG_MAX] = "";
+    if (d->failover && !failover_on_air(d, now))
+        return;
     enum station_tick_result r = station_tick(&d->st, now, &out, err, sizeof err);
     if (r == STATION_HELD) {
         if (!d->held)
@@ -203,6 +228,10 @@ static void tick(struct daemon *d, double now)
         return;
     }
     d->held = 0;
+    if (d->failover && timeline_line_append(&out.playlist, &out.len, &d->st.sched.anchor) != 0) {
+        log_ev(LOG_ERROR, "out of memory rendering the playlist", NULL);
+        return;
+    }
     /* On disk before it goes out: whatever instant a kill -9 comes at, the
      * next start knows at least what was published, and never goes back. */
     save_state(d);
@@ -326,6 +355,27 @@ static int start_records(struct daemon *d, const char *auth, char *err, size_t e
     return 0;
 }
 
+static int start_failover(struct daemon *d, const char *auth, char *err, size_t errlen)
+{
+    const struct streamer_config *cfg = d->cfg;
+    struct standby_opts so = {
+        .api = cfg->ipfs_api,
+        .auth = auth,
+        .name = d->records.name,
+        .pk = d->records.key.pk,
+        .poll = cfg->failover_poll_seconds,
+        .takeover = cfg->failover_takeover_seconds > 0 ? cfg->failover_takeover_seconds
+                                                       : STANDBY_DEFAULT_TARGETS * d->st.target,
+        .start_active = strcmp(cfg->failover_role, "active") == 0,
+        .last_signed = d->records.seq.last,
+    };
+    if (standby_start(&d->standby, &so, d->clk, err, errlen) != 0)
+        return err_prefix(err, errlen, "failover");
+    d->records.guard = &d->standby.guard;
+    d->failover = 1;
+    return 0;
+}
+
 static int run_locked(const struct streamer_config *cfg, const struct clock *clk,
                       struct streamer_signals *sig, char *err, size_t errlen)
 {
@@ -393,8 +443,17 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
             return -1;
         }
         po.records = &d.records;
+        if (strcmp(cfg->failover_role, "off") != 0 && start_failover(&d, auth, err, errlen) != 0) {
+            record_publisher_free(&d.records);
+            ipfs_client_free(&ipfs);
+            station_close(&d.st);
+            state_free(&ss);
+            return -1;
+        }
     }
     if (publisher_start(&d.pub, &po, &ipfs, clk, ss.playlists, ss.nplaylists, err, errlen) != 0) {
+        if (d.failover)
+            standby_stop(&d.standby);
         if (d.station_key)
             record_publisher_free(&d.records);
         ipfs_client_free(&ipfs);
@@ -436,6 +495,8 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     }
     save_state(&d);
     write_status(&d, clk->now(clk->ctx));
+    if (d.failover)
+        standby_stop(&d.standby); /* after the publisher, whose signing asks it */
     publisher_free(&d.pub);
     if (d.station_key)
         record_publisher_free(&d.records);

@@ -87,9 +87,8 @@ static void poll_once(struct standby *sb)
     if (have && value_cid(&v, cid) != 0)
         have = 0, snprintf(err, sizeof err, "the record does not point at /ipfs/<cid>");
     double mono = sb->clock->mono(sb->clock->ctx), wall = sb->clock->now(sb->clock->ctx);
-    int stepped_back = 0, took_over = 0, fetch = 0;
+    int stepped_back = 0, fetch = 0;
     uint64_t seq = 0;
-    double waited = 0;
     pthread_mutex_lock(&sb->mu);
     snprintf(sb->v.error, sizeof sb->v.error, "%s", have ? "" : err);
     if (have && v.seq > sb->seen_seq) {
@@ -100,8 +99,6 @@ static void poll_once(struct standby *sb)
         sb->v.seen_foreign = v.seq > sb->last_signed;
         if (sb->v.seen_foreign) {
             snprintf(sb->follow_cid, sizeof sb->follow_cid, "%s", cid);
-            free(sb->follow);
-            sb->follow = NULL;
             if (sb->active) {
                 sb->active = 0;
                 sb->v.stepbacks++;
@@ -110,27 +107,14 @@ static void poll_once(struct standby *sb)
             }
         }
     }
-    if (!sb->active && mono - sb->seen_mono >= sb->o.takeover) {
-        sb->active = 1;
-        sb->adopt = 1;
-        sb->v.takeovers++;
-        sb->v.last_takeover = wall;
-        sb->v.last_takeover_wait = waited = mono - sb->seen_mono;
-        took_over = 1;
-    }
     sb->v.active = sb->active;
-    fetch = !sb->follow && sb->follow_cid[0];
+    fetch = strcmp(sb->follow_cid, sb->fetched_cid) != 0;
     snprintf(cid, sizeof cid, "%s", sb->follow_cid);
     seq = sb->seen_seq;
     pthread_mutex_unlock(&sb->mu);
     if (stepped_back)
         log_seq(LOG_WARN, "another streamer is on air with a newer record: stepping back to standby", seq, "playlist",
                 cid);
-    if (took_over) {
-        char w[32];
-        snprintf(w, sizeof w, "%.3f", waited);
-        log_seq(LOG_WARN, "the station's record stopped advancing: taking over", seq, "stood_still_seconds", w);
-    }
     if (!fetch)
         return;
     char *text = NULL;
@@ -141,11 +125,13 @@ static void poll_once(struct standby *sb)
         return;
     }
     pthread_mutex_lock(&sb->mu);
-    if (!sb->follow && strcmp(sb->follow_cid, cid) == 0) {
-        sb->follow = text;
-        sb->follow_len = tlen;
-        text = NULL;
-    }
+    /* The last one fetched stays until a newer one arrives: the timeline
+     * is the same, only a few segments behind. */
+    free(sb->follow);
+    sb->follow = text;
+    sb->follow_len = tlen;
+    snprintf(sb->fetched_cid, sizeof sb->fetched_cid, "%s", cid);
+    text = NULL;
     pthread_mutex_unlock(&sb->mu);
     free(text);
 }
@@ -211,18 +197,42 @@ int standby_start(struct standby *sb, const struct standby_opts *o, const struct
     return 0;
 }
 
+/* Under the lock: a standby whose record stood still long enough goes on air. */
+static void maybe_take_over(struct standby *sb)
+{
+    double mono = sb->clock->mono(sb->clock->ctx);
+    if (sb->active || mono - sb->seen_mono < sb->o.takeover)
+        return;
+    sb->active = sb->v.active = 1;
+    sb->adopt = 1;
+    sb->v.takeovers++;
+    sb->v.last_takeover = sb->clock->now(sb->clock->ctx);
+    sb->v.last_takeover_wait = mono - sb->seen_mono;
+    char w[32];
+    snprintf(w, sizeof w, "%.3f", sb->v.last_takeover_wait);
+    log_seq(LOG_WARN, "the station's record stopped advancing: taking over", sb->seen_seq, "stood_still_seconds", w);
+}
+
+double standby_takeover_in(struct standby *sb)
+{
+    pthread_mutex_lock(&sb->mu);
+    double left = sb->active ? -1 : sb->seen_mono + sb->o.takeover - sb->clock->mono(sb->clock->ctx);
+    pthread_mutex_unlock(&sb->mu);
+    return left;
+}
+
 int standby_on_air(struct standby *sb, char **adopt, size_t *adopt_len)
 {
     *adopt = NULL;
     *adopt_len = 0;
     pthread_mutex_lock(&sb->mu);
+    maybe_take_over(sb);
     int active = sb->active;
     if (sb->adopt && active) {
         sb->adopt = 0;
-        if (sb->follow) {
-            *adopt = sb->follow;
+        if (sb->follow && (*adopt = malloc(sb->follow_len + 1)) != NULL) {
+            memcpy(*adopt, sb->follow, sb->follow_len + 1);
             *adopt_len = sb->follow_len;
-            sb->follow = NULL;
         }
     }
     pthread_mutex_unlock(&sb->mu);

@@ -6,7 +6,8 @@
  * record with a higher sequence than any this streamer signed is another
  * streamer's: an active streamer that sees one steps back; a standby
  * fetches its playlist, whose timeline it will continue. A standby goes on
- * air when the record has not advanced for the takeover time. Stepping
+ * air when the record has not advanced for the takeover time (decided in
+ * the main loop, which wakes for it). Stepping
  * back and signing share one lock (record_guard), and a streamer signs
  * above every sequence it has seen, so no sequence is signed twice and,
  * of two streamers on air at once, the one with the lower sequence sees
@@ -64,8 +65,9 @@ struct standby {
     int active, adopt;           /* adopt: a takeover the main loop has not acted on */
     uint64_t last_signed, seen_seq;
     double seen_mono;
-    char follow_cid[CID_MAX_STR];    /* the other streamer's newest playlist ... */
-    char *follow;                    /* ... and its text, once fetched */
+    char follow_cid[CID_MAX_STR];    /* the other streamer's newest playlist */
+    char fetched_cid[CID_MAX_STR];   /* the newest one fetched ... */
+    char *follow;                    /* ... and its text (NUL-terminated) */
     size_t follow_len;
     struct standby_view v;
 };
@@ -78,6 +80,8 @@ int standby_start(struct standby *sb, const struct standby_opts *o, const struct
  * takeover, *adopt (caller frees) is the other streamer's last playlist,
  * whose timeline to continue; NULL when none was seen. */
 int standby_on_air(struct standby *sb, char **adopt, size_t *adopt_len);
+/* Seconds until a standby takes over if the record stays still; -1 on air. */
+double standby_takeover_in(struct standby *sb);
 void standby_status(struct standby *sb, struct standby_view *v);
 void standby_stop(struct standby *sb);
 

@@ -482,7 +482,13 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         write_status(&d, now);
         double until = station_next_boundary(&d.st, now) - clk->now(clk->ctx);
         double reload_in = next_reload - clk->mono(clk->ctx);
-        wait_for(sig, until < reload_in ? until : reload_in);
+        if (until > reload_in)
+            until = reload_in;
+        /* A standby takes over on time, not at the next segment. */
+        double takeover_in = d.failover ? standby_takeover_in(&d.standby) : -1;
+        if (takeover_in >= 0 && until > takeover_in)
+            until = takeover_in;
+        wait_for(sig, until);
     }
     log_ev(LOG_INFO, "stopping", NULL);
     /* One grace for the whole stop: the record targets get what the

@@ -52,3 +52,12 @@ set_tests_properties(test_recover PROPERTIES LABELS unit)
 # second instance; an independent validator reads every playlist served.
 radio_integration_test(test_streamer_faults $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
 set_tests_properties(test_streamer_faults PROPERTIES LABELS "integration;faults;slow" TIMEOUT 900)
+
+# Two streamers on two Kubo nodes with one station key: the one on air
+# killed ten times at random instants (seeded, the seed printed), the other
+# takes over; validators read both gateways. Its bounds are on real time.
+add_test(NAME test_failover
+         COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_failover.py
+                 $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+set_tests_properties(test_failover PROPERTIES LABELS "integration;slow" TIMEOUT 900 RUN_SERIAL ON
+                     ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")

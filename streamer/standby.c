@@ -287,16 +287,24 @@ int standby_adopt(struct station *st, const char *processed_dir, const char *tex
     struct order o;
     if (order_load(processed_dir, &o, err, errlen) != 0)
         return -1;
+    return standby_adopt_order(st, &o, text, len, now, err, errlen);
+}
+
+int standby_adopt_order(struct station *st, struct order *order, const char *text, size_t len, double now,
+                        char *err, size_t errlen)
+{
+    struct order o = *order;
+    memset(order, 0, sizeof *order);
     struct station_memory mem;
     if (recover_from_playlist(text, len, o.rate, &mem, err, errlen) != 0) {
         order_free(&o);
         return -1;
     }
     const struct sched_hist *last = &mem.window[mem.nwindow - 1];
-    if (last->seq < st->newest) {
+    if (last->seq <= st->newest) {
         station_memory_free(&mem);
         order_free(&o);
-        return 0; /* this station is already further on the timeline */
+        return 0; /* this station is already as far on the timeline */
     }
     /* The anchor line gives the other streamer's exact timeline when it
      * plays the same running order and its anchor is not past the window

@@ -35,6 +35,11 @@ target_link_libraries(test_order_load PRIVATE radio_streamer_lib PkgConfig::CMOC
 add_test(NAME test_order_load COMMAND test_order_load)
 set_tests_properties(test_order_load PROPERTIES LABELS unit)
 
+add_executable(test_standby_adopt unit/test_standby_adopt.c)
+target_link_libraries(test_standby_adopt PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_standby_adopt COMMAND test_standby_adopt)
+set_tests_properties(test_standby_adopt PROPERTIES LABELS unit)
+
 # processed/ rewritten with broken, valid and broken files again while on air.
 radio_integration_test(test_streamer_inputs $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
 

@@ -91,6 +91,12 @@ static void poll_once(struct standby *sb)
     uint64_t seq = 0;
     pthread_mutex_lock(&sb->mu);
     snprintf(sb->v.error, sizeof sb->v.error, "%s", have ? "" : err);
+    /* The record counts as standing still only over reads that worked: a
+     * node back from an outage still holds the record it had before. */
+    if (have)
+        sb->read_mono = mono;
+    else
+        sb->seen_mono = mono;
     if (have && v.seq > sb->seen_seq) {
         sb->seen_seq = v.seq;
         sb->seen_mono = mono;
@@ -200,14 +206,16 @@ int standby_start(struct standby *sb, const struct standby_opts *o, const struct
 /* Under the lock: a standby whose record stood still long enough goes on air. */
 static void maybe_take_over(struct standby *sb)
 {
-    double mono = sb->clock->mono(sb->clock->ctx);
-    if (sb->active || mono - sb->seen_mono < sb->o.takeover)
+    /* Only a read that came after the takeover time proves the record
+     * stood still: a node that does not answer, or a routing/get slower
+     * than the takeover time, must not put a second streamer on air. */
+    if (sb->active || sb->read_mono - sb->seen_mono < sb->o.takeover)
         return;
     sb->active = sb->v.active = 1;
     sb->adopt = 1;
     sb->v.takeovers++;
     sb->v.last_takeover = sb->clock->now(sb->clock->ctx);
-    sb->v.last_takeover_wait = mono - sb->seen_mono;
+    sb->v.last_takeover_wait = sb->read_mono - sb->seen_mono;
     char w[32];
     snprintf(w, sizeof w, "%.3f", sb->v.last_takeover_wait);
     log_seq(LOG_WARN, "the station's record stopped advancing: taking over", sb->seen_seq, "stood_still_seconds", w);
@@ -217,6 +225,9 @@ double standby_takeover_in(struct standby *sb)
 {
     pthread_mutex_lock(&sb->mu);
     double left = sb->active ? -1 : sb->seen_mono + sb->o.takeover - sb->clock->mono(sb->clock->ctx);
+    /* Past it: the next read may confirm it. */
+    if (!sb->active && left < sb->o.poll)
+        left = sb->o.poll / 2;
     pthread_mutex_unlock(&sb->mu);
     return left;
 }

@@ -64,7 +64,8 @@ struct standby {
     int started, stop;
     int active, adopt;           /* adopt: a takeover the main loop has not acted on */
     uint64_t last_signed, seen_seq;
-    double seen_mono;
+    double seen_mono;            /* when the record last advanced (monotonic) */
+    double read_mono;            /* when it was last read */
     char follow_cid[CID_MAX_STR];    /* the other streamer's newest playlist */
     char fetched_cid[CID_MAX_STR];   /* the newest one fetched ... */
     char *follow;                    /* ... and its text (NUL-terminated) */

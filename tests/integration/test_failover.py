@@ -9,8 +9,9 @@ back). Then, RADIO_FAILOVER_ROUNDS times (default 10) at random instants
 streamer on air is killed with SIGKILL, the other must take over within
 the takeover time plus FAILOVER_SLACK, listeners must never be further
 than three target durations from the live edge, and the killed one,
-restarted, must stay standby while the other stays on air. Prints the
-takeover times for the README."""
+restarted, must stay standby while the other stays on air. Last, the
+standby's own node is stopped: it must not take over. Prints the takeover
+times for the README."""
 import base64
 import json
 import os
@@ -253,18 +254,37 @@ def main():
                   f"round {r}: the restarted {victim} published: {status(victim)['counts']}")
             check(status(heir)["counts"]["publishes"] > before, f"round {r}: {heir} stopped publishing")
 
+        # Listeners' distance from the live edge across the takeovers (not across the outage below).
+        stale = {w.node.label: w.stale for w in watchers}
+
+        # The standby's own node stops answering: it cannot tell a stopped record from a silent
+        # node, so it must not go on air (two streamers would flap).
+        on = [k for k in nodes if role(k) == "active"]
+        check(len(on) == 1, f"on air: {on}")
+        spare = "b" if on[0] == "a" else "a"
+        nodes[spare].stop()
+        time.sleep(3 * TAKEOVER)
+        check(role(spare) == "standby" and status(spare)["failover"]["error"],
+              f"{spare}, its node stopped: {status(spare).get('failover')}")
+        check(role(on[0]) == "active", f"{on[0]} is {role(on[0])}")
+        nodes[spare].start()
+        wait_for(lambda: not status(spare)["failover"]["error"] and status(spare)["failover"]["record_foreign"], 60,
+                 f"{spare} following the records again once its node answers")
+        check(role(spare) == "standby" and role(on[0]) == "active", "roles after the node's return")
+
         for w in watchers:
             w.stop.set()
             w.join(10)
             check(not w.rules.violations, f"gateway {w.node.label}: {w.rules.violations[:5]}")
             check(not w.record_errors, f"node {w.node.label}: {w.record_errors[:5]}")
             check(w.rules.checked >= 3 * ROUNDS, f"gateway {w.node.label}: only {w.rules.checked} playlists")
-            check(w.stale < 3 * SEG, f"gateway {w.node.label}: {w.stale:.2f} s past the newest listed segment")
+            check(stale[w.node.label] < 3 * SEG,
+                  f"gateway {w.node.label}: {stale[w.node.label]:.2f} s past the newest listed segment")
         one_timeline(watchers, status("a")["running_order"]["segments"])
         s = sorted(takeovers)
         print(f"failover: {len(s)} takeovers, kill -9 to the next playlist at a gateway: min {s[0]:.2f} s, "
               f"median {statistics.median(s):.2f} s, max {s[-1]:.2f} s; listeners at most "
-              f"{max(w.stale for w in watchers):.2f} s past the newest listed segment's end; "
+              f"{max(stale.values()):.2f} s past the newest listed segment's end; "
               f"{sum(w.rules.checked for w in watchers)} playlists checked, no violation", flush=True)
     finally:
         for w in watchers:

@@ -37,6 +37,12 @@ TAKEOVER = TARGETS_TO_TAKE_OVER * SEG
 # gateway's record TTL (1 s) and one read of ours (0.25 s).
 FAILOVER_SLACK = 2.0
 ROUNDS = int(os.environ.get("RADIO_FAILOVER_ROUNDS", "10"))
+# A listener in chromium (tests/browser/listen.mjs) on the listener page through gateway a, for
+# about as long as the rounds take; RADIO_FAILOVER_BROWSER=0 leaves it out of a quick run.
+BROWSER = os.environ.get("RADIO_FAILOVER_BROWSER", "1") != "0"
+LISTEN = 17 * ROUNDS + 20
+MAX_STALL_MS = 2000                  # the media element may stand still this long, across every takeover
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SEED = int(os.environ.get("RADIO_FAILOVER_SEED", str(int.from_bytes(os.urandom(4), "big"))))
 rng = random.Random(SEED)
 
@@ -180,6 +186,37 @@ class Watcher(threading.Thread):
             return self.newest_at if self.newest > seq else None
 
 
+def longest_stall_ms(obs):
+    """Longest wall time the media element's position stood still while it
+    was meant to play, from the observer's one-second samples (as
+    test_listener_browser judges it)."""
+    worst = run = 0
+    for a, b in zip(obs, obs[1:]):
+        if not b["paused"] and b["currentTime"] - a["currentTime"] < 0.05:
+            run += b["wallEpochMs"] - a["wallEpochMs"]
+            worst = max(worst, run)
+        else:
+            run = 0
+    return worst
+
+
+def judge_listener(out):
+    with open(out) as f:
+        record = json.load(f)
+    check(record["codecs"]["aac"], "chromium cannot decode AAC in MP4 (MediaSource)")
+    check(not record.get("driverError"), f"browser driver: {record.get('driverError')}")
+    (first,) = record["listeners"]
+    check(first["pageStatus"] == 200, f"page served as {first['pageStatus']}")
+    samples = [x for x in first["samples"] if "driverError" not in x]
+    check(len(samples) >= 0.8 * LISTEN, f"only {len(samples)} samples of the listener")
+    check(not [f for x in samples for f in x["fatal"]], "the listener hit a fatal hls.js error")
+    sns = [f["sn"] for f in first["frags"]]
+    check(sns and all(b == a + 1 for a, b in zip(sns, sns[1:])), f"the listener's fragments: {sns}")
+    stall = longest_stall_ms(first["observed"])
+    check(stall <= MAX_STALL_MS, f"playback stood still for {stall} ms")
+    return stall, len(sns)
+
+
 def pdt_seconds(text):
     t = time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")
     return time.mktime(t) - time.timezone + float("0" + text[19:-1])
@@ -204,13 +241,18 @@ def one_timeline(watchers, n):
 
 def main():
     print(f"failover: seed {SEED} (RADIO_FAILOVER_SEED={SEED} repeats this run), {ROUNDS} rounds", flush=True)
-    watchers, takeovers = [], []
+    watchers, takeovers, kills = [], [], []
     try:
+        if BROWSER:
+            for installer in (os.path.join(ROOT, "web", "vendor", "install.sh"),
+                              os.path.join(ROOT, "tests", "browser", "install.sh")):
+                rt.run([installer])
         for n in nodes.values():
             n.start()
         rt.tagged_songs(music, [(220, 11), (330, 9), (440, 13)])
         rt.run_setup(SETUP, work, music, processed_dir=processed, jingles_dir=os.path.join(work, "no-jingles"),
-                     ipfs_api=nodes["a"].api, segment_seconds=SEG, progress="lines")
+                     ipfs_api=nodes["a"].api, segment_seconds=SEG, progress="lines",
+                     **({"page_dir": os.path.join(ROOT, "web")} if BROWSER else {}))
         name = rt.run([STREAMER, "--config", config("a"), "key", "name"]).stdout.split()[0]
         live = {"a": start("a")}
         wait_for(lambda: status("a")["on_air"] and role("a") == "active", 60, "streamer a on air")
@@ -221,6 +263,18 @@ def main():
         for w in watchers:
             w.start()
         wait_for(lambda: all(w.newest >= 0 for w in watchers), 60, "both gateways serving the station")
+        driver = None
+        if BROWSER:
+            with open(os.path.join(processed, "page.json")) as f:
+                page = json.load(f)["cid"]
+            # hls.js starts three segments behind the live edge: a window that long first.
+            wait_for(lambda: status("a")["newest_sequence"] >= 5, 60, "a window longer than the player's distance")
+            listened = os.path.join(work, "listen.json")
+            driver = rt.spawn(procs, ["node", os.path.join(ROOT, "tests", "browser", "listen.mjs"),
+                                      f"{nodes['a'].gateway}/ipfs/{page}/?name={name}", str(LISTEN), "-1",
+                                      listened], os.path.join(work, "listen.log"))
+            listen_end = time.time() + LISTEN
+            time.sleep(10)   # the page loaded and playing before the first kill
 
         for r in range(ROUNDS):
             on = [k for k in nodes if role(k) == "active"]
@@ -230,6 +284,7 @@ def main():
             time.sleep(rng.uniform(1.0, 4 * SEG))   # anywhere in a track, at any point of a segment
             live[victim].send_signal(signal.SIGKILL)
             killed = time.time()
+            kills.append(killed)
             live[victim].wait()
             # Its last playlist may still reach a gateway after the kill: the heir's first one is
             # beyond anything the victim had built (its status is written after each playlist).
@@ -254,6 +309,13 @@ def main():
                   f"round {r}: the restarted {victim} published: {status(victim)['counts']}")
             check(status(heir)["counts"]["publishes"] > before, f"round {r}: {heir} stopped publishing")
 
+        listener = ""
+        if driver:
+            check(driver.wait(timeout=LISTEN + 120) == 0, f"listen.mjs failed: {rt.file_tail(os.path.join(work, 'listen.log'))}")
+            stall, frags = judge_listener(listened)
+            heard = sum(k < listen_end - 2 * TAKEOVER for k in kills)
+            check(heard >= min(ROUNDS, 5), f"only {heard} takeovers while chromium listened")
+            listener = f"; chromium played {frags} fragments in a row across {heard} takeovers, longest stall {stall} ms"
         # Listeners' distance from the live edge across the takeovers (not across the outage below).
         stale = {w.node.label: w.stale for w in watchers}
 
@@ -285,7 +347,7 @@ def main():
         print(f"failover: {len(s)} takeovers, kill -9 to the next playlist at a gateway: min {s[0]:.2f} s, "
               f"median {statistics.median(s):.2f} s, max {s[-1]:.2f} s; listeners at most "
               f"{max(stale.values()):.2f} s past the newest listed segment's end; "
-              f"{sum(w.rules.checked for w in watchers)} playlists checked, no violation", flush=True)
+              f"{sum(w.rules.checked for w in watchers)} playlists checked, no violation{listener}", flush=True)
     finally:
         for w in watchers:
             w.stop.set()

@@ -64,8 +64,8 @@ const struct cfg_key streamer_config_keys[] = {
       "Public path gateway printed in the listen URL"),
     K(failover_role, CFG_STRING, "\"off\"", 0, 0, "off|active|standby",
       "Station mode, two streamers on two nodes with one key (see docs/streamer.md, Standby): active goes on "
-      "air at start unless another streamer's records are advancing; standby follows them and goes on air "
-      "when they stop. off: one streamer, no watching"),
+      "air at start unless its node holds a newer record the other streamer signed; standby follows the "
+      "other's records and goes on air when they stop advancing. off: one streamer, no watching"),
     K(failover_takeover_seconds, CFG_NUMBER, "0", 0, 3600, NULL,
       "Failover: how long the station's record may stand still before this streamer takes over "
       "(0: two target durations)"),

@@ -9,7 +9,8 @@ back). Then, RADIO_FAILOVER_ROUNDS times (default 10) at random instants
 streamer on air is killed with SIGKILL, the other must take over within
 the takeover time plus FAILOVER_SLACK, listeners must never be further
 than three target durations from the live edge, and the killed one,
-restarted, must stay standby while the other stays on air. Last, the
+restarted, must stay standby while the other stays on air. Then the one on
+air is killed and restarted at once: exactly one may publish. Last, the
 standby's own node is stopped: it must not take over. Prints the takeover
 times for the README."""
 import base64
@@ -239,6 +240,20 @@ def one_timeline(watchers, n):
     check(max(loops) - min(loops) <= 0.002, f"loop lengths differ: {sorted(loops)[:3]} .. {sorted(loops)[-3:]}")
 
 
+def one_on_air(when):
+    """Exactly one streamer on air, and only that one publishing."""
+    roles = {k: role(k) for k in nodes}
+    on = [k for k in nodes if roles[k] == "active"]
+    check(len(on) == 1, f"{when}: roles {roles}")
+    off = "b" if on[0] == "a" else "a"
+    before = {k: status(k)["counts"]["publishes"] for k in nodes}
+    time.sleep(3 * SEG)
+    after = {k: status(k)["counts"]["publishes"] for k in nodes}
+    check(after[on[0]] > before[on[0]] and after[off] == before[off] and role(off) == "standby",
+          f"{when}: publishes {before} -> {after}, roles {roles} -> {role(on[0])}, {role(off)}")
+    return on[0]
+
+
 def main():
     print(f"failover: seed {SEED} (RADIO_FAILOVER_SEED={SEED} repeats this run), {ROUNDS} rounds", flush=True)
     watchers, takeovers, kills = [], [], []
@@ -316,6 +331,16 @@ def main():
             heard = sum(k < listen_end - 2 * TAKEOVER for k in kills)
             check(heard >= min(ROUNDS, 5), f"only {heard} takeovers while chromium listened")
             listener = f"; chromium played {frags} fragments in a row across {heard} takeovers, longest stall {stall} ms"
+        # The streamer on air killed and restarted at once, as a service manager would: whichever
+        # of the two ends up on air, exactly one publishes.
+        on = [k for k in nodes if role(k) == "active"][0]
+        live[on].send_signal(signal.SIGKILL)
+        live[on].wait()
+        live[on] = start(on)
+        time.sleep(3 * TAKEOVER)
+        print(f"{on} killed and restarted at once: {one_on_air(f'after {on} was restarted at once')} on air",
+              flush=True)
+
         # Listeners' distance from the live edge across the takeovers (not across the outage below).
         stale = {w.node.label: w.stale for w in watchers}
 

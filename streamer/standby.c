@@ -126,8 +126,11 @@ static void poll_once(struct standby *sb)
     char *text = NULL;
     size_t tlen = 0;
     if (fetch_playlist(sb, cid, &text, &tlen, err, sizeof err) != 0) {
-        log_ev(LOG_WARN, "cannot fetch the other streamer's playlist; will try again", "playlist", cid, "error", err,
-               NULL);
+        /* Retried at every read: said once per playlist. */
+        if (strcmp(sb->warned_cid, cid) != 0)
+            log_ev(LOG_WARN, "cannot fetch the other streamer's playlist; will try again", "playlist", cid, "error",
+                   err, NULL);
+        snprintf(sb->warned_cid, sizeof sb->warned_cid, "%s", cid);
         return;
     }
     pthread_mutex_lock(&sb->mu);
@@ -137,9 +140,7 @@ static void poll_once(struct standby *sb)
     sb->follow = text;
     sb->follow_len = tlen;
     snprintf(sb->fetched_cid, sizeof sb->fetched_cid, "%s", cid);
-    text = NULL;
     pthread_mutex_unlock(&sb->mu);
-    free(text);
 }
 
 static struct timespec mono_deadline(double seconds)

@@ -69,6 +69,7 @@ struct standby {
     char follow_cid[CID_MAX_STR];    /* the other streamer's newest playlist */
     char fetched_cid[CID_MAX_STR];   /* the newest one fetched ... */
     char *follow;                    /* ... and its text (NUL-terminated) */
+    char warned_cid[CID_MAX_STR];    /* the poll thread's own: a failed fetch already logged */
     size_t follow_len;
     struct standby_view v;
 };

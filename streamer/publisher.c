@@ -330,7 +330,15 @@ static void *run(void *arg)
         uint64_t ipns_seq = 0;
         if (p->opts.records) {
             /* Signed here and handed to every target, each on its own thread. */
-            if (record_publisher_publish(p->opts.records, it.cid, text, len, &ipns_seq, err, sizeof err) != 0) {
+            int signed_rc = record_publisher_publish(p->opts.records, it.cid, text, len, &ipns_seq, err, sizeof err);
+            if (signed_rc == RECORD_PUBLISHER_REFUSED) {
+                /* Another streamer is on air (failover): this playlist is not ours to publish. */
+                ipfs_forget(&p->ipfs, it.cid, NULL, 0);
+                free(text);
+                text = NULL;
+                continue;
+            }
+            if (signed_rc != 0) {
                 ipfs_forget(&p->ipfs, it.cid, NULL, 0);
                 note_error(p, "sign record", err);
                 goto retry;

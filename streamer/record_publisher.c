@@ -111,7 +111,15 @@ int record_publisher_publish(struct record_publisher *rp, const char *cid, const
         err_set(err, errlen, "the clock gives no valid record expiry");
         goto out;
     }
-    if (ipns_seq_next(&rp->seq, now, rp->floor, &f.seq, err, errlen) != 0)
+    uint64_t floor = rp->floor;
+    if (rp->guard && rp->guard->begin(rp->guard->ctx, &floor) != 0) {
+        rc = RECORD_PUBLISHER_REFUSED;
+        goto out;
+    }
+    int signed_ok = ipns_seq_next(&rp->seq, now, floor, &f.seq, err, errlen) == 0;
+    if (rp->guard)
+        rp->guard->end(rp->guard->ctx, signed_ok ? f.seq : 0);
+    if (!signed_ok)
         goto out;
     int n = ipns_record_build(&rp->key, &f, j->rec, sizeof j->rec, err, errlen);
     if (n < 0)

@@ -30,6 +30,19 @@ struct record_publisher_opts {
     double lookup_timeout;               /* read the targets' current records first; 0: do not */
 };
 
+/* Failover (standby.h): asked around each signature, under one lock the
+ * guard holds from begin to end, so that stepping back and signing never
+ * interleave. begin returns 0 to sign, raising *floor to what the sequence
+ * must reach, or RECORD_PUBLISHER_REFUSED; end gets the sequence signed
+ * (0: none). */
+struct record_guard {
+    int (*begin)(void *ctx, uint64_t *floor);
+    void (*end)(void *ctx, uint64_t seq);
+    void *ctx;
+};
+
+#define RECORD_PUBLISHER_REFUSED 1
+
 struct record_publisher {
     struct ipns_key key;
     char name[IPNS_NAME_MAX];
@@ -39,12 +52,14 @@ struct record_publisher {
     const struct clock *clock;
     struct record_target *targets;
     size_t ntargets;
+    const struct record_guard *guard;    /* NULL: always sign */
 };
 
 int record_publisher_start(struct record_publisher *rp, const struct record_publisher_opts *o,
                            const struct clock *clk, char *err, size_t errlen);
 /* Signs a record pointing at /ipfs/<cid> with the next sequence number and
- * hands it to every target; returns at once. Called from one thread only. */
+ * hands it to every target; returns at once. Called from one thread only.
+ * RECORD_PUBLISHER_REFUSED: the guard said this streamer is not on air. */
 int record_publisher_publish(struct record_publisher *rp, const char *cid, const char *playlist, size_t len,
                              uint64_t *seq, char *err, size_t errlen);
 /* Copies every target's status; caller frees *out. */

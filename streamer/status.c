@@ -30,6 +30,17 @@ void status_writer_free(struct status_writer *w)
     w->last = NULL;
 }
 
+/* Which streamer is on air, and the takeovers and step-backs as events. */
+static json_t *status_failover_json(const struct standby_view *f)
+{
+    return json_pack("{s:s, s:I, s:o, s:f, s:I, s:o, s:I, s:o, s:b, s:s?}", "role",
+                     f->active ? "active" : "standby", "takeovers", (json_int_t)f->takeovers, "last_takeover",
+                     when(f->last_takeover), "last_takeover_stood_still_seconds", f->last_takeover_wait,
+                     "stepbacks", (json_int_t)f->stepbacks, "last_stepback", when(f->last_stepback),
+                     "record_sequence", (json_int_t)f->seen_sequence, "record_changed", when(f->seen_changed),
+                     "record_foreign", f->seen_foreign, "error", f->error[0] ? f->error : NULL);
+}
+
 static json_t *status_json(const struct status_view *v)
 {
     const struct publisher_status *p = v->pub;
@@ -88,6 +99,10 @@ static json_t *status_json(const struct status_view *v)
                         json_pack("{s:s, s:I, s:s?, s:o}", "id", v->order_id, "segments",
                                   (json_int_t)v->order_segments, "last_error", v->reload_error,
                                   "last_error_time", when(v->reload_error ? v->reload_error_time : 0)));
+    if (v->failover && json_object_set_new(root, "failover", status_failover_json(v->failover)) != 0) {
+        json_decref(root);
+        return NULL;
+    }
     return root;
 }
 

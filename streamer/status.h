@@ -9,6 +9,7 @@
 #include "publisher.h"
 #include "record_target.h"
 #include "schedule.h"
+#include "standby.h"
 
 struct status_view {
     const char *ipns_name;
@@ -35,6 +36,7 @@ struct status_view {
     double reload_error_time;
     const char *order_id;
     int64_t order_segments;
+    const struct standby_view *failover;  /* failover_role active|standby, else NULL */
 };
 
 /* Writes only what changed: the same status again is written at most

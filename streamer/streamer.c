@@ -9,9 +9,11 @@
 #include "order_keep.h"
 #include "publisher.h"
 #include "recover.h"
+#include "standby.h"
 #include "state.h"
 #include "station.h"
 #include "status.h"
+#include "timeline_line.h"
 #include "watch.h"
 
 #include <errno.h>
@@ -29,6 +31,8 @@ struct daemon {
     struct publisher pub;
     struct record_publisher records;
     int station_key;                 /* ipns_mode station: records is running */
+    struct standby standby;
+    int failover;                    /* failover_role active|standby: standby is running */
     struct watch watch;
     char state_path[4096];
     char status_path[4096];
@@ -140,6 +144,12 @@ static void write_status(struct daemon *d, double now)
         .order_id = d->st.sched.order.id,
         .order_segments = (int64_t)d->st.sched.order.n,
     };
+    struct standby_view fv;
+    if (d->failover) {
+        standby_status(&d->standby, &fv);
+        v.failover = &fv;
+        v.on_air = v.on_air && fv.active;
+    }
     char err[ERR_MSG_MAX];
     if (status_write(&d->status, &v, err, sizeof err) != 0)
         log_ev(LOG_WARN, "cannot write the status file", "error", err, NULL);
@@ -239,10 +249,25 @@ static void try_reload(struct daemon *d, double now, int forced)
     keep_order(d, &texts);
 }
 
+/* Failover: 1 when this streamer is on air; after a takeover, first takes
+ * over the timeline of the playlist the other streamer published last. */
+static int failover_on_air(struct daemon *d, double now)
+{
+    char *text = NULL, err[ERR_MSG_MAX];
+    size_t len = 0;
+    int on = standby_on_air(&d->standby, &text, &len);
+    if (text && standby_adopt(&d->st, d->cfg->processed_dir, text, len, now, err, sizeof err) < 0)
+        log_ev(LOG_ERROR, "cannot continue the other streamer's timeline; continuing this one's", "error", err, NULL);
+    free(text);
+    return on;
+}
+
 static void tick(struct daemon *d, double now)
 {
     struct station_out out;
     char err[ERR_MSG_MAX] = "";
+    if (d->failover && !failover_on_air(d, now))
+        return;
     enum station_tick_result r = station_tick(&d->st, now, &out, err, sizeof err);
     if (r == STATION_HELD) {
         if (!d->held)
@@ -264,6 +289,10 @@ static void tick(struct daemon *d, double now)
         log_ev(LOG_WARN, "the clock went back further than the station holds for: the timeline goes on from the "
                "new clock at the next sequence number, with a discontinuity, the running order from its top",
                "behind_seconds", behind, "sequence", seq, NULL);
+    }
+    if (d->failover && timeline_line_append(&out.playlist, &out.len, &d->st.sched.anchor) != 0) {
+        log_ev(LOG_ERROR, "out of memory rendering the playlist", NULL);
+        return;
     }
     /* On disk before it goes out: whatever instant a kill -9 comes at, the
      * next start knows at least what was published, and never goes back. */
@@ -432,6 +461,27 @@ static int start_records(struct daemon *d, const char *auth, char *err, size_t e
     return 0;
 }
 
+static int start_failover(struct daemon *d, const char *auth, char *err, size_t errlen)
+{
+    const struct streamer_config *cfg = d->cfg;
+    struct standby_opts so = {
+        .api = cfg->ipfs_api,
+        .auth = auth,
+        .name = d->records.name,
+        .pk = d->records.key.pk,
+        .poll = cfg->failover_poll_seconds,
+        .takeover = cfg->failover_takeover_seconds > 0 ? cfg->failover_takeover_seconds
+                                                       : STANDBY_DEFAULT_TARGETS * d->st.target,
+        .start_active = strcmp(cfg->failover_role, "active") == 0,
+        .last_signed = d->records.seq.last,
+    };
+    if (standby_start(&d->standby, &so, d->clk, err, errlen) != 0)
+        return err_prefix(err, errlen, "failover");
+    d->records.guard = &d->standby.guard;
+    d->failover = 1;
+    return 0;
+}
+
 static int run_locked(const struct streamer_config *cfg, const struct clock *clk,
                       struct streamer_signals *sig, char *err, size_t errlen)
 {
@@ -494,6 +544,11 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         log_ev(LOG_WARN, "the window is shorter than listen_delay_seconds plus three target durations: "
                "listeners play the window's length minus three target durations behind air instead", NULL);
 
+    if (d.station_key && strcmp(cfg->failover_role, "off") != 0 && start_failover(&d, auth, err, errlen) != 0) {
+        station_close(&d.st);
+        goto fail_state;
+    }
+
     struct publisher_opts po = {
         .key = cfg->ipns_key,
         .lifetime = cfg->ipns_lifetime_seconds,
@@ -506,6 +561,8 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         .records = d.station_key ? &d.records : NULL,
     };
     if (publisher_start(&d.pub, &po, &ipfs, clk, ss.playlists, ss.nplaylists, err, errlen) != 0) {
+        if (d.failover)
+            standby_stop(&d.standby);
         station_close(&d.st);
         goto fail_state;
     }
@@ -530,7 +587,13 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         write_status(&d, now);
         double until = station_next_boundary(&d.st, now) - clk->now(clk->ctx);
         double reload_in = next_reload - clk->mono(clk->ctx);
-        wait_for(sig, until < reload_in ? until : reload_in);
+        if (until > reload_in)
+            until = reload_in;
+        /* A standby takes over on time, not at the next segment. */
+        double takeover_in = d.failover ? standby_takeover_in(&d.standby) : -1;
+        if (takeover_in >= 0 && until > takeover_in)
+            until = takeover_in;
+        wait_for(sig, until);
     }
     log_ev(LOG_INFO, "stopping", NULL);
     /* One grace for the whole stop: the record targets get what the
@@ -543,6 +606,8 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     }
     save_state(&d);
     write_status(&d, clk->now(clk->ctx));
+    if (d.failover)
+        standby_stop(&d.standby); /* after the publisher, whose signing asks it */
     publisher_free(&d.pub);
     if (d.station_key)
         record_publisher_free(&d.records);

@@ -80,6 +80,15 @@ const struct cfg_key streamer_config_keys[] = {
       "Gateway printed in the listen URL for local listeners"),
     K(public_gateway, CFG_STRING, "\"https://ipfs.io\"", 0, 0, NULL,
       "Public path gateway printed in the listen URL"),
+    K(failover_role, CFG_STRING, "\"off\"", 0, 0, "off|active|standby",
+      "Station mode, two streamers on two nodes with one key (see docs/streamer.md, Standby): active goes on "
+      "air at start unless its node holds a newer record the other streamer signed; standby follows the "
+      "other's records and goes on air when they stop advancing. off: one streamer, no watching"),
+    K(failover_takeover_seconds, CFG_NUMBER, "0", 0, 3600, NULL,
+      "Failover: how long the station's record may stand still before this streamer takes over "
+      "(0: two target durations)"),
+    K(failover_poll_seconds, CFG_NUMBER, "0.5", 0.05, 60, NULL,
+      "Failover: how often the record the node holds is read"),
     K(log_level, CFG_STRING, "\"info\"", 0, 0, "debug|info|notice|warn|error", "Lowest level logged"),
 };
 const size_t streamer_config_nkeys = sizeof streamer_config_keys / sizeof streamer_config_keys[0];
@@ -103,6 +112,9 @@ int streamer_config_check(const struct streamer_config *c, const char *origin, c
                                      strcspn(c->segment_uri_suffix, " \t\r\n#") != strlen(c->segment_uri_suffix)))
         return err_set(err, errlen, "%s: key \"segment_uri_suffix\" must be empty or a query starting with '?', "
                        "without spaces or '#'", origin);
+    if (strcmp(c->failover_role, "off") != 0 && strcmp(c->ipns_mode, "station") != 0)
+        return err_set(err, errlen, "%s: key \"failover_role\" needs ipns_mode \"station\": both streamers sign "
+                       "with the one station key", origin);
     /* Kubo (0.43 on) refuses a name/publish whose TTL exceeds its lifetime. */
     if (c->ipns_ttl_seconds > c->ipns_lifetime_seconds)
         return err_set(err, errlen, "%s: key \"ipns_ttl_seconds\" is above ipns_lifetime_seconds", origin);

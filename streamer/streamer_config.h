@@ -38,6 +38,9 @@ struct streamer_config {
     char *local_gateway;
     char *public_gateway;
     char *log_level;
+    char *failover_role;
+    double failover_takeover_seconds;
+    double failover_poll_seconds;
 };
 
 extern const struct cfg_key streamer_config_keys[];

@@ -35,6 +35,11 @@ target_link_libraries(test_order_load PRIVATE radio_streamer_lib PkgConfig::CMOC
 add_test(NAME test_order_load COMMAND test_order_load)
 set_tests_properties(test_order_load PROPERTIES LABELS unit)
 
+add_executable(test_standby_adopt unit/test_standby_adopt.c)
+target_link_libraries(test_standby_adopt PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_standby_adopt COMMAND test_standby_adopt)
+set_tests_properties(test_standby_adopt PROPERTIES LABELS unit)
+
 # processed/ rewritten with broken, valid and broken files again while on air.
 radio_integration_test(test_streamer_inputs $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
 
@@ -73,3 +78,11 @@ add_executable(test_status unit/test_status.c)
 target_link_libraries(test_status PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 add_test(NAME test_status COMMAND test_status)
 set_tests_properties(test_status PROPERTIES LABELS unit)
+# Two streamers on two Kubo nodes with one station key: the one on air
+# killed ten times at random instants (seeded, the seed printed), the other
+# takes over; validators read both gateways. Its bounds are on real time.
+add_test(NAME test_failover
+         COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_failover.py
+                 $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+set_tests_properties(test_failover PROPERTIES LABELS "integration;slow" TIMEOUT 900 RUN_SERIAL ON
+                     ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")

@@ -89,6 +89,20 @@ static void windows_and_cadences_that_stall_players_are_refused(void **state)
     cfg_free(streamer_config_keys, streamer_config_nkeys, &c);
 }
 
+static void failover_needs_the_station_key_and_is_off_by_default(void **state)
+{
+    (void)state;
+    struct streamer_config c;
+    char err[512];
+    assert_int_equal(apply("{}", &c, err, sizeof err), 0);
+    assert_string_equal(c.failover_role, "off");
+    cfg_free(streamer_config_keys, streamer_config_nkeys, &c);
+    assert_int_equal(apply("{\"ipns_mode\": \"station\", \"failover_role\": \"standby\"}", &c, err, sizeof err), 0);
+    cfg_free(streamer_config_keys, streamer_config_nkeys, &c);
+    expect_refusal("{\"failover_role\": \"active\"}", "\"failover_role\"");
+    expect_refusal("{\"ipns_mode\": \"station\", \"failover_role\": \"backup\"}", "\"failover_role\"");
+}
+
 static void shipped_config_and_readme_agree_with_the_keys(void **state)
 {
     (void)state;
@@ -118,6 +132,7 @@ int main(void)
         cmocka_unit_test(defaults_are_a_window_of_fifty_and_a_ttl_near_one_segment),
         cmocka_unit_test(bad_values_are_refused_by_key),
         cmocka_unit_test(windows_and_cadences_that_stall_players_are_refused),
+        cmocka_unit_test(failover_needs_the_station_key_and_is_off_by_default),
         cmocka_unit_test(shipped_config_and_readme_agree_with_the_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

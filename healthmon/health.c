@@ -232,16 +232,30 @@ static char *dump(json_t *doc)
     return s;
 }
 
+/* null when the monitor has no streamer's status to read. */
+static json_t *streamer_json(const struct hm_streamer_view *v)
+{
+    if (!v->known)
+        return json_null();
+    if (!v->failover)
+        return json_pack("{s:b, s:n}", "on_air", v->on_air, "failover");
+    return json_pack("{s:b, s:{s:s, s:I, s:o, s:I}}", "on_air", v->on_air, "failover", "role",
+                     v->active ? "active" : "standby", "takeovers", (json_int_t)v->takeovers, "last_takeover",
+                     isfinite(v->last_takeover) ? when(v->last_takeover) : json_null(), "stepbacks",
+                     (json_int_t)v->stepbacks);
+}
+
 char *hm_health_json(const struct hm_round *r, const struct hm_history *h)
 {
     json_t *gws = json_array();
     for (size_t i = 0; gws && i < r->ngw; i++)
         json_array_append_new(gws, gateway_json(&r->gw[i]));
     json_t *doc = json_pack(
-        "{s:s, s:o, s:o, s:I, s:o, s:o, s:s, s:o, s:{s:I, s:I, s:I}, s:o}", "status",
+        "{s:s, s:o, s:o, s:I, s:o, s:o, s:s, s:o, s:o, s:{s:I, s:I, s:I}, s:o}", "status",
         hm_severity_name(r->status), "reasons", reasons_json(r), "checked_at", when(r->started_at),
         "round", (json_int_t)r->number, "round_seconds", num(r->seconds), "interval_seconds",
-        num(r->interval), "ipns_name", r->ipns_name, "gateways", gws, "rounds_total", "ok",
+        num(r->interval), "ipns_name", r->ipns_name, "streamer", streamer_json(&r->streamer), "gateways", gws,
+        "rounds_total", "ok",
         (json_int_t)r->rounds_total[HM_OK], "degraded", (json_int_t)r->rounds_total[HM_DEGRADED],
         "down", (json_int_t)r->rounds_total[HM_DOWN], "history", history_json(h));
     return dump(doc);

@@ -9,6 +9,7 @@
 #include "hm_config.h"
 #include "probe.h"
 #include "problem.h"
+#include "streamer_view.h"
 
 #define HM_MAX_REASONS 64
 #define HM_REASON_MAX (HM_PROBLEM_MSG + HM_GATEWAY_NAME + 32)
@@ -20,6 +21,7 @@ struct hm_round {
     double interval;
     char ipns_name[HM_NAME_MAX];
     struct hm_problems station;     /* problems not tied to one gateway */
+    struct hm_streamer_view streamer; /* the streamer beside this monitor, if its state_dir is known */
     struct hm_gateway_report *gw;
     size_t ngw;
 

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* status.json is a few hundred bytes; anything far larger is not it. */
-#define HM_STATUS_MAX_BYTES (1u << 20)
 #define HM_PORT_MAX 65535
 
 #define K(name, type, def, lo, hi, choices, doc) \

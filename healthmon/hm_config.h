@@ -11,6 +11,9 @@
 #define HM_NAME_MAX 256
 #define HM_KIB 1024
 
+/* status.json is a few hundred bytes; anything far larger is not it. */
+#define HM_STATUS_MAX_BYTES (1u << 20)
+
 struct hm_config {
     char *ipns_name;
     char *playlist_path;

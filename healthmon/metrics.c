@@ -159,6 +159,20 @@ char *hm_metrics_text(const struct hm_round *r)
         for (int s = HM_OK; s <= HM_DOWN; s++)
             put(&o, PREFIX "rounds_total{status=\"%s\"} %lu\n", hm_severity_name((enum hm_severity)s),
                 r->rounds_total[s]);
+        if (r->streamer.known) {
+            const struct hm_streamer_view *v = &r->streamer;
+            head(&o, "streamer_on_air", "gauge", "1 if the streamer beside this monitor publishes the station");
+            put(&o, PREFIX "streamer_on_air %d\n", v->on_air);
+            if (v->failover) {
+                head(&o, "streamer_failover_active", "gauge",
+                     "Failover: 1 if this streamer holds the air, 0 if it stands by");
+                put(&o, PREFIX "streamer_failover_active %d\n", v->active);
+                head(&o, "streamer_takeovers_total", "counter", "Failover: times this streamer took the air");
+                put(&o, PREFIX "streamer_takeovers_total %ld\n", v->takeovers);
+                head(&o, "streamer_stepbacks_total", "counter", "Failover: times this streamer gave the air back");
+                put(&o, PREFIX "streamer_stepbacks_total %ld\n", v->stepbacks);
+            }
+        }
         head(&o, "round_seconds", "gauge", "Wall time the last round took");
         put(&o, PREFIX "round_seconds ");
         value(&o, r->seconds);

@@ -16,6 +16,7 @@ int hm_monitor_init(struct hm_monitor *m, const struct hm_config *cfg, const str
 {
     memset(m, 0, sizeof *m);
     m->cfg = cfg;
+    m->takeovers_seen = -1;
     m->clk = *clk;
     struct hm_probe_settings *s = &m->settings;
     s->playlist_path = cfg->playlist_path;
@@ -107,6 +108,24 @@ static void log_round(struct hm_monitor *m, const struct hm_round *r)
     m->last_status = r->status;
 }
 
+/* The streamer beside us, and a takeover it made since the last round as
+ * an event in the log (its status only keeps the latest). */
+static void read_streamer(struct hm_monitor *m, struct hm_round *r)
+{
+    char err[ERR_MSG_MAX];
+    if (!m->cfg->state_dir[0] || hm_streamer_read(m->cfg->state_dir, &r->streamer, err, sizeof err) != 0)
+        return;
+    const struct hm_streamer_view *v = &r->streamer;
+    if (v->failover && m->takeovers_seen >= 0 && v->takeovers > m->takeovers_seen) {
+        char n[32];
+        snprintf(n, sizeof n, "%ld", v->takeovers);
+        log_ev(LOG_NOTICE, "takeover: the streamer beside this monitor took the air from the other one",
+               "takeovers", n, NULL);
+    }
+    if (v->failover)
+        m->takeovers_seen = v->takeovers;
+}
+
 const struct hm_round *hm_monitor_round(struct hm_monitor *m)
 {
     struct hm_round *r = &m->round;
@@ -121,6 +140,7 @@ const struct hm_round *hm_monitor_round(struct hm_monitor *m)
     double t0 = clk->mono(clk->ctx);
 
     char err[ERR_MSG_MAX];
+    read_streamer(m, r);
     if (hm_ipns_name(m->cfg, r->ipns_name, sizeof r->ipns_name, err, sizeof err) != 0) {
         hm_problem_add(&r->station, HM_NO_NAME, "%s", err);
         for (size_t i = 0; i < m->ngw; i++)

@@ -25,6 +25,7 @@ struct hm_monitor {
     unsigned long rounds_total[HM_DOWN + 1];
     int have_status;
     enum hm_severity last_status;
+    long takeovers_seen;            /* the streamer's takeover count at the last round, -1 before */
 };
 
 int hm_monitor_init(struct hm_monitor *m, const struct hm_config *cfg, const struct clock *clk,

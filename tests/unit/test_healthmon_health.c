@@ -13,6 +13,10 @@
 
 #include "health.h"
 #include "metrics.h"
+#include "streamer_view.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define T0 1795000000.0
 
@@ -255,6 +259,75 @@ static void metrics_are_prometheus_text_with_gauges_and_counters(void **state)
     free(m);
 }
 
+static void write_status(const char *dir, const char *json)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/status.json", dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(json, fp);
+    fclose(fp);
+}
+
+/* Which of two streamers holds the air, read from the streamer's own
+ * status.json, in the health JSON and the metrics; none of it without one. */
+static void the_streamers_role_and_takeovers_are_shown(void **state)
+{
+    struct fixture *f = *state;
+    char dir[] = "/tmp/radio-hm-streamer-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char err[256];
+    write_status(dir, "{\"on_air\": true, \"failover\": {\"role\": \"active\", \"takeovers\": 3, "
+                      "\"last_takeover\": \"2026-11-18T10:00:00.000Z\", \"stepbacks\": 1}}");
+    setup_round(f);
+    assert_int_equal(hm_streamer_read(dir, &f->r.streamer, err, sizeof err), 0);
+    hm_health_evaluate(&f->r);
+    char *text = hm_health_json(&f->r, NULL);
+    json_t *doc = json_loads(text, 0, NULL);
+    assert_non_null(doc);
+    json_t *fo = json_object_get(json_object_get(doc, "streamer"), "failover");
+    assert_string_equal(json_string_value(json_object_get(fo, "role")), "active");
+    assert_int_equal(json_integer_value(json_object_get(fo, "takeovers")), 3);
+    assert_string_equal(json_string_value(json_object_get(fo, "last_takeover")), "2026-11-18T10:00:00.000Z");
+    json_decref(doc);
+    free(text);
+    char *m = hm_metrics_text(&f->r);
+    assert_non_null(strstr(m, "radio_healthmon_streamer_on_air 1\n"));
+    assert_non_null(strstr(m, "radio_healthmon_streamer_failover_active 1\n"));
+    assert_non_null(strstr(m, "radio_healthmon_streamer_takeovers_total 3\n"));
+    assert_non_null(strstr(m, "radio_healthmon_streamer_stepbacks_total 1\n"));
+    free(m);
+
+    /* A standby: not on air, and that is its job. */
+    write_status(dir, "{\"on_air\": false, \"failover\": {\"role\": \"standby\", \"takeovers\": 0, "
+                      "\"last_takeover\": null, \"stepbacks\": 2}}");
+    assert_int_equal(hm_streamer_read(dir, &f->r.streamer, err, sizeof err), 0);
+    m = hm_metrics_text(&f->r);
+    assert_non_null(strstr(m, "radio_healthmon_streamer_failover_active 0\n"));
+    free(m);
+    text = hm_health_json(&f->r, NULL);
+    doc = json_loads(text, 0, NULL);
+    fo = json_object_get(json_object_get(doc, "streamer"), "failover");
+    assert_string_equal(json_string_value(json_object_get(fo, "role")), "standby");
+    assert_true(json_is_null(json_object_get(fo, "last_takeover")));
+    json_decref(doc);
+    free(text);
+
+    /* Broken or missing: unknown, no streamer metrics at all. */
+    write_status(dir, "{not json");
+    assert_int_not_equal(hm_streamer_read(dir, &f->r.streamer, err, sizeof err), 0);
+    m = hm_metrics_text(&f->r);
+    assert_null(strstr(m, "streamer_"));
+    free(m);
+    text = hm_health_json(&f->r, NULL);
+    assert_non_null(strstr(text, "\"streamer\": null"));
+    free(text);
+    char path[512];
+    snprintf(path, sizeof path, "%s/status.json", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void starting_document_says_starting(void **state)
 {
     (void)state;
@@ -276,6 +349,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(missing_ipns_name_is_down, make_fixture, free_fixture),
         cmocka_unit_test_setup_teardown(health_json_carries_status_reasons_figures_and_history, make_fixture, free_fixture),
         cmocka_unit_test_setup_teardown(metrics_are_prometheus_text_with_gauges_and_counters, make_fixture, free_fixture),
+        cmocka_unit_test_setup_teardown(the_streamers_role_and_takeovers_are_shown, make_fixture, free_fixture),
         cmocka_unit_test_setup_teardown(starting_document_says_starting, make_fixture, free_fixture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

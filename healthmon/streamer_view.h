@@ -1,0 +1,23 @@
+/* What the streamer beside this monitor says of itself in
+ * <state_dir>/status.json: whether it is on air and, when two streamers
+ * share the station (failover), which role it has and its takeovers. */
+#ifndef RADIO_HM_STREAMER_VIEW_H
+#define RADIO_HM_STREAMER_VIEW_H
+
+#include <stddef.h>
+
+struct hm_streamer_view {
+    int known;                      /* status.json was read */
+    int on_air;
+    int failover;                   /* it runs with failover_role active or standby */
+    int active;                     /* failover: it holds the air now */
+    long takeovers;                 /* failover: times it took the air from the other */
+    long stepbacks;                 /* failover: times it gave the air back */
+    double last_takeover;           /* Unix seconds, NAN if never */
+};
+
+/* Reads <state_dir>/status.json into *v (zeroed, known = 0, on any error,
+ * which err then names). */
+int hm_streamer_read(const char *state_dir, struct hm_streamer_view *v, char *err, size_t errlen);
+
+#endif

@@ -224,6 +224,21 @@ def write_streamer_config(path, processed, state, api, gateway, **keys):
     return write_json(path, cfg)
 
 
+def run_main(main, procs, work, grace=20):
+    """Runs a test's main(); then stops what it started, whatever happened,
+    and removes work, or on failure keeps it and says where."""
+    ok = False
+    try:
+        main()
+        ok = True
+    finally:
+        stop_all(reversed(procs), grace)
+        if ok:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"kept {work} for a look (logs, listen.json)")
+
+
 def read_status(state):
     """The streamer's status.json, {} while there is none (or it is half written)."""
     try:

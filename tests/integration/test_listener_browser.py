@@ -21,7 +21,6 @@ usage: test_listener_browser.py RADIO_SETUP RADIO_STREAMER RADIO_HEALTHMON SOURC
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -287,13 +286,4 @@ def main():
 
 
 if __name__ == "__main__":
-    ok = False
-    try:
-        main()
-        ok = True
-    finally:
-        rt.stop_all(reversed(procs), 20)
-        if ok:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            print(f"kept {work} for a look (logs, listen.json)")
+    rt.run_main(main, procs, work)

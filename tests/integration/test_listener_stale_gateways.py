@@ -26,7 +26,6 @@ with its defaults, ffmpeg told to honour EXT-X-START, and VLC.
 usage: test_listener_stale_gateways.py RADIO_SETUP RADIO_STREAMER SOURCE_DIR"""
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -304,13 +303,4 @@ def main():
 
 
 if __name__ == "__main__":
-    ok = False
-    try:
-        main()
-        ok = True
-    finally:
-        rt.stop_all(reversed(procs), 20)
-        if ok:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            print(f"kept {work} for a look (logs, listen.json)")
+    rt.run_main(main, procs, work)

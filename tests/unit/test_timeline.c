@@ -395,9 +395,8 @@ static void fresh_station_first_playlist_lists_three_target_durations(void **sta
     manifest_free(&m);
 }
 
-/* The delay is published as EXT-X-START, but never further back than a
- * window can list with three target durations still ahead of it. */
-static int published_start_offset(size_t window, double delay, double *offset, int *target)
+/* The first playlist of a new station with this window and listen delay. */
+static void first_playlist(size_t window, double delay, struct m3u8_playlist *pl)
 {
     struct manifest m;
     make_library(&m);
@@ -409,16 +408,10 @@ static int published_start_offset(size_t window, double delay, double *offset, i
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
     struct station_out out;
     assert_int_equal(station_tick(&st, START, &out, err, sizeof err), STATION_PUBLISH);
-    struct m3u8_playlist pl;
-    assert_int_equal(m3u8_parse(out.playlist, out.len, &pl, err, sizeof err), 0);
-    int has = pl.has_start;
-    *offset = pl.start_offset;
-    *target = pl.target_duration;
-    m3u8_free(&pl);
+    assert_int_equal(m3u8_parse(out.playlist, out.len, pl, err, sizeof err), 0);
     free(out.playlist);
     station_close(&st);
     manifest_free(&m);
-    return has;
 }
 
 /* A new station's first playlist already reaches the delay back, so the
@@ -427,27 +420,27 @@ static int published_start_offset(size_t window, double delay, double *offset, i
 static void fresh_station_lists_the_listen_delay(void **state)
 {
     (void)state;
-    struct manifest m;
-    make_library(&m);
-    struct order o;
-    make_order(&m, ORDER_A, 7, &o);
     const double delay = 20;
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", delay, 1, 2};
-    struct station st;
-    char err[256];
-    assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
-    struct station_out out;
-    assert_int_equal(station_tick(&st, START, &out, err, sizeof err), STATION_PUBLISH);
     struct m3u8_playlist pl;
-    assert_int_equal(m3u8_parse(out.playlist, out.len, &pl, err, sizeof err), 0);
+    first_playlist(50, delay, &pl);
     assert_true(pl.segs[0].pdt <= START - delay);
     assert_int_equal(pl.media_sequence, station_sequence_floor(pl.segs[0].pdt));
     /* No more than needed: the segment before the delay's was not listed. */
     assert_true(pl.segs[0].pdt > START - delay - 2.0 * pl.target_duration);
     m3u8_free(&pl);
-    free(out.playlist);
-    station_close(&st);
-    manifest_free(&m);
+}
+
+/* The delay is published as EXT-X-START, but never further back than a
+ * window can list with three target durations still ahead of it. */
+static int published_start_offset(size_t window, double delay, double *offset, int *target)
+{
+    struct m3u8_playlist pl;
+    first_playlist(window, delay, &pl);
+    int has = pl.has_start;
+    *offset = pl.start_offset;
+    *target = pl.target_duration;
+    m3u8_free(&pl);
+    return has;
 }
 
 static void listen_delay_is_published_within_the_window(void **state)

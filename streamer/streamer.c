@@ -10,6 +10,7 @@
 #include "publisher.h"
 #include "recover.h"
 #include "standby.h"
+#include "upcoming.h"
 #include "state.h"
 #include "station.h"
 #include "status.h"
@@ -37,6 +38,8 @@ struct daemon {
     char state_path[4096];
     char status_path[4096];
     struct status_writer status;
+    struct upcoming_writer upcoming; /* schedule.json, what is coming */
+    int upcoming_failing;            /* its last write failed (logged once) */
     char live_path[4096];
     char keep_path[4096];            /* the last accepted running order */
     double started;
@@ -96,6 +99,19 @@ static void save_state(struct daemon *d)
         log_ev(LOG_ERROR, "cannot save the state", "error", err, NULL);
     }
     state_free(&ss);
+}
+
+/* What is coming, for the program that decides what plays; a failure is
+ * logged when it starts and when it ends, not at every tick. */
+static void write_schedule(struct daemon *d, double now)
+{
+    char err[ERR_MSG_MAX];
+    int rc = upcoming_write(&d->upcoming, &d->st.sched, now, err, sizeof err);
+    if (rc < 0 && !d->upcoming_failing)
+        log_ev(LOG_WARN, "cannot write the schedule", "path", d->upcoming.path, "error", err, NULL);
+    else if (rc >= 0 && d->upcoming_failing)
+        log_ev(LOG_NOTICE, "schedule written again", "path", d->upcoming.path, NULL);
+    d->upcoming_failing = rc < 0;
 }
 
 static void write_status(struct daemon *d, double now)
@@ -490,6 +506,8 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     snprintf(d.state_path, sizeof d.state_path, "%s/state.json", cfg->state_dir);
     snprintf(d.status_path, sizeof d.status_path, "%s/status.json", cfg->state_dir);
     status_writer_init(&d.status, d.status_path, cfg->status_heartbeat_seconds);
+    if (upcoming_writer_init(&d.upcoming, cfg->state_dir, cfg->schedule_horizon_seconds, err, errlen) != 0)
+        return -1;
     snprintf(d.live_path, sizeof d.live_path, "%s/live.m3u8", cfg->state_dir);
     snprintf(d.keep_path, sizeof d.keep_path, "%s/%s", cfg->state_dir, ORDER_KEEP_FILE);
 
@@ -585,6 +603,7 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         }
         tick(&d, now);
         write_status(&d, now);
+        write_schedule(&d, now);
         double until = station_next_boundary(&d.st, now) - clk->now(clk->ctx);
         double reload_in = next_reload - clk->mono(clk->ctx);
         if (until > reload_in)
@@ -613,6 +632,7 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         record_publisher_free(&d.records);
     station_close(&d.st);
     status_writer_free(&d.status);
+    upcoming_writer_free(&d.upcoming);
     log_ev(LOG_INFO, "stopped; state saved", NULL);
     return 0;
 

@@ -67,6 +67,9 @@ const struct cfg_key streamer_config_keys[] = {
     K(recover_from_node_seconds, CFG_NUMBER, "10", 0, 600, NULL,
       "At start, how long to wait for the node's answer to what the station's name points at: with state_dir "
       "lost or behind, the timeline goes on after that playlist (0: do not ask)"),
+    K(schedule_horizon_seconds, CFG_NUMBER, "3600", 0, 604800, NULL,
+      "state_dir/schedule.json lists the tracks due on air this far ahead (track, first sequence, air time, "
+      "duration), for a program that decides what plays; rewritten when it changes. 0: no file"),
     K(status_heartbeat_seconds, CFG_NUMBER, "60", 0, 86400, NULL,
       "status.json is written when something in it changes, and unchanged at most this often (its \"updated\" "
       "time then shows the streamer alive; 0: only on change)"),

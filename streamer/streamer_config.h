@@ -33,6 +33,7 @@ struct streamer_config {
     double reload_check_seconds;
     double recover_from_node_seconds;
     double status_heartbeat_seconds;
+    double schedule_horizon_seconds;
     double clock_back_hold_targets;
     double shutdown_grace_seconds;
     char *local_gateway;

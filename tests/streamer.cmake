@@ -1,8 +1,14 @@
 # radio-streamer tests.
-add_executable(test_timeline unit/test_timeline.c)
+add_executable(test_timeline unit/test_timeline.c unit/timeline_fixture.c)
 target_link_libraries(test_timeline PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 add_test(NAME test_timeline COMMAND test_timeline)
 set_tests_properties(test_timeline PROPERTIES LABELS unit TIMEOUT 600)
+
+# What is coming (state_dir/schedule.json) from the timeline, on a fake clock.
+add_executable(test_upcoming unit/test_upcoming.c unit/timeline_fixture.c)
+target_link_libraries(test_upcoming PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_upcoming COMMAND test_upcoming)
+set_tests_properties(test_upcoming PROPERTIES LABELS unit)
 
 add_executable(test_streamer_config unit/test_streamer_config.c)
 target_link_libraries(test_streamer_config PRIVATE radio_streamer_lib PkgConfig::CMOCKA)

@@ -4,6 +4,7 @@ and its segments fetch and decode; a kill -9 and restart keeps the
 sequence; a node stopped and started again (and one that comes back
 wiped) is survived; a running order rewritten while live takes effect at
 the next track boundary."""
+import datetime
 import json
 import re
 import os
@@ -122,6 +123,33 @@ def test_publishes_a_live_playlist_that_resolves_and_plays():
         with open(seg, "wb") as f:
             f.write(data)
         rt.decoded_duration(seg)  # raises on any decoder complaint
+
+
+def test_the_schedule_lists_what_is_coming():
+    """state/schedule.json against what the node serves: the track on air
+    holds the newest published segment, and the tracks follow one another
+    with no gap, up to the horizon (an hour by default)."""
+    def read_both():
+        # A track boundary may pass between the two reads: then read again.
+        pl = parse(fetch_live(status()["ipns_name"]))
+        with open(os.path.join(state, "schedule.json")) as f:
+            sched = json.load(f)
+        on, newest = sched["items"][0], pl["segs"][-1]
+        return (pl, sched) if on["first_sequence"] <= newest["seq"] < on["first_sequence"] + on["segments"] else None
+    pl, sched = wait_for(read_both, 4 * SEG, "the newest published segment within the track on air")
+    check(sched["format"] == "ipfs-radio-schedule" and sched["version"] == 1, str(sched)[:300])
+    items = sched["items"]
+    on = items[0]
+    def t(s):
+        return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+    for seg in pl["segs"]:
+        if seg["seq"] == on["first_sequence"]:
+            check(abs(t(seg["pdt"]) - t(on["air_time"])) < 0.002, f"{seg} against {on}")
+    for a, b in zip(items, items[1:]):
+        check(b["first_sequence"] == a["first_sequence"] + a["segments"], f"{a} then {b}")
+        check(abs(t(a["air_time"]) + a["duration_seconds"] - t(b["air_time"])) < 0.002, f"{a} then {b}")
+    span = t(items[-1]["air_time"]) + items[-1]["duration_seconds"] - t(on["air_time"])
+    check(span >= 3600, f"the schedule covers {span:.0f}s")
 
 
 def test_media_sequence_advances_with_the_clock():

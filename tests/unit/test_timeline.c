@@ -17,66 +17,12 @@
 #include "m3u8.h"
 #include "state.h"
 #include "station.h"
+#include "timeline_fixture.h"
 
-#define RATE 48000
+#define RATE FX_RATE
 #define WEEK (7 * 86400.0)
 #define START 1795000000.0
 #define TARGET 6                 /* the library's largest segment, rounded */
-
-/* --- a synthetic library: tracks of alternating 6.016/5.995 s segments --- */
-
-struct lib {
-    struct manifest m;
-};
-
-static void add_track(struct manifest *m, const char *id, int nsegs, int64_t last_samples, int jingle)
-{
-    m->tracks = realloc(m->tracks, (m->ntracks + 1) * sizeof *m->tracks);
-    struct manifest_track *t = &m->tracks[m->ntracks++];
-    memset(t, 0, sizeof *t);
-    t->id = strdup(id);
-    t->kind = jingle ? MANIFEST_JINGLE : MANIFEST_MUSIC;
-    t->artist = strdup(jingle ? "" : "Artist");
-    t->title = strdup(id);
-    t->source = strdup(id);
-    t->nsegs = (size_t)nsegs;
-    t->segs = calloc((size_t)nsegs, sizeof *t->segs);
-    for (int i = 0; i < nsegs; i++) {
-        char f[128], data[128];
-        snprintf(f, sizeof f, "segments/%s/%d.ts", id, i);
-        snprintf(data, sizeof data, "%s/%d", id, i);
-        t->segs[i].file = strdup(f);
-        cid_raw_from_bytes(data, strlen(data), t->segs[i].cid);
-        t->segs[i].samples = i == nsegs - 1 ? last_samples : (i % 2 ? 288768 : 287744);
-        t->segs[i].duration = (double)t->segs[i].samples / RATE;
-        t->segs[i].bytes = 1000;
-    }
-}
-
-static void make_library(struct manifest *m)
-{
-    memset(m, 0, sizeof *m);
-    m->enc.sample_rate = RATE;
-    add_track(m, "j1", 1, 150000, 1);       /* one-segment jingle */
-    add_track(m, "j2", 2, 100000, 1);
-    add_track(m, "t1", 31, 200000, 0);      /* ~3 min */
-    add_track(m, "t2", 45, 287744, 0);
-    add_track(m, "t3", 1, 96000, 0);        /* 2 s track: one short segment */
-    add_track(m, "t4", 20, 50000, 0);
-    add_track(m, "t5", 38, 280000, 0);
-    manifest_sort(m);
-}
-
-static void make_order(const struct manifest *m, const char *const *ids, size_t n, struct order *o)
-{
-    struct playlist pl = {0};
-    for (size_t i = 0; i < n; i++)
-        assert_int_equal(playlist_append(&pl, ids[i], NULL, -1), 0);
-    char err[256];
-    if (order_build(m, &pl, o, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    playlist_free(&pl);
-}
 
 static const char *const ORDER_A[] = {"j1", "t1", "t2", "j2", "t3", "t4", "t5"};
 static const char *const ORDER_B[] = {"j2", "t5", "t3", "j1", "t1"};
@@ -202,7 +148,7 @@ static void restart(struct station *st, const struct station_opts *opts, const s
     if (state_load(state_path, &ss, err, sizeof err) != 0)
         fail_msg("%s", err);
     struct order o;
-    make_order(m, ids, n, &o);
+    fx_make_order(m, ids, n, &o);
     if (station_open(st, opts, &o, &ss.mem, now, err, sizeof err) != 0)
         fail_msg("%s", err);
     state_free(&ss);
@@ -211,10 +157,10 @@ static void restart(struct station *st, const struct station_opts *opts, const s
 static void simulate(const struct sim *sim)
 {
     struct manifest m;
-    make_library(&m);
+    fx_make_library(&m);
     struct station_opts opts = {sim->window, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, sim->hold};
     struct order o;
-    make_order(&m, ORDER_A, sizeof ORDER_A / sizeof *ORDER_A, &o);
+    fx_make_order(&m, ORDER_A, sizeof ORDER_A / sizeof *ORDER_A, &o);
     struct station st;
     char err[256];
     double now = START;
@@ -254,7 +200,7 @@ static void simulate(const struct sim *sim)
             cur = reloads % 3 == 1 ? ORDER_B : reloads % 3 == 2 ? ORDER_C : ORDER_A;
             ncur = cur == ORDER_B ? 5 : cur == ORDER_C ? 1 : 7;
             struct order no;
-            make_order(&m, cur, ncur, &no);
+            fx_make_order(&m, cur, ncur, &no);
             if (station_reload(&st, &no, now, err, sizeof err) < 0)
                 fail_msg("%s", err);
             order_free(&no);
@@ -339,9 +285,9 @@ static void running_order_shorter_than_the_window_loops(void **state)
 {
     (void)state;
     struct manifest m;
-    make_library(&m);
+    fx_make_library(&m);
     struct order o;
-    make_order(&m, ORDER_C, 1, &o); /* one 2-second segment */
+    fx_make_order(&m, ORDER_C, 1, &o); /* one 2-second segment */
     struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
     struct station st;
     char err[256];
@@ -371,9 +317,9 @@ static void fresh_station_first_playlist_lists_three_target_durations(void **sta
 {
     (void)state;
     struct manifest m;
-    make_library(&m);
+    fx_make_library(&m);
     struct order o;
-    make_order(&m, ORDER_A, 7, &o);
+    fx_make_order(&m, ORDER_A, 7, &o);
     struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
     struct station st;
     char err[256];
@@ -399,9 +345,9 @@ static void fresh_station_first_playlist_lists_three_target_durations(void **sta
 static void first_playlist(size_t window, double delay, struct m3u8_playlist *pl)
 {
     struct manifest m;
-    make_library(&m);
+    fx_make_library(&m);
     struct order o;
-    make_order(&m, ORDER_A, 7, &o);
+    fx_make_order(&m, ORDER_A, 7, &o);
     struct station_opts opts = {window, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", delay, 1, 2};
     struct station st;
     char err[256];
@@ -461,9 +407,9 @@ static void new_order_starts_at_the_next_track_boundary(void **state)
 {
     (void)state;
     struct manifest m;
-    make_library(&m);
+    fx_make_library(&m);
     struct order o;
-    make_order(&m, ORDER_A, 7, &o);
+    fx_make_order(&m, ORDER_A, 7, &o);
     struct station_opts opts = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
     struct station st;
     char err[256];
@@ -474,7 +420,7 @@ static void new_order_starts_at_the_next_track_boundary(void **state)
     free(out.playlist);
     assert_string_equal(out.now_playing.track_id, "t1");
     struct order b;
-    make_order(&m, ORDER_B, 5, &b);
+    fx_make_order(&m, ORDER_B, 5, &b);
     assert_int_equal(station_reload(&st, &b, now, err, sizeof err), 1);
     /* Still t1 until it ends; then ORDER_B from its start: j2. */
     char track[64] = "t1";
@@ -497,9 +443,9 @@ static void restart_resumes_by_wall_clock(void **state)
 {
     (void)state;
     struct manifest m;
-    make_library(&m);
+    fx_make_library(&m);
     struct order o;
-    make_order(&m, ORDER_A, 7, &o);
+    fx_make_order(&m, ORDER_A, 7, &o);
     struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
     struct station st;
     char err[256];
@@ -527,13 +473,13 @@ static void larger_target_duration_is_refused_while_on_air(void **state)
 {
     (void)state;
     struct manifest m;
-    make_library(&m);
-    add_track(&m, "long", 2, 10 * RATE, 0); /* a 10 s segment */
+    fx_make_library(&m);
+    fx_add_track(&m, "long", 2, 10 * RATE, 0); /* a 10 s segment */
     manifest_sort(&m);
     struct order o, big;
-    make_order(&m, ORDER_A, 7, &o);
+    fx_make_order(&m, ORDER_A, 7, &o);
     const char *ids[] = {"long"};
-    make_order(&m, ids, 1, &big);
+    fx_make_order(&m, ids, 1, &big);
     struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
     struct station st;
     char err[256] = "";

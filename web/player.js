@@ -130,6 +130,9 @@
 
   function keepToAirTime() {
     if (!hls || !stats.started || audio.paused || audio.seeking || performance.now() < settleUntil) return;
+    // While starved (a slow gateway), seeking would only restart loading:
+    // correct once data flows again, in one step.
+    if (audio.readyState < audio.HAVE_FUTURE_DATA) return;
     const playing = hls.playingDate;
     if (!playing || stats.delay === null) return;
     const err = Air.errorOf(playing.getTime(), Date.now(), stats.delay);

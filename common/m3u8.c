@@ -23,6 +23,10 @@ void m3u8_free(struct m3u8_playlist *pl)
         free(pl->segs[i].title);
     }
     free(pl->segs);
+    for (size_t i = 0; i < pl->nranges; i++) {
+        free(pl->ranges[i].title);
+    }
+    free(pl->ranges);
     memset(pl, 0, sizeof *pl);
 }
 
@@ -201,8 +205,9 @@ static int title_safe(uint32_t cp)
 
 /* EXTINF titles are one line of valid UTF-8 without control characters,
  * whatever the manifest says: anything else becomes a space, and a long
- * title is cut at a character boundary. */
-static void put_title(struct buf *b, const char *t)
+ * title is cut at a character boundary. In a quoted-string attribute a
+ * double quote would end the value: it becomes an apostrophe. */
+static void put_text(struct buf *b, const char *t, int quoted)
 {
     char clean[M3U8_MAX_LINE / 2];
     size_t n = 0;
@@ -220,11 +225,27 @@ static void put_title(struct buf *b, const char *t)
         if (n + l >= sizeof clean)
             break;
         memcpy(clean + n, p, l);
+        if (quoted && cp == '"')
+            clean[n] = '\'';
         n += l;
         p += l;
     }
     clean[n] = '\0';
     put(b, "%s", clean);
+}
+
+/* A track on air, for players that show what plays (hls.js, Safari) and
+ * for US webcasting rules that want artist and title shown: an
+ * EXT-X-DATERANGE per track, its ID fixed by the track's first media
+ * sequence number, so every publish repeats it unchanged. */
+static void put_daterange(struct buf *b, const struct m3u8_daterange *r)
+{
+    char when[M3U8_TIME_LEN];
+    m3u8_format_time(r->start, when);
+    put(b, "#EXT-X-DATERANGE:ID=\"track-%lld\",CLASS=\"" M3U8_TRACK_CLASS "\",START-DATE=\"%s\",DURATION=%.*f,"
+        "X-TITLE=\"", (long long)r->first_seq, when, M3U8_DURATION_DECIMALS, r->duration);
+    put_text(b, r->title, 1);
+    put(b, "\"\n");
 }
 
 int m3u8_render(const struct m3u8_playlist *pl, char **out, size_t *len)
@@ -241,6 +262,8 @@ int m3u8_render(const struct m3u8_playlist *pl, char **out, size_t *len)
     put(&b, "#EXT-X-DISCONTINUITY-SEQUENCE:%lld\n", (long long)pl->discontinuity_sequence);
     if (pl->has_start)
         put(&b, "#EXT-X-START:TIME-OFFSET=%.*f\n", M3U8_DURATION_DECIMALS, pl->start_offset);
+    for (size_t i = 0; i < pl->nranges; i++)
+        put_daterange(&b, &pl->ranges[i]);
     for (size_t i = 0; i < pl->nsegs; i++) {
         const struct m3u8_segment *s = &pl->segs[i];
         if (s->discontinuity)
@@ -248,7 +271,7 @@ int m3u8_render(const struct m3u8_playlist *pl, char **out, size_t *len)
         char when[M3U8_TIME_LEN];
         m3u8_format_time(s->pdt, when);
         put(&b, "#EXT-X-PROGRAM-DATE-TIME:%s\n#EXTINF:%.*f,", when, M3U8_DURATION_DECIMALS, s->duration);
-        put_title(&b, s->title);
+        put_text(&b, s->title, 0);
         put(&b, "\n%s\n", s->uri);
     }
     if (b.oom) {

@@ -21,6 +21,17 @@ struct m3u8_segment {
     double pdt;                   /* EXT-X-PROGRAM-DATE-TIME, Unix seconds; NAN if none */
 };
 
+/* The class of the streamer's EXT-X-DATERANGE tags, one per track. */
+#define M3U8_TRACK_CLASS "org.ipfs-radio.track"
+
+/* A track's time on air, rendered as EXT-X-DATERANGE (not parsed back). */
+struct m3u8_daterange {
+    int64_t first_seq;            /* the track's first media sequence number: its ID */
+    double start;                 /* air time of that segment, Unix seconds */
+    double duration;              /* the whole track's, seconds */
+    char *title;
+};
+
 struct m3u8_playlist {
     int version;                  /* EXT-X-VERSION, 0 if absent */
     int target_duration;          /* EXT-X-TARGETDURATION, -1 if absent */
@@ -32,6 +43,8 @@ struct m3u8_playlist {
     double start_offset;          /* its TIME-OFFSET, seconds (negative: from the end) */
     struct m3u8_segment *segs;
     size_t nsegs;
+    struct m3u8_daterange *ranges;  /* rendered after the header tags */
+    size_t nranges;
 };
 
 /* Renders a live media playlist: no PLAYLIST-TYPE, no ENDLIST, the lowest

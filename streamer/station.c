@@ -147,6 +147,42 @@ double station_next_boundary(const struct station *st, double now)
     return now + 1;
 }
 
+/* A DATERANGE for every track that starts in the window, with the whole
+ * track's length (its later segments are known ahead). Tracks that started
+ * before the window get none, and nothing beyond what a playlist itself
+ * shows is named (no manifest ids): every streamer with the same window
+ * renders the same tags, whatever history it keeps. */
+static int track_ranges(const struct station *st, const struct sched_item *items, size_t n,
+                        struct m3u8_playlist *pl)
+{
+    size_t starts = 0;
+    for (size_t i = 0; i < n; i++)
+        starts += items[i].disc != 0;
+    if (starts == 0)
+        return 0;
+    pl->ranges = calloc(starts, sizeof *pl->ranges);
+    if (!pl->ranges)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!items[i].disc)
+            continue;
+        struct m3u8_daterange *r = &pl->ranges[pl->nranges++];
+        r->first_seq = items[i].seq;
+        r->start = items[i].pdt;
+        r->title = strdup(items[i].title ? items[i].title : "");
+        if (!r->title)
+            return -1;
+        /* In whole milliseconds, as EXTINF shows them: a standby that
+         * knows the older segments only from a playlist sums the same. */
+        struct sched_item it;
+        long long ms = llround(items[i].duration * 1000.0);
+        for (int64_t k = items[i].seq + 1; sched_item(&st->sched, k, &it) == 0 && !it.disc; k++)
+            ms += llround(it.duration * 1000.0);
+        r->duration = (double)ms / 1000.0;
+    }
+    return 0;
+}
+
 static int render(const struct station *st, const struct sched_item *items, size_t n,
                   struct station_out *out)
 {
@@ -184,6 +220,8 @@ static int render(const struct station *st, const struct sched_item *items, size
         if (!g->uri || !g->title)
             rc = -1;
     }
+    if (rc == 0)
+        rc = track_ranges(st, items, n, &pl);
     if (rc == 0)
         rc = m3u8_render(&pl, &out->playlist, &out->len);
     m3u8_free(&pl);

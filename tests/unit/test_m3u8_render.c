@@ -161,12 +161,38 @@ static void the_listen_delay_is_published_as_ext_x_start(void **state)
     assert_int_not_equal(m3u8_parse(bad, sizeof bad - 1, &back, err, sizeof err), 0);
 }
 
+/* One EXT-X-DATERANGE per track: an ID from its first sequence number, its
+ * air time and whole length, and a title that cannot end the quoted value
+ * or the line, whatever the manifest says. */
+static void tracks_are_rendered_as_dateranges(void **state)
+{
+    (void)state;
+    struct m3u8_segment seg = {.seq = 7, .duration = 6.0, .uri = "/ipfs/bafkreiexample", .title = "A - T",
+                               .pdt = 1.8e9};
+    struct m3u8_daterange r = {.first_seq = 7, .start = 1.8e9, .duration = 183.25,
+                               .title = "Say \"Hi\"\r\n#EXT-X-ENDLIST"};
+    struct m3u8_playlist pl = {.target_duration = 6, .media_sequence = 7, .segs = &seg, .nsegs = 1,
+                               .ranges = &r, .nranges = 1};
+    char *out;
+    size_t len;
+    assert_int_equal(m3u8_render(&pl, &out, &len), 0);
+    const char *want = "#EXT-X-DATERANGE:ID=\"track-7\",CLASS=\"" M3U8_TRACK_CLASS "\","
+                       "START-DATE=\"2027-01-15T08:00:00.000Z\",DURATION=183.250,X-TITLE=\"Say 'Hi'  #EXT-X-ENDLIST\"\n";
+    if (!strstr(out, want))
+        fail_msg("no %s in\n%s", want, out);
+    /* The title's CR LF did not start a line of its own. */
+    assert_null(strstr(out, "\n#EXT-X-ENDLIST"));
+    assert_true(strstr(out, "#EXT-X-DATERANGE") < strstr(out, "#EXTINF"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hostile_titles_stay_one_line_of_valid_text),
         cmocka_unit_test(a_long_title_is_cut_at_a_character_boundary),
         cmocka_unit_test(the_listen_delay_is_published_as_ext_x_start),
+        cmocka_unit_test(tracks_are_rendered_as_dateranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -389,6 +389,52 @@ static int published_start_offset(size_t window, double delay, double *offset, i
     return has;
 }
 
+/* Every track starting in the window has its EXT-X-DATERANGE, with the
+ * whole track's length as its EXTINFs add up, also past the window's end. */
+static void tracks_in_the_window_are_dateranges_of_their_whole_length(void **state)
+{
+    (void)state;
+    struct manifest m;
+    fx_make_library(&m);
+    struct order o;
+    fx_make_order(&m, ORDER_A, 7, &o);
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 20, 1, 2};
+    struct station st;
+    char err[256];
+    assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
+    struct station_out out;
+    assert_int_equal(station_tick(&st, START, &out, err, sizeof err), STATION_PUBLISH);
+    struct m3u8_playlist pl;
+    assert_int_equal(m3u8_parse(out.playlist, out.len, &pl, err, sizeof err), 0);
+    /* j1 (one segment of 150000 samples) opens the order, t1 follows: 15
+     * segments of 5.995 s, 15 of 6.016 s and 4.167 s, most of it ahead. */
+    assert_true(pl.segs[0].discontinuity || pl.segs[0].seq == pl.media_sequence);
+    char want[256];
+    snprintf(want, sizeof want, "#EXT-X-DATERANGE:ID=\"track-%lld\",CLASS=\"%s\",", (long long)pl.segs[0].seq,
+             M3U8_TRACK_CLASS);
+    const char *j1 = strstr(out.playlist, want);
+    assert_non_null(j1);
+    const char *j1_dur = strstr(j1, "DURATION=3.125,X-TITLE=\"j1\"");
+    assert_non_null(j1_dur);
+    assert_true(j1_dur < strchr(j1, '\n'));
+    snprintf(want, sizeof want, "ID=\"track-%lld\"", (long long)pl.segs[1].seq);
+    const char *t1 = strstr(out.playlist, want);
+    assert_non_null(t1);
+    const char *dur = strstr(t1, "DURATION=184.332,");
+    assert_non_null(dur);
+    assert_true(dur < strchr(t1, '\n'));
+    size_t starts = 0, tags = 0;
+    for (size_t i = 0; i < pl.nsegs; i++)
+        starts += pl.segs[i].discontinuity || i == 0;
+    for (const char *p = out.playlist; (p = strstr(p, "#EXT-X-DATERANGE:")) != NULL; p++)
+        tags++;
+    assert_int_equal(tags, starts);
+    m3u8_free(&pl);
+    free(out.playlist);
+    station_close(&st);
+    manifest_free(&m);
+}
+
 static void listen_delay_is_published_within_the_window(void **state)
 {
     (void)state;
@@ -506,6 +552,7 @@ int main(void)
         cmocka_unit_test(new_order_starts_at_the_next_track_boundary),
         cmocka_unit_test(listen_delay_is_published_within_the_window),
         cmocka_unit_test(fresh_station_lists_the_listen_delay),
+        cmocka_unit_test(tracks_in_the_window_are_dateranges_of_their_whole_length),
         cmocka_unit_test(restart_resumes_by_wall_clock),
         cmocka_unit_test(larger_target_duration_is_refused_while_on_air),
     };

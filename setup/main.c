@@ -119,8 +119,9 @@ int main(int argc, char **argv)
         log_ev(LOG_ERROR, "setup failed; processed/ left as it was", "error", err, NULL);
         status = res.bad_config ? EXIT_USAGE : EXIT_FAIL;
     } else {
-        char damaged[16];
+        char damaged[16], unpinned[16];
         snprintf(damaged, sizeof damaged, "%d", res.damaged);
+        snprintf(unpinned, sizeof unpinned, "%d", res.unpinned);
         char enc[16], cached[16], skipped[16], removed[16], reup[16], music[16], jingles[16], missing[16];
         snprintf(enc, sizeof enc, "%d", res.encoded);
         snprintf(cached, sizeof cached, "%d", res.cached);
@@ -130,7 +131,7 @@ int main(int argc, char **argv)
         snprintf(music, sizeof music, "%d", res.music);
         snprintf(jingles, sizeof jingles, "%d", res.jingles);
         snprintf(missing, sizeof missing, "%d", res.missing);
-        int nothing = res.encoded == 0 && res.reuploaded == 0 && res.removed == 0 &&
+        int nothing = res.encoded == 0 && res.reuploaded == 0 && res.removed == 0 && res.unpinned == 0 &&
                       !res.playlist_written && !res.manifest_written && !res.page.added &&
                       !res.page.written;
         if (res.page_error[0])
@@ -144,7 +145,7 @@ int main(int argc, char **argv)
                nothing ? "setup done: nothing changed, nothing decoded, nothing uploaded"
                        : "setup done",
                "encoded", enc, "cached", cached, "skipped", skipped, "damaged", damaged, "removed", removed,
-               "segments_readded", reup, "music", music, "jingles", jingles, "missing", missing, "playlist",
+               "unpinned", unpinned, "segments_readded", reup, "music", music, "jingles", jingles, "missing", missing, "playlist",
                res.playlist_written ? "written" : "unchanged", "manifest",
                res.manifest_written ? "written" : "unchanged", NULL);
         if (res.skipped || res.missing || res.damaged)

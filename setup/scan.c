@@ -69,23 +69,29 @@ void scan_track_id(enum manifest_kind kind, const char *relpath, char out[SCAN_I
 int scan_hash_file(const char *path, char out[65], char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return err_set(err, errlen, "open: %s", strerror(errno));
+    if (!f) {
+        int e = errno;
+        if (err_errno_is_environment(e))
+            return err_env(err, errlen, "open %s: %s", path, strerror(e));
+        return err_set(err, errlen, "open: %s", strerror(e));
+    }
     unsigned char *buf = malloc(SCAN_READ_CHUNK);
     if (!buf) {
         fclose(f);
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     }
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
     size_t n;
+    errno = 0;
     while ((n = fread(buf, 1, SCAN_READ_CHUNK, f)) > 0)
         crypto_hash_sha256_update(&st, buf, n);
-    int bad = ferror(f);
+    int bad = ferror(f), e = errno;
     fclose(f);
     free(buf);
+    /* A read error is the disk's or the network mount's, not the music's. */
     if (bad)
-        return err_set(err, errlen, "read failed");
+        return err_env(err, errlen, "read %s: %s", path, strerror(e ? e : EIO));
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&st, h);
     sodium_bin2hex(out, 65, h, sizeof h);

@@ -50,7 +50,7 @@ void scan_list_free(struct scan_list *l);
  * and safe in file names and URLs. */
 void scan_track_id(enum manifest_kind kind, const char *relpath, char out[SCAN_ID_MAX]);
 
-/* sha256 of a file's content, hex. */
+/* sha256 of a file's content, hex. A read error returns ERR_ENVIRONMENT. */
 int scan_hash_file(const char *path, char out[65], char *err, size_t errlen);
 
 #endif

@@ -25,6 +25,8 @@ struct segmenter_params {
     double min_tail_seconds;  /* at most half a segment */
 };
 
+/* Every function returns 0, or -1 or ERR_ENVIRONMENT (err.h) with a
+ * message; a failing segment callback's own code is passed on. */
 int segmenter_open(struct segmenter **out, const struct segmenter_params *p,
                    tc_segment_cb on_segment, void *ctx, char *err, size_t errlen);
 

@@ -45,6 +45,9 @@ const struct cfg_key setup_config_keys[] = {
       "Retries of a request that failed in transport, with doubling backoff"),
     K(ipfs_retry_backoff_seconds, CFG_NUMBER, "0.5", 0.01, 60, NULL, "First retry delay"),
     K(ipfs_add_batch, CFG_INT, "64", 1, 10000, NULL, "Segment files per add request"),
+    K(unpin_unreferenced, CFG_BOOL, "true", 0, 0, NULL,
+      "After the new manifest is in place, unpin the segments the previous manifest named and "
+      "the new one does not (removed or re-encoded tracks); their files are deleted either way"),
     K(audio_extensions, CFG_STRING_LIST,
       "[\"mp3\", \"flac\", \"wav\", \"ogg\", \"oga\", \"opus\", \"m4a\", \"aac\", \"mp4\", \"wma\", "
       "\"aif\", \"aiff\", \"ape\", \"wv\", \"mka\", \"webm\", \"mpc\", \"ac3\", \"caf\"]",

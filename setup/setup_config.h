@@ -28,6 +28,7 @@ struct setup_config {
     int ipfs_retries;
     double ipfs_retry_backoff_seconds;
     int ipfs_add_batch;
+    int unpin_unreferenced;
     struct cfg_strlist audio_extensions;
     char *progress;
     char *log_level;

@@ -77,21 +77,25 @@ static int measure_loudness(const char *path, const struct tc_params *p, double 
     int ret = -1;
 
     *samples = 0;
-    if (decode_open(&src, path, p->sample_rate, p->channels, AV_SAMPLE_FMT_FLT,
-                    err, errlen) < 0)
+    if ((ret = decode_open(&src, path, p->sample_rate, p->channels, AV_SAMPLE_FMT_FLT,
+                           err, errlen)) < 0)
         goto done;
     meter = loud_new(p->channels, p->sample_rate, LOUD_TRUE_PEAK, err, errlen);
-    if (!meter)
+    if (!meter) {
+        ret = ERR_ENVIRONMENT;
         goto done;
+    }
     for (;;) {
         uint8_t **data;
         int n;
-        if (decode_next(src, &data, &n, err, errlen) < 0)
+        if ((ret = decode_next(src, &data, &n, err, errlen)) < 0)
             goto done;
         if (n == 0)
             break;
-        if (loud_add(meter, (const float *)data[0], (size_t)n, err, errlen) < 0)
+        if (loud_add(meter, (const float *)data[0], (size_t)n, err, errlen) < 0) {
+            ret = ERR_ENVIRONMENT;
             goto done;
+        }
         *samples += n;
     }
     *lufs = loud_integrated(meter);
@@ -121,32 +125,32 @@ static int encode_track(const char *path, const struct tc_params *p, double gain
     int ret = -1;
     float gain = (float)pow(10.0, gain_db / 20.0);
 
-    if (decode_open(&src, path, p->sample_rate, p->channels, AV_SAMPLE_FMT_FLTP,
-                    err, errlen) < 0)
+    if ((ret = decode_open(&src, path, p->sample_rate, p->channels, AV_SAMPLE_FMT_FLTP,
+                           err, errlen)) < 0)
         goto done;
     read_tags(decode_format(src), decode_stream_index(src), out->artist,
               sizeof out->artist, out->title, sizeof out->title);
     const struct segmenter_params sp = {p->sample_rate, p->channels, p->bitrate,
                                         p->segment_seconds, p->min_tail_seconds};
-    if (segmenter_open(&sg, &sp, on_segment, ctx, err, errlen) < 0)
+    if ((ret = segmenter_open(&sg, &sp, on_segment, ctx, err, errlen)) < 0)
         goto done;
     for (;;) {
         uint8_t **data;
         int n;
-        if (decode_next(src, &data, &n, err, errlen) < 0)
+        if ((ret = decode_next(src, &data, &n, err, errlen)) < 0)
             goto done;
         if (n == 0)
             break;
         if (gain_db != 0.0)
             apply_gain(data, p->channels, n, gain);
-        if (segmenter_write(sg, data, n, err, errlen) < 0)
+        if ((ret = segmenter_write(sg, data, n, err, errlen)) < 0)
             goto done;
     }
-    if (segmenter_finish(sg, err, errlen) < 0)
+    if ((ret = segmenter_finish(sg, err, errlen)) < 0)
         goto done;
     decode_damage(src, &out->decode_errors, &out->lost_seconds);
     if (out->lost_seconds > p->max_lost_seconds) {
-        err_set(err, errlen, "damaged: %lld decode errors, about %.1f s of audio lost (more than %g s)",
+        ret = err_set(err, errlen, "damaged: %lld decode errors, about %.1f s of audio lost (more than %g s)",
                 (long long)out->decode_errors, out->lost_seconds, p->max_lost_seconds);
         goto done;
     }
@@ -174,16 +178,17 @@ int tc_transcode_file(const char *path, const struct tc_params *p,
         return err_set(err, errlen, "no segment callback");
 
     int64_t measured_samples = 0;
+    int ret;
     if (p->normalize) {
-        if (measure_loudness(path, p, &out->measured_lufs, &out->measured_true_peak_dbtp,
-                             &measured_samples, err, errlen) < 0)
-            return -1;
+        if ((ret = measure_loudness(path, p, &out->measured_lufs, &out->measured_true_peak_dbtp,
+                                    &measured_samples, err, errlen)) < 0)
+            return ret;
         out->gain_db = loud_gain_for(out->measured_lufs, out->measured_true_peak_dbtp,
                                      p->target_lufs, p->true_peak_dbtp);
         out->normalized = 1;
     }
-    if (encode_track(path, p, out->gain_db, on_segment, ctx, out, err, errlen) < 0)
-        return -1;
+    if ((ret = encode_track(path, p, out->gain_db, on_segment, ctx, out, err, errlen)) < 0)
+        return ret;
     /* Both passes decode the same bytes the same way; a mismatch means the
      * measured loudness is not that of what was encoded. */
     if (p->normalize && out->source_samples != measured_samples)

@@ -1,6 +1,7 @@
 #include "scan.h"
 
 #include "err.h"
+#include "log.h"
 #include "text.h"
 
 #include <dirent.h>
@@ -175,13 +176,36 @@ static int walk(const char *root, const char *rel, int depth, enum manifest_kind
         char full[8192];
         snprintf(full, sizeof full, "%s/%s", root, child);
         struct stat st;
-        if (stat(full, &st) != 0)
-            continue; /* vanished or a dangling link: nothing to play */
+        char shown[8192];
+        if (stat(full, &st) != 0) {
+            /* Vanished since readdir: nothing to say. A link to nothing is
+             * a track the operator meant to air. */
+            struct stat lst;
+            if (lstat(full, &lst) == 0 && S_ISLNK(lst.st_mode) && !scan_excluded(child, opts->exclude)) {
+                text_one_line(shown, sizeof shown, full);
+                log_ev(LOG_WARN, "left out: a symbolic link to nothing", "file", shown, NULL);
+                out->left_out++;
+            }
+            continue;
+        }
         if (S_ISDIR(st.st_mode)) {
+            int named_like_audio = has_ext(e->d_name, opts->exts);
             if (opts->recursive && scan_excluded(child, opts->exclude))
                 out->excluded++;
             else if (opts->recursive)
                 rc = walk(root, child, depth + 1, kind, opts, out, err, errlen);
+            if (named_like_audio && !scan_excluded(child, opts->exclude)) {
+                text_one_line(shown, sizeof shown, full);
+                log_ev(LOG_WARN, opts->recursive ? "a folder named like an audio file; its contents are scanned"
+                                                 : "left out: a folder named like an audio file",
+                       "folder", shown, NULL);
+                if (!opts->recursive)
+                    out->left_out++;
+            }
+        } else if (!S_ISREG(st.st_mode) && has_ext(e->d_name, opts->exts) && !scan_excluded(child, opts->exclude)) {
+            text_one_line(shown, sizeof shown, full);
+            log_ev(LOG_WARN, "left out: not a regular file", "file", shown, NULL);
+            out->left_out++;
         } else if (S_ISREG(st.st_mode) && has_ext(e->d_name, opts->exts)) {
             if (scan_excluded(child, opts->exclude))
                 out->excluded++;

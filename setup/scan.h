@@ -26,6 +26,8 @@ struct scan_list {
     struct scan_file *v;
     size_t n;
     size_t excluded;         /* audio files and folders an exclude pattern left out */
+    size_t left_out;         /* named like audio but unusable: links to nothing, FIFOs,
+                              * folders where folders are not scanned (each logged) */
 };
 
 struct scan_opts {

@@ -383,7 +383,7 @@ static int restore_pins(struct run *r, int *reuploaded, char *err, size_t errlen
     int rc = 0;
     for (size_t i = 0; i < r->njobs && rc == 0; i++) {
         struct job *j = &r->jobs[i];
-        if (j->stale || !j->old)
+        if ((j->stale && !j->keep_old) || !j->old)
             continue;
         for (size_t s = 0; s < j->old->nsegs; s++) {
             const char *cid = j->old->segs[s].cid;
@@ -987,11 +987,6 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         }
     }
 
-    if (restore_pins(&r, &res->reuploaded, err, errlen) != 0) {
-        err_prefix(err, errlen, "checking the node's pins");
-        goto out;
-    }
-
     snprintf(r.staging, sizeof r.staging, "%s/.staging-%ld", cfg->processed_dir, (long)getpid());
     if (nstale) {
         int bar = strcmp(cfg->progress, "bar") == 0 ||
@@ -1010,6 +1005,11 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
             goto out;
         }
     }
+    /* After the workers: a track whose new version failed keeps its old segments, which need their pins too. */
+    if (restore_pins(&r, &res->reuploaded, err, errlen) != 0) {
+        err_prefix(err, errlen, "checking the node's pins");
+        goto out;
+    }
     for (size_t i = 0; i < r.njobs; i++) {
         struct job *j = &r.jobs[i];
         if (j->stale && j->ok)
@@ -1026,6 +1026,7 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         err_env(err, errlen, "out of memory");
         goto out;
     }
+    res->left_out = (int)files.left_out;
     res->music = (int)r.nmusic_order;
     res->jingles = (int)r.njingle_order;
     if (res->music == 0) {

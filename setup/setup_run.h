@@ -25,6 +25,7 @@ struct setup_result {
     int manifest_written;
     int music;               /* music entries in the running order */
     int jingles;             /* jingles in the rotation */
+    int left_out;            /* named like audio, but a link to nothing, a FIFO, a folder... */
     int missing;             /* `tracks` or `jingles` entries that named no file */
     int bad_config;          /* the failure is the playlist config's (exit status 2) */
     struct page_result page;

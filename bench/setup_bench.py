@@ -323,7 +323,7 @@ def bench_upload(args, work, build, processed):
         with Node(os.path.join(work, "node-upload")) as node:
             cfg = write_config(work, "upload", music, processed, node.api, 2, False)
             time_setup(os.path.join(build, "setup", "radio-setup"), cfg)
-    segs = sorted(glob.glob(os.path.join(processed, "segments", "*", "*.ts")))
+    segs = sorted(glob.glob(os.path.join(processed, "segments", "**", "*.ts"), recursive=True))
     lst = os.path.join(work, "upload-list.txt")
     with open(lst, "w") as f:
         f.write("\n".join(segs) + "\n")

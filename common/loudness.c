@@ -46,6 +46,12 @@ struct loud_meter *loud_new(int channels, int sample_rate, unsigned flags, char 
                 channels, sample_rate);
         return NULL;
     }
+    if ((flags & LOUD_DUAL_MONO) && channels == 1 &&
+        ebur128_set_channel(m->st, 0, EBUR128_DUAL_MONO) != EBUR128_SUCCESS) {
+        loud_free(m);
+        err_set(err, errlen, "loudness meter: cannot set dual mono");
+        return NULL;
+    }
     return m;
 }
 

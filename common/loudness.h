@@ -10,6 +10,8 @@ struct loud_meter;
 enum {
     LOUD_TRUE_PEAK = 1 << 0,   /* measure true peak (4x oversampled) */
     LOUD_SHORT_TERM = 1 << 1,  /* track short-term (3 s) loudness */
+    LOUD_DUAL_MONO = 1 << 2,   /* one channel played on two speakers counts as both
+                                * (BS.1770 dual mono, +3 dB); ignored unless mono */
 };
 
 /* Returns NULL on failure with a message in err. */

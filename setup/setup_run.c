@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -870,6 +871,16 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         .target_lufs = r.tc.target_lufs, .true_peak_dbtp = r.tc.true_peak_dbtp,
         .min_tail_seconds = r.tc.min_tail_seconds};
     manifest_fingerprint(&enc, r.fingerprint);
+    if (enc.channels == 1) {
+        /* Mono loudness is measured as dual mono since this version; the
+         * gains of a mono library cut before differ, so it is re-cut once.
+         * A stereo library's fingerprint is unchanged. */
+        unsigned char h[crypto_hash_sha256_BYTES];
+        char keyed[128];
+        snprintf(keyed, sizeof keyed, "%s:dual-mono", r.fingerprint);
+        crypto_hash_sha256(h, (const unsigned char *)keyed, strlen(keyed));
+        sodium_bin2hex(r.fingerprint, sizeof r.fingerprint, h, sizeof h);
+    }
 
     struct scan_list files = {0};
     struct manifest old = {0};

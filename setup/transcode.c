@@ -80,7 +80,9 @@ static int measure_loudness(const char *path, const struct tc_params *p, double 
     if ((ret = decode_open(&src, path, p->sample_rate, p->channels, AV_SAMPLE_FMT_FLT,
                            err, errlen)) < 0)
         goto done;
-    meter = loud_new(p->channels, p->sample_rate, LOUD_TRUE_PEAK, err, errlen);
+    /* A mono station is heard on two speakers: BS.1770 counts its one
+     * channel twice, or mono tracks would play about 3 dB loud. */
+    meter = loud_new(p->channels, p->sample_rate, LOUD_TRUE_PEAK | LOUD_DUAL_MONO, err, errlen);
     if (!meter) {
         ret = ERR_ENVIRONMENT;
         goto done;

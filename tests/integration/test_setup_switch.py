@@ -332,5 +332,30 @@ def test_a_link_to_nothing_and_a_folder_named_like_audio_are_named():
           p.stderr[-1500:])
 
 
+def test_a_mono_station_lands_on_target_as_heard_on_two_speakers():
+    """BS.1770: one channel played on two speakers counts as both. ffmpeg's
+    meter with dualmono=true on the decoded segments must read the target."""
+    lib = os.path.join(work, "mono")
+    src = os.path.join(lib, "music")
+    os.makedirs(src)
+    rt.lavfi_song(os.path.join(src, "song.flac"), 300, 20, "-c:a", "flac")
+    out = os.path.join(lib, "processed")
+    cfg = {"processed_dir": out, "jingles_dir": os.path.join(lib, "none"), "channels": 1,
+           "playlist_config": rt.write_json(os.path.join(lib, "playlist.json"), {"source": src}),
+           "page_dir": "", "ipfs_api": node.api, "progress": "lines", "ipfs_retries": 1}
+    setup_run(0, rt.write_json(os.path.join(lib, "setup.json"), cfg))
+    segs = [os.path.join(out, s["file"]) for s in manifest(out)["tracks"][0]["segments"]]
+    joined = os.path.join(lib, "joined.ts")
+    with open(joined, "wb") as f:
+        for s in segs:
+            with open(s, "rb") as g:
+                f.write(g.read())
+    p = rt.run(["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", joined, "-af",
+                "ebur128=dualmono=true", "-f", "null", "-"])
+    summary = p.stderr[p.stderr.rfind("Summary:"):]
+    lufs = next(float(ln.split()[1]) for ln in summary.splitlines() if ln.strip().startswith("I:"))
+    check(abs(lufs - -16.0) <= 0.5, f"mono station at {lufs} LUFS (dual mono), target -16")
+
+
 if __name__ == "__main__":
     rt.run_tests(globals(), work, cleanup=lambda: node.stop(wipe=True))

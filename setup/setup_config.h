@@ -20,6 +20,11 @@ struct setup_config {
     double loudness_target_lufs;
     double true_peak_ceiling_dbtp;
     double damaged_max_seconds;
+    int trim_silence;
+    double silence_threshold_dbfs;
+    double silence_min_seconds;
+    double silent_track_fraction;
+    char *silent_track_policy;
     int jingle_every;
     int jobs;
     char *ipfs_api;

@@ -41,6 +41,8 @@ struct job {
     int skipped;                     /* unusable: why says so */
     int damaged;                     /* usable, but decode errors cost some audio */
     int keep_old;                    /* skipped, but the previous version still airs */
+    int silent;                      /* airs, but is mostly silence */
+    int by_policy;                   /* skipped by a setting, not for its content: not remembered */
     char version[32];                /* the folder under segments/<id>/ its new segments go to */
     struct manifest_track out;
     char why[ERR_MSG_MAX];           /* when skipped */
@@ -220,6 +222,27 @@ static int process(struct run *r, struct job *j, char *err, size_t errlen)
         if (rc == ERR_ENVIRONMENT)
             return err_set(err, errlen, "%s", j->why);
         return 0;
+    }
+    if (res.trimmed_start > 0 || res.trimmed_end > 0) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%.3f", res.trimmed_start);
+        snprintf(b, sizeof b, "%.3f", res.trimmed_end);
+        log_ev(LOG_INFO, "dead air trimmed", "file", src->path, "start_seconds", a, "end_seconds", b, NULL);
+    }
+    if (isfinite(res.silent_fraction) && res.silent_fraction >= r->cfg->silent_track_fraction) {
+        char pct[32];
+        snprintf(pct, sizeof pct, "%.0f", 100 * res.silent_fraction);
+        if (strcmp(r->cfg->silent_track_policy, "skip") == 0) {
+            sink_free(&sink, 0);
+            fs_remove_tree(dir, NULL, 0);
+            snprintf(j->why, sizeof j->why, "mostly silence (%s%% below %g dBFS)", pct,
+                     r->cfg->silence_threshold_dbfs);
+            j->by_policy = 1;
+            return 0;
+        }
+        log_ev(LOG_WARN, "mostly silence; it airs (silent_track_policy \"report\")", "file", src->path,
+               "silent_percent", pct, NULL);
+        j->silent = 1;
     }
     if (upload_files(&r->ipfs, sink.files, sink.n, r->cfg->ipfs_add_batch, err, errlen) != 0) {
         sink_free(&sink, 0);
@@ -637,7 +660,7 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
     int rc = 0;
     for (size_t i = 0; i < r->njobs && rc == 0; i++) {
         struct job *j = &r->jobs[i];
-        if (j->skipped && manifest_add_skip(&m, j->src->kind, j->src->name, j->src->size,
+        if (j->skipped && !j->by_policy && manifest_add_skip(&m, j->src->kind, j->src->name, j->src->size,
                                             j->src->mtime_ns, j->why) != 0)
             rc = err_env(err, errlen, "out of memory");
         if (j->keep_old) {
@@ -862,6 +885,9 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
     r.tc.segment_seconds = cfg->segment_seconds;
     r.tc.min_tail_seconds = cfg->min_tail_seconds;
     r.tc.max_lost_seconds = cfg->damaged_max_seconds;
+    r.tc.trim_silence = cfg->trim_silence;
+    r.tc.silence_dbfs = cfg->silence_threshold_dbfs;
+    r.tc.silence_min_seconds = cfg->silence_min_seconds;
     r.tc.normalize = cfg->loudness_normalize;
     r.tc.target_lufs = cfg->loudness_target_lufs;
     r.tc.true_peak_dbtp = cfg->true_peak_ceiling_dbtp;
@@ -871,13 +897,19 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         .target_lufs = r.tc.target_lufs, .true_peak_dbtp = r.tc.true_peak_dbtp,
         .min_tail_seconds = r.tc.min_tail_seconds};
     manifest_fingerprint(&enc, r.fingerprint);
-    if (enc.channels == 1) {
-        /* Mono loudness is measured as dual mono since this version; the
-         * gains of a mono library cut before differ, so it is re-cut once.
-         * A stereo library's fingerprint is unchanged. */
+    /* Mono loudness is measured as dual mono, and dead air is trimmed,
+     * since this version: both change a segment's bytes, so they are part
+     * of the fingerprint, added only where they apply (a stereo library
+     * with trimming off keeps the fingerprint it had). */
+    char extra[160];
+    snprintf(extra, sizeof extra, "%s", enc.channels == 1 ? ":dual-mono" : "");
+    if (cfg->trim_silence)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ":trim:%.17g:%.17g",
+                 cfg->silence_threshold_dbfs, cfg->silence_min_seconds);
+    if (extra[0]) {
         unsigned char h[crypto_hash_sha256_BYTES];
-        char keyed[128];
-        snprintf(keyed, sizeof keyed, "%s:dual-mono", r.fingerprint);
+        char keyed[256];
+        snprintf(keyed, sizeof keyed, "%s%s", r.fingerprint, extra);
         crypto_hash_sha256(h, (const unsigned char *)keyed, strlen(keyed));
         sodium_bin2hex(r.fingerprint, sizeof r.fingerprint, h, sizeof h);
     }
@@ -1029,6 +1061,8 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
             res->skipped++;
         if (j->damaged)
             res->damaged++;
+        if (j->silent)
+            res->silent++;
     }
     if (arrange_kind(&r, 0, r.nmusic, r.music_picks, r.nmusic_picks, mode, (uint64_t)pc->seed,
                      &r.music_order, &r.nmusic_order) != 0 ||

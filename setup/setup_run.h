@@ -18,6 +18,7 @@ struct setup_result {
     int cached;
     int skipped;
     int damaged;             /* encoded, but decode errors cost some audio */
+    int silent;              /* encoded, but mostly silence */
     int removed;
     int unpinned;            /* segments of the previous manifest the new one dropped */
     int reuploaded;

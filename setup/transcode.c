@@ -67,25 +67,54 @@ int tc_probe_tags(const char *path, char *artist, size_t alen, char *title, size
 
 /* ---- passes -------------------------------------------------------------- */
 
+/* Where the sound is: the first sample frame above the silence
+ * threshold, the end of the last one, and how many frames are silent. */
+struct sound_span {
+    int64_t first, end, silent;
+};
+
+static void find_sound(const float *x, int channels, int n, int64_t at, float thr, struct sound_span *sp)
+{
+    for (int i = 0; i < n; i++) {
+        int loud = 0;
+        for (int c = 0; c < channels; c++)
+            if (fabsf(x[(size_t)i * channels + c]) >= thr)
+                loud = 1;
+        if (!loud) {
+            sp->silent++;
+            continue;
+        }
+        if (sp->first < 0)
+            sp->first = at + i;
+        sp->end = at + i + 1;
+    }
+}
+
 /* First pass: the loudness of exactly the samples the second pass will
- * encode, measured without holding the track in memory. */
+ * encode, and where the sound starts and ends, measured without holding
+ * the track in memory. */
 static int measure_loudness(const char *path, const struct tc_params *p, double *lufs,
-                            double *true_peak, int64_t *samples, char *err, size_t errlen)
+                            double *true_peak, int64_t *samples, struct sound_span *sp,
+                            char *err, size_t errlen)
 {
     struct decode_src *src = NULL;
     struct loud_meter *meter = NULL;
     int ret = -1;
+    float thr = (float)pow(10.0, p->silence_dbfs / 20.0);
 
     *samples = 0;
+    *sp = (struct sound_span){-1, 0, 0};
     if ((ret = decode_open(&src, path, p->sample_rate, p->channels, AV_SAMPLE_FMT_FLT,
                            err, errlen)) < 0)
         goto done;
     /* A mono station is heard on two speakers: BS.1770 counts its one
      * channel twice, or mono tracks would play about 3 dB loud. */
-    meter = loud_new(p->channels, p->sample_rate, LOUD_TRUE_PEAK | LOUD_DUAL_MONO, err, errlen);
-    if (!meter) {
-        ret = ERR_ENVIRONMENT;
-        goto done;
+    if (p->normalize) {
+        meter = loud_new(p->channels, p->sample_rate, LOUD_TRUE_PEAK | LOUD_DUAL_MONO, err, errlen);
+        if (!meter) {
+            ret = ERR_ENVIRONMENT;
+            goto done;
+        }
     }
     for (;;) {
         uint8_t **data;
@@ -94,14 +123,17 @@ static int measure_loudness(const char *path, const struct tc_params *p, double 
             goto done;
         if (n == 0)
             break;
-        if (loud_add(meter, (const float *)data[0], (size_t)n, err, errlen) < 0) {
+        if (meter && loud_add(meter, (const float *)data[0], (size_t)n, err, errlen) < 0) {
             ret = ERR_ENVIRONMENT;
             goto done;
         }
+        find_sound((const float *)data[0], p->channels, n, *samples, thr, sp);
         *samples += n;
     }
-    *lufs = loud_integrated(meter);
-    *true_peak = loud_true_peak_db(meter);
+    if (meter) {
+        *lufs = loud_integrated(meter);
+        *true_peak = loud_true_peak_db(meter);
+    }
     ret = 0;
 done:
     loud_free(meter);
@@ -118,10 +150,12 @@ static void apply_gain(uint8_t **planes, int channels, int nb_samples, float gai
     }
 }
 
-static int encode_track(const char *path, const struct tc_params *p, double gain_db,
+/* Encodes the decoded samples [from, to) (to < 0: to the end). */
+static int encode_track(const char *path, const struct tc_params *p, double gain_db, int64_t from, int64_t to,
                         tc_segment_cb on_segment, void *ctx, struct tc_result *out,
                         char *err, size_t errlen)
 {
+    int64_t at = 0;
     struct decode_src *src = NULL;
     struct segmenter *sg = NULL;
     int ret = -1;
@@ -143,11 +177,20 @@ static int encode_track(const char *path, const struct tc_params *p, double gain
             goto done;
         if (n == 0)
             break;
+        int64_t lo = from > at ? from - at : 0;
+        int64_t hi = to >= 0 && to < at + n ? to - at : n;
+        at += n;
+        if (hi <= lo)
+            continue;
+        uint8_t *planes[AV_NUM_DATA_POINTERS];
+        for (int c = 0; c < p->channels; c++)
+            planes[c] = data[c] + lo * (int64_t)sizeof(float);
         if (gain_db != 0.0)
-            apply_gain(data, p->channels, n, gain);
-        if ((ret = segmenter_write(sg, data, n, err, errlen)) < 0)
+            apply_gain(planes, p->channels, (int)(hi - lo), gain);
+        if ((ret = segmenter_write(sg, planes, (int)(hi - lo), err, errlen)) < 0)
             goto done;
     }
+    out->decoded_samples = at;
     if ((ret = segmenter_finish(sg, err, errlen)) < 0)
         goto done;
     decode_damage(src, &out->decode_errors, &out->lost_seconds);
@@ -179,22 +222,40 @@ int tc_transcode_file(const char *path, const struct tc_params *p,
     if (!on_segment)
         return err_set(err, errlen, "no segment callback");
 
-    int64_t measured_samples = 0;
+    int64_t measured_samples = 0, from = 0, to = -1;
     int ret;
-    if (p->normalize) {
+    out->silent_fraction = NAN;
+    if (p->normalize || p->trim_silence) {
+        struct sound_span sp;
         if ((ret = measure_loudness(path, p, &out->measured_lufs, &out->measured_true_peak_dbtp,
-                                    &measured_samples, err, errlen)) < 0)
+                                    &measured_samples, &sp, err, errlen)) < 0)
             return ret;
-        out->gain_db = loud_gain_for(out->measured_lufs, out->measured_true_peak_dbtp,
-                                     p->target_lufs, p->true_peak_dbtp);
-        out->normalized = 1;
+        if (p->normalize) {
+            out->gain_db = loud_gain_for(out->measured_lufs, out->measured_true_peak_dbtp,
+                                         p->target_lufs, p->true_peak_dbtp);
+            out->normalized = 1;
+        }
+        /* A track with no sound at all is left whole: the silence report says it. */
+        int64_t min = (int64_t)llround(p->silence_min_seconds * p->sample_rate);
+        if (p->trim_silence && sp.first >= 0) {
+            if (sp.first >= min)
+                from = sp.first;
+            if (measured_samples - sp.end >= min)
+                to = sp.end;
+        }
+        /* Of what airs: every sample cut was silent. */
+        int64_t end = to >= 0 ? to : measured_samples;
+        int64_t silent = sp.silent - from - (measured_samples - end);
+        out->silent_fraction = end > from ? (double)silent / (double)(end - from) : 0;
+        out->trimmed_start = (double)from / p->sample_rate;
+        out->trimmed_end = to >= 0 ? (double)(measured_samples - to) / p->sample_rate : 0;
     }
-    if ((ret = encode_track(path, p, out->gain_db, on_segment, ctx, out, err, errlen)) < 0)
+    if ((ret = encode_track(path, p, out->gain_db, from, to, on_segment, ctx, out, err, errlen)) < 0)
         return ret;
     /* Both passes decode the same bytes the same way; a mismatch means the
-     * measured loudness is not that of what was encoded. */
-    if (p->normalize && out->source_samples != measured_samples)
+     * measured loudness and the cut are not those of what was encoded. */
+    if ((p->normalize || p->trim_silence) && out->decoded_samples != measured_samples)
         return err_set(err, errlen, "source decoded to %lld then %lld samples",
-                       (long long)measured_samples, (long long)out->source_samples);
+                       (long long)measured_samples, (long long)out->decoded_samples);
     return 0;
 }

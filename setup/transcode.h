@@ -20,6 +20,9 @@ struct tc_params {
     double target_lufs;      /* integrated loudness target */
     double true_peak_dbtp;   /* ceiling the gain must not push peaks above */
     double max_lost_seconds; /* more audio lost to damage fails the file */
+    int trim_silence;        /* nonzero: cut leading and trailing silence */
+    double silence_dbfs;     /* a sample frame is silent when every channel is below this */
+    double silence_min_seconds; /* shorter silence at either end is kept */
 };
 
 /* One finished segment, handed to the caller as soon as it is cut. The
@@ -39,7 +42,11 @@ typedef int (*tc_segment_cb)(void *ctx, const struct tc_segment *seg, char *err,
 struct tc_result {
     int64_t samples;         /* the sum of its segments' samples */
     double duration;         /* samples / sample_rate */
-    int64_t source_samples;  /* the source's own length, at sample_rate */
+    int64_t source_samples;  /* the source's own length, at sample_rate, after trimming */
+    int64_t decoded_samples; /* the source's whole length, at sample_rate */
+    double trimmed_start;    /* seconds of leading silence cut */
+    double trimmed_end;      /* seconds of trailing silence cut */
+    double silent_fraction;  /* of the samples that air, the share below silence_dbfs (NAN if not measured) */
     int64_t decode_errors;   /* damaged packets skipped (see decode_next) */
     double lost_seconds;     /* about how much audio they held */
     int segments;

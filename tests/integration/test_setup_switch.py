@@ -357,5 +357,72 @@ def test_a_mono_station_lands_on_target_as_heard_on_two_speakers():
     check(abs(lufs - -16.0) <= 0.5, f"mono station at {lufs} LUFS (dual mono), target -16")
 
 
+def tone_with_silence(path, lead, tone, tail, mid=0.0):
+    """lead s of digital silence, tone s of a sine under noise, (mid s of
+    silence and tone s again,) tail s of silence, as one flac."""
+    parts, n = [], 0
+    inputs = []
+    for kind, secs in (("s", lead), ("t", tone), ("s", mid), ("t", tone if mid else 0), ("s", tail)):
+        if secs <= 0:
+            continue
+        src = (f"anullsrc=r=44100:cl=stereo:d={secs}" if kind == "s" else
+               f"aevalsrc=0.3*sin(2*PI*440*t)+0.05*sin(2*PI*3000*t)|0.3*sin(2*PI*550*t):s=44100:d={secs}")
+        inputs += ["-f", "lavfi", "-i", src]
+        parts.append(f"[{n}:a]")
+        n += 1
+    rt.ffmpeg(*inputs, "-filter_complex", "".join(parts) + f"concat=n={n}:v=0:a=1[a]", "-map", "[a]",
+              "-c:a", "flac", path)
+
+
+def leading_silence(path):
+    """Seconds of silence (-60 dB) ffmpeg's silencedetect finds at the very start, or 0."""
+    p = rt.run(["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", path, "-af",
+                "silencedetect=n=-60dB:d=0.1", "-f", "null", "-"])
+    starts = [float(ln.split("silence_start:")[1].split()[0]) for ln in p.stderr.splitlines() if "silence_start:" in ln]
+    ends = [float(ln.split("silence_end:")[1].split()[0]) for ln in p.stderr.splitlines() if "silence_end:" in ln]
+    return ends[0] if starts and starts[0] <= 0.05 and ends else 0.0
+
+
+def test_dead_air_is_trimmed_and_mostly_silent_tracks_are_reported_or_skipped():
+    lib = os.path.join(work, "deadair")
+    src = os.path.join(lib, "music")
+    os.makedirs(src)
+    tone_with_silence(os.path.join(src, "a padded.flac"), 2.0, 5.0, 3.0)
+    tone_with_silence(os.path.join(src, "b short pause.flac"), 0.3, 4.0, 0.2)
+    tone_with_silence(os.path.join(src, "c mostly silent.flac"), 0, 1.0, 0, mid=8.0)
+    out = os.path.join(lib, "processed")
+    cfg = {"processed_dir": out, "jingles_dir": os.path.join(lib, "none"),
+           "playlist_config": rt.write_json(os.path.join(lib, "playlist.json"), {"source": src}),
+           "page_dir": "", "ipfs_api": node.api, "progress": "lines", "ipfs_retries": 1}
+    p = setup_run(3, rt.write_json(os.path.join(lib, "setup.json"), cfg))
+    tracks = {t["source"]["path"]: t for t in manifest(out)["tracks"]}
+
+    def aired(name):
+        joined = os.path.join(lib, "joined.ts")
+        with open(joined, "wb") as f:
+            for sg in tracks[name]["segments"]:
+                with open(os.path.join(out, sg["file"]), "rb") as g:
+                    f.write(g.read())
+        return rt.decoded_duration(joined), leading_silence(joined)
+
+    dur, lead = aired("a padded.flac")
+    # 5 s of sound, plus the AAC priming and padding (under 2 frames).
+    check(5.0 <= dur <= 5.0 + 2 * 1024 / 48000 + 0.01, f"padded track airs {dur:.3f} s, expected 5 s of sound")
+    check(lead < 0.1, f"{lead:.3f} s of silence left at the start")
+    dur, _ = aired("b short pause.flac")
+    check(4.5 <= dur <= 4.5 + 2 * 1024 / 48000 + 0.01, f"a pause under silence_min_seconds was cut: {dur:.3f} s")
+    warn = [kv for _, msg, kv in rt.log_events(p.stderr) if msg.startswith("mostly silence")]
+    check(len(warn) == 1 and warn[0]["file"].endswith("c mostly silent.flac") and warn[0]["silent_percent"] == "80",
+          f"{warn}")
+    check("c mostly silent.flac" in tracks, "reported, and still aired")
+    cfg["silent_track_policy"] = "skip"
+    cfg["processed_dir"] = os.path.join(lib, "processed-skip")
+    p = setup_run(3, rt.write_json(os.path.join(lib, "setup.json"), cfg))
+    skip = [kv for _, msg, kv in rt.log_events(p.stderr) if msg == "skipping file"]
+    check(len(skip) == 1 and "mostly silence" in skip[0]["reason"], f"{skip}")
+    names = [t["source"]["path"] for t in manifest(cfg["processed_dir"])["tracks"]]
+    check("c mostly silent.flac" not in names and len(names) == 2, f"{names}")
+
+
 if __name__ == "__main__":
     rt.run_tests(globals(), work, cleanup=lambda: node.stop(wipe=True))

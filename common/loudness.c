@@ -109,6 +109,14 @@ double loud_sample_peak_db(const struct loud_meter *m)
     return linear_to_db(peak_of(m, ebur128_sample_peak));
 }
 
+double loud_window(const struct loud_meter *m, unsigned long ms)
+{
+    double lufs;
+    if (ms == 0 || ebur128_loudness_window(m->st, ms, &lufs) != EBUR128_SUCCESS)
+        return NAN;
+    return lufs;
+}
+
 double loud_short_term(const struct loud_meter *m)
 {
     double lufs;

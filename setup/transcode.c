@@ -133,6 +133,11 @@ static int measure_loudness(const char *path, const struct tc_params *p, double 
     if (meter) {
         *lufs = loud_integrated(meter);
         *true_peak = loud_true_peak_db(meter);
+        /* A jingle under one 400 ms gating block has no integrated
+         * loudness; the whole clip, ungated, stands in for it. */
+        int64_t ms = *samples * 1000 / p->sample_rate;
+        if (!isfinite(*lufs) && ms > 0 && ms < LOUD_BLOCK_MS)
+            *lufs = loud_window(meter, (unsigned long)ms);
     }
     ret = 0;
 done:

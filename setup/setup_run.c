@@ -888,6 +888,7 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
     r.tc.trim_silence = cfg->trim_silence;
     r.tc.silence_dbfs = cfg->silence_threshold_dbfs;
     r.tc.silence_min_seconds = cfg->silence_min_seconds;
+    r.tc.spool_dir = r.staging; /* filled in below, before any worker starts */
     r.tc.normalize = cfg->loudness_normalize;
     r.tc.target_lufs = cfg->loudness_target_lufs;
     r.tc.true_peak_dbtp = cfg->true_peak_ceiling_dbtp;

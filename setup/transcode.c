@@ -6,8 +6,12 @@
 #include "segmenter.h"
 #include "text.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libavformat/avformat.h>
 
@@ -65,6 +69,48 @@ int tc_probe_tags(const char *path, char *artist, size_t alen, char *title, size
     return 0;
 }
 
+/* ---- the spool: the decoded track, kept on disk between the passes ------- */
+
+/* Frames read back per step: 85 ms at 48 kHz, a few tens of KiB. */
+#define SPOOL_FRAMES 4096
+
+/* An unnamed file in dir (or the system's temporary folder): nothing is
+ * left behind, whatever happens to the process. */
+static FILE *spool_open(const char *dir, char *err, size_t errlen)
+{
+    if (!dir || !dir[0]) {
+        FILE *f = tmpfile();
+        if (!f)
+            err_env(err, errlen, "temporary file: %s", strerror(errno));
+        return f;
+    }
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/spool-XXXXXX", dir) >= sizeof path) {
+        err_set(err, errlen, "spool folder name too long");
+        return NULL;
+    }
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        err_env(err, errlen, "create %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    unlink(path);
+    FILE *f = fdopen(fd, "w+b");
+    if (!f) {
+        err_env(err, errlen, "open spool: %s", strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+static int spool_write(FILE *f, const float *x, int frames, int channels, char *err, size_t errlen)
+{
+    size_t n = (size_t)frames * (size_t)channels;
+    if (fwrite(x, sizeof *x, n, f) != n)
+        return err_env(err, errlen, "write spool: %s", strerror(errno ? errno : EIO));
+    return 0;
+}
+
 /* ---- passes -------------------------------------------------------------- */
 
 /* Where the sound is: the first sample frame above the silence
@@ -95,7 +141,7 @@ static void find_sound(const float *x, int channels, int n, int64_t at, float th
  * the track in memory. */
 static int measure_loudness(const char *path, const struct tc_params *p, double *lufs,
                             double *true_peak, int64_t *samples, struct sound_span *sp,
-                            char *err, size_t errlen)
+                            FILE *spool, struct tc_result *out, char *err, size_t errlen)
 {
     struct decode_src *src = NULL;
     struct loud_meter *meter = NULL;
@@ -128,7 +174,18 @@ static int measure_loudness(const char *path, const struct tc_params *p, double 
             goto done;
         }
         find_sound((const float *)data[0], p->channels, n, *samples, thr, sp);
+        if (spool && (ret = spool_write(spool, (const float *)data[0], n, p->channels, err, errlen)) < 0)
+            goto done;
         *samples += n;
+    }
+    if (spool) {
+        if (fflush(spool) != 0) {
+            ret = err_env(err, errlen, "write spool: %s", strerror(errno));
+            goto done;
+        }
+        read_tags(decode_format(src), decode_stream_index(src), out->artist, sizeof out->artist, out->title,
+                  sizeof out->title);
+        decode_damage(src, &out->decode_errors, &out->lost_seconds);
     }
     if (meter) {
         *lufs = loud_integrated(meter);
@@ -155,30 +212,65 @@ static void apply_gain(uint8_t **planes, int channels, int nb_samples, float gai
     }
 }
 
-/* Encodes the decoded samples [from, to) (to < 0: to the end). */
+/* The next chunk of the spool, planar. */
+static int spool_next(FILE *f, float *inter, float *planar, int channels, uint8_t **data, int *n,
+                      char *err, size_t errlen)
+{
+    size_t got = fread(inter, sizeof *inter * (size_t)channels, SPOOL_FRAMES, f);
+    if (got == 0 && ferror(f))
+        return err_env(err, errlen, "read spool: %s", strerror(errno ? errno : EIO));
+    for (int c = 0; c < channels; c++) {
+        float *dst = planar + (size_t)c * SPOOL_FRAMES;
+        for (size_t i = 0; i < got; i++)
+            dst[i] = inter[i * (size_t)channels + (size_t)c];
+        data[c] = (uint8_t *)dst;
+    }
+    *n = (int)got;
+    return 0;
+}
+
+/* Encodes the decoded samples [from, to) (to < 0: to the end): read back
+ * from the spool when there is one (tags and damage were read with it),
+ * otherwise decoded here. */
 static int encode_track(const char *path, const struct tc_params *p, double gain_db, int64_t from, int64_t to,
-                        tc_segment_cb on_segment, void *ctx, struct tc_result *out,
+                        FILE *spool, tc_segment_cb on_segment, void *ctx, struct tc_result *out,
                         char *err, size_t errlen)
 {
     int64_t at = 0;
     struct decode_src *src = NULL;
     struct segmenter *sg = NULL;
+    float *inter = NULL, *planar = NULL;
+    uint8_t *spool_planes[AV_NUM_DATA_POINTERS];
     int ret = -1;
     float gain = (float)pow(10.0, gain_db / 20.0);
 
-    if ((ret = decode_open(&src, path, p->sample_rate, p->channels, AV_SAMPLE_FMT_FLTP,
-                           err, errlen)) < 0)
-        goto done;
-    read_tags(decode_format(src), decode_stream_index(src), out->artist,
-              sizeof out->artist, out->title, sizeof out->title);
+    if (spool) {
+        inter = malloc(sizeof *inter * (size_t)p->channels * SPOOL_FRAMES);
+        planar = malloc(sizeof *planar * (size_t)p->channels * SPOOL_FRAMES);
+        if (!inter || !planar) {
+            ret = err_env(err, errlen, "out of memory");
+            goto done;
+        }
+        rewind(spool);
+    } else {
+        if ((ret = decode_open(&src, path, p->sample_rate, p->channels, AV_SAMPLE_FMT_FLTP,
+                               err, errlen)) < 0)
+            goto done;
+        read_tags(decode_format(src), decode_stream_index(src), out->artist,
+                  sizeof out->artist, out->title, sizeof out->title);
+    }
     const struct segmenter_params sp = {p->sample_rate, p->channels, p->bitrate,
                                         p->segment_seconds, p->min_tail_seconds};
     if ((ret = segmenter_open(&sg, &sp, on_segment, ctx, err, errlen)) < 0)
         goto done;
     for (;;) {
-        uint8_t **data;
+        uint8_t **data = spool_planes;
         int n;
-        if ((ret = decode_next(src, &data, &n, err, errlen)) < 0)
+        if (spool)
+            ret = spool_next(spool, inter, planar, p->channels, spool_planes, &n, err, errlen);
+        else
+            ret = decode_next(src, &data, &n, err, errlen);
+        if (ret < 0)
             goto done;
         if (n == 0)
             break;
@@ -198,7 +290,8 @@ static int encode_track(const char *path, const struct tc_params *p, double gain
     out->decoded_samples = at;
     if ((ret = segmenter_finish(sg, err, errlen)) < 0)
         goto done;
-    decode_damage(src, &out->decode_errors, &out->lost_seconds);
+    if (src)
+        decode_damage(src, &out->decode_errors, &out->lost_seconds);
     if (out->lost_seconds > p->max_lost_seconds) {
         ret = err_set(err, errlen, "damaged: %lld decode errors, about %.1f s of audio lost (more than %g s)",
                 (long long)out->decode_errors, out->lost_seconds, p->max_lost_seconds);
@@ -212,6 +305,8 @@ static int encode_track(const char *path, const struct tc_params *p, double gain
 done:
     segmenter_free(&sg);
     decode_close(&src);
+    free(inter);
+    free(planar);
     return ret;
 }
 
@@ -229,12 +324,19 @@ int tc_transcode_file(const char *path, const struct tc_params *p,
 
     int64_t measured_samples = 0, from = 0, to = -1;
     int ret;
+    FILE *spool = NULL;
     out->silent_fraction = NAN;
     if (p->normalize || p->trim_silence) {
+        /* Decoded once: the first pass keeps what it decoded in the spool,
+         * the second reads it back with the gain and the cut it decided. */
+        if (!(spool = spool_open(p->spool_dir, err, errlen)))
+            return ERR_ENVIRONMENT;
         struct sound_span sp;
         if ((ret = measure_loudness(path, p, &out->measured_lufs, &out->measured_true_peak_dbtp,
-                                    &measured_samples, &sp, err, errlen)) < 0)
+                                    &measured_samples, &sp, spool, out, err, errlen)) < 0) {
+            fclose(spool);
             return ret;
+        }
         if (p->normalize) {
             out->gain_db = loud_gain_for(out->measured_lufs, out->measured_true_peak_dbtp,
                                          p->target_lufs, p->true_peak_dbtp);
@@ -255,12 +357,15 @@ int tc_transcode_file(const char *path, const struct tc_params *p,
         out->trimmed_start = (double)from / p->sample_rate;
         out->trimmed_end = to >= 0 ? (double)(measured_samples - to) / p->sample_rate : 0;
     }
-    if ((ret = encode_track(path, p, out->gain_db, from, to, on_segment, ctx, out, err, errlen)) < 0)
+    ret = encode_track(path, p, out->gain_db, from, to, spool, on_segment, ctx, out, err, errlen);
+    if (spool)
+        fclose(spool);
+    if (ret < 0)
         return ret;
-    /* Both passes decode the same bytes the same way; a mismatch means the
-     * measured loudness and the cut are not those of what was encoded. */
-    if ((p->normalize || p->trim_silence) && out->decoded_samples != measured_samples)
-        return err_set(err, errlen, "source decoded to %lld then %lld samples",
-                       (long long)measured_samples, (long long)out->decoded_samples);
+    /* What was read back is what was measured; a mismatch means the spool
+     * lost samples. */
+    if (spool && out->decoded_samples != measured_samples)
+        return err_env(err, errlen, "spool gave back %lld of %lld samples",
+                       (long long)out->decoded_samples, (long long)measured_samples);
     return 0;
 }

@@ -23,6 +23,8 @@ struct tc_params {
     int trim_silence;        /* nonzero: cut leading and trailing silence */
     double silence_dbfs;     /* a sample frame is silent when every channel is below this */
     double silence_min_seconds; /* shorter silence at either end is kept */
+    const char *spool_dir;   /* where the decoded track waits between the passes
+                              * (an unnamed file); NULL or "": the system's temporary folder */
 };
 
 /* One finished segment, handed to the caller as soon as it is cut. The

@@ -188,6 +188,9 @@ def write_config(work, name, music, processed, api, jobs, normalize, segment_sec
     with open(cfg, "w") as f:
         json.dump({"processed_dir": processed, "jingles_dir": jingles, "playlist_config": pc,
                    "ipfs_api": api, "jobs": jobs, "loudness_normalize": normalize,
+                   # Dead-air trimming is its own feature (and the script does
+                   # not trim): off, so "on" against "off" is normalisation alone.
+                   "trim_silence": False,
                    "progress": "lines", "log_level": "info",
                    "bitrate_kbps": BITRATE_KBPS, "sample_rate": 48000, "channels": 2,
                    "segment_seconds": segment_seconds or SEGMENT_SECONDS}, f, indent=1)

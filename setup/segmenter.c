@@ -43,6 +43,8 @@ struct segmenter {
 
     tc_segment_cb on_segment;
     void *ctx;
+    segmenter_packet_fn on_packet;
+    void *packet_ctx;
 };
 
 /* Boundary k of the cumulative grid, in packets: rounding each boundary,
@@ -341,8 +343,24 @@ static int emit_rest(struct segmenter *sg, char *err, size_t errlen)
     return emit(sg, sg->nheld, err, errlen);
 }
 
+void segmenter_watch_packets(struct segmenter *sg, segmenter_packet_fn fn, void *ctx)
+{
+    sg->on_packet = fn;
+    sg->packet_ctx = ctx;
+}
+
+const AVCodecParameters *segmenter_codecpar(const struct segmenter *sg)
+{
+    return sg->par;
+}
+
 static int hold_packet(struct segmenter *sg, AVPacket *pkt, char *err, size_t errlen)
 {
+    if (sg->on_packet) {
+        int ret = sg->on_packet(sg->packet_ctx, pkt, err, errlen);
+        if (ret < 0)
+            return ret;
+    }
     if (sg->nheld == sg->held_cap) {
         size_t cap = sg->held_cap ? sg->held_cap * 2 : 512;
         AVPacket **nv = av_realloc_array(sg->held, cap, sizeof *nv);

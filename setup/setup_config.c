@@ -31,6 +31,9 @@ const struct cfg_key setup_config_keys[] = {
     K(loudness_target_lufs, CFG_NUMBER, "-16", -40, -5, NULL, "Integrated loudness target"),
     K(true_peak_ceiling_dbtp, CFG_NUMBER, "-1", -12, 0, NULL,
       "The gain never pushes a track's true peak above this"),
+    K(true_peak_check_margin_db, CFG_NUMBER, "3", 0, 20, NULL,
+      "A track whose planned true peak comes this close to the ceiling is decoded after encoding as "
+      "a listener would, and cut again with less gain if the AAC went over the ceiling"),
     K(damaged_max_seconds, CFG_NUMBER, "2", 0, 3600, NULL,
       "A source whose damaged packets cost more audio than this is skipped; any damage is "
       "reported (file, decode errors, seconds lost) and makes the exit status 3"),

@@ -19,6 +19,7 @@ struct setup_config {
     int loudness_normalize;
     double loudness_target_lufs;
     double true_peak_ceiling_dbtp;
+    double true_peak_check_margin_db;
     double damaged_max_seconds;
     int trim_silence;
     double silence_threshold_dbfs;

@@ -133,6 +133,20 @@ static int sink_segment(void *ctx, const struct tc_segment *seg, char *err, size
     return 0;
 }
 
+/* The track is cut again: what was handed out so far goes. */
+static int sink_restart(void *ctx, char *err, size_t errlen)
+{
+    struct seg_sink *s = ctx;
+    for (size_t i = 0; i < s->n; i++) {
+        if (unlink(s->paths[i]) != 0 && errno != ENOENT)
+            return err_env(err, errlen, "remove %s: %s", s->paths[i], strerror(errno));
+        free(s->paths[i]);
+        free(s->segs[i].file);
+    }
+    s->n = 0;
+    return 0;
+}
+
 static void sink_free(struct seg_sink *s, int keep_segs)
 {
     for (size_t i = 0; i < s->n; i++) {
@@ -222,6 +236,13 @@ static int process(struct run *r, struct job *j, char *err, size_t errlen)
         if (rc == ERR_ENVIRONMENT)
             return err_set(err, errlen, "%s", j->why);
         return 0;
+    }
+    if (res.recut) {
+        char before[32], after[32];
+        snprintf(before, sizeof before, "%.2f", res.gain_db);
+        snprintf(after, sizeof after, "%.2f", res.output_true_peak_dbtp);
+        log_ev(LOG_INFO, "the AAC went over the true-peak ceiling; cut again with less gain", "file", src->path,
+               "gain_db", before, "true_peak_dbtp", after, NULL);
     }
     if (res.trimmed_start > 0 || res.trimmed_end > 0) {
         char a[32], b[32];
@@ -889,6 +910,8 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
     r.tc.silence_dbfs = cfg->silence_threshold_dbfs;
     r.tc.silence_min_seconds = cfg->silence_min_seconds;
     r.tc.spool_dir = r.staging; /* filled in below, before any worker starts */
+    r.tc.true_peak_margin_db = cfg->true_peak_check_margin_db;
+    r.tc.on_restart = sink_restart;
     r.tc.normalize = cfg->loudness_normalize;
     r.tc.target_lufs = cfg->loudness_target_lufs;
     r.tc.true_peak_dbtp = cfg->true_peak_ceiling_dbtp;
@@ -898,15 +921,19 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         .target_lufs = r.tc.target_lufs, .true_peak_dbtp = r.tc.true_peak_dbtp,
         .min_tail_seconds = r.tc.min_tail_seconds};
     manifest_fingerprint(&enc, r.fingerprint);
-    /* Mono loudness is measured as dual mono, and dead air is trimmed,
-     * since this version: both change a segment's bytes, so they are part
-     * of the fingerprint, added only where they apply (a stereo library
-     * with trimming off keeps the fingerprint it had). */
+    /* Mono loudness is measured as dual mono, dead air is trimmed, and the
+     * AAC's true peak is checked, since this version: each changes a
+     * segment's bytes, so they are part of the fingerprint, added only
+     * where they apply (a library with trimming and normalisation off
+     * keeps the fingerprint it had). */
     char extra[160];
     snprintf(extra, sizeof extra, "%s", enc.channels == 1 ? ":dual-mono" : "");
     if (cfg->trim_silence)
         snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ":trim:%.17g:%.17g",
                  cfg->silence_threshold_dbfs, cfg->silence_min_seconds);
+    if (cfg->loudness_normalize)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ":tp-check:%.17g",
+                 cfg->true_peak_check_margin_db);
     if (extra[0]) {
         unsigned char h[crypto_hash_sha256_BYTES];
         char keyed[256];

@@ -212,6 +212,82 @@ static void apply_gain(uint8_t **planes, int channels, int nb_samples, float gai
     }
 }
 
+/* ---- what listeners hear: the AAC decoded, its true peak ---------------- */
+
+struct tp_probe {
+    AVCodecContext *dec;
+    AVFrame *frame;
+    struct loud_meter *meter;
+    float *buf;
+    int cap;
+};
+
+static void probe_free(struct tp_probe *pr)
+{
+    avcodec_free_context(&pr->dec);
+    av_frame_free(&pr->frame);
+    loud_free(pr->meter);
+    free(pr->buf);
+    memset(pr, 0, sizeof *pr);
+}
+
+static int probe_open(struct tp_probe *pr, const AVCodecParameters *par, int channels, int rate, char *err,
+                      size_t errlen)
+{
+    memset(pr, 0, sizeof *pr);
+    const AVCodec *codec = avcodec_find_decoder(par->codec_id);
+    if (!codec)
+        return err_env(err, errlen, "no AAC decoder");
+    if (!(pr->dec = avcodec_alloc_context3(codec)) || !(pr->frame = av_frame_alloc()))
+        return err_env(err, errlen, "out of memory");
+    int ret = avcodec_parameters_to_context(pr->dec, par);
+    if (ret >= 0) {
+        pr->dec->thread_count = 1;
+        ret = avcodec_open2(pr->dec, codec, NULL);
+    }
+    if (ret < 0)
+        return err_env(err, errlen, "cannot open the AAC decoder");
+    if (!(pr->meter = loud_new(channels, rate, LOUD_TRUE_PEAK, err, errlen)))
+        return ERR_ENVIRONMENT;
+    return 0;
+}
+
+static int probe_drain(struct tp_probe *pr, char *err, size_t errlen)
+{
+    for (;;) {
+        int ret = avcodec_receive_frame(pr->dec, pr->frame);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            return 0;
+        if (ret < 0)
+            return err_env(err, errlen, "decoding our own AAC failed");
+        int n = pr->frame->nb_samples, ch = pr->frame->ch_layout.nb_channels;
+        if (n * ch > pr->cap) {
+            float *nb = realloc(pr->buf, sizeof *nb * (size_t)(n * ch));
+            if (!nb)
+                return err_env(err, errlen, "out of memory");
+            pr->buf = nb;
+            pr->cap = n * ch;
+        }
+        /* The native AAC decoder gives planar float. */
+        for (int c = 0; c < ch; c++) {
+            const float *src = (const float *)pr->frame->extended_data[c];
+            for (int i = 0; i < n; i++)
+                pr->buf[(size_t)i * ch + c] = src[i];
+        }
+        av_frame_unref(pr->frame);
+        if (loud_add(pr->meter, pr->buf, (size_t)n, err, errlen) < 0)
+            return ERR_ENVIRONMENT;
+    }
+}
+
+static int probe_packet(void *ctx, const AVPacket *pkt, char *err, size_t errlen)
+{
+    struct tp_probe *pr = ctx;
+    if (avcodec_send_packet(pr->dec, pkt) < 0)
+        return err_env(err, errlen, "decoding our own AAC failed");
+    return probe_drain(pr, err, errlen);
+}
+
 /* The next chunk of the spool, planar. */
 static int spool_next(FILE *f, float *inter, float *planar, int channels, uint8_t **data, int *n,
                       char *err, size_t errlen)
@@ -233,12 +309,13 @@ static int spool_next(FILE *f, float *inter, float *planar, int channels, uint8_
  * from the spool when there is one (tags and damage were read with it),
  * otherwise decoded here. */
 static int encode_track(const char *path, const struct tc_params *p, double gain_db, int64_t from, int64_t to,
-                        FILE *spool, tc_segment_cb on_segment, void *ctx, struct tc_result *out,
+                        FILE *spool, double *heard_peak, tc_segment_cb on_segment, void *ctx, struct tc_result *out,
                         char *err, size_t errlen)
 {
     int64_t at = 0;
     struct decode_src *src = NULL;
     struct segmenter *sg = NULL;
+    struct tp_probe probe = {0};
     float *inter = NULL, *planar = NULL;
     uint8_t *spool_planes[AV_NUM_DATA_POINTERS];
     int ret = -1;
@@ -263,6 +340,11 @@ static int encode_track(const char *path, const struct tc_params *p, double gain
                                         p->segment_seconds, p->min_tail_seconds};
     if ((ret = segmenter_open(&sg, &sp, on_segment, ctx, err, errlen)) < 0)
         goto done;
+    if (heard_peak) {
+        if ((ret = probe_open(&probe, segmenter_codecpar(sg), p->channels, p->sample_rate, err, errlen)) < 0)
+            goto done;
+        segmenter_watch_packets(sg, probe_packet, &probe);
+    }
     for (;;) {
         uint8_t **data = spool_planes;
         int n;
@@ -290,6 +372,13 @@ static int encode_track(const char *path, const struct tc_params *p, double gain
     out->decoded_samples = at;
     if ((ret = segmenter_finish(sg, err, errlen)) < 0)
         goto done;
+    if (heard_peak) {
+        if (avcodec_send_packet(probe.dec, NULL) < 0 || (ret = probe_drain(&probe, err, errlen)) < 0) {
+            ret = ret < 0 ? ret : err_env(err, errlen, "decoding our own AAC failed");
+            goto done;
+        }
+        *heard_peak = loud_true_peak_db(probe.meter);
+    }
     if (src)
         decode_damage(src, &out->decode_errors, &out->lost_seconds);
     if (out->lost_seconds > p->max_lost_seconds) {
@@ -304,6 +393,7 @@ static int encode_track(const char *path, const struct tc_params *p, double gain
     ret = 0;
 done:
     segmenter_free(&sg);
+    probe_free(&probe);
     decode_close(&src);
     free(inter);
     free(planar);
@@ -357,7 +447,22 @@ int tc_transcode_file(const char *path, const struct tc_params *p,
         out->trimmed_start = (double)from / p->sample_rate;
         out->trimmed_end = to >= 0 ? (double)(measured_samples - to) / p->sample_rate : 0;
     }
-    ret = encode_track(path, p, out->gain_db, from, to, spool, on_segment, ctx, out, err, errlen);
+    /* AAC does not keep peaks where they were: a track the ceiling (nearly)
+     * decides is decoded as listeners will decode it, and cut again with
+     * less gain if its true peak went over. Only then a second pass. */
+    out->output_true_peak_dbtp = NAN;
+    int check = spool && out->normalized && isfinite(out->measured_true_peak_dbtp) &&
+                out->measured_true_peak_dbtp + out->gain_db > p->true_peak_dbtp - p->true_peak_margin_db;
+    double heard = NAN;
+    ret = encode_track(path, p, out->gain_db, from, to, spool, check ? &heard : NULL, on_segment, ctx, out, err,
+                       errlen);
+    if (ret == 0 && check && heard > p->true_peak_dbtp && p->on_restart &&
+        (ret = p->on_restart(ctx, err, errlen)) == 0) {
+        out->gain_db -= heard - p->true_peak_dbtp;
+        out->recut = 1;
+        ret = encode_track(path, p, out->gain_db, from, to, spool, &heard, on_segment, ctx, out, err, errlen);
+    }
+    out->output_true_peak_dbtp = heard;
     if (spool)
         fclose(spool);
     if (ret < 0)

@@ -10,6 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct tc_params;
+/* Drops every segment handed out so far: the track is about to be cut
+ * again (with less gain). Returns 0, or negative with a message. */
+typedef int (*tc_restart_cb)(void *ctx, char *err, size_t errlen);
+
 struct tc_params {
     int sample_rate;         /* station rate, Hz */
     int channels;            /* 1 or 2 */
@@ -23,6 +28,9 @@ struct tc_params {
     int trim_silence;        /* nonzero: cut leading and trailing silence */
     double silence_dbfs;     /* a sample frame is silent when every channel is below this */
     double silence_min_seconds; /* shorter silence at either end is kept */
+    double true_peak_margin_db; /* the AAC result's true peak is checked when the
+                              * planned one comes this close to the ceiling */
+    tc_restart_cb on_restart; /* NULL: an overshoot is reported, not corrected */
     const char *spool_dir;   /* where the decoded track waits between the passes
                               * (an unnamed file); NULL or "": the system's temporary folder */
 };
@@ -56,6 +64,8 @@ struct tc_result {
     double measured_lufs;    /* integrated loudness before gain (NAN if not measured) */
     double measured_true_peak_dbtp; /* before gain (NAN if not measured) */
     double gain_db;          /* applied (0 if not normalised) */
+    double output_true_peak_dbtp; /* of the decoded AAC, when checked (else NAN) */
+    int recut;               /* cut a second time with less gain (the AAC overshot) */
     char artist[256];        /* from tags; empty if none */
     char title[256];         /* from tags; empty if none */
 };

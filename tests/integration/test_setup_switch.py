@@ -464,5 +464,30 @@ def test_a_jingle_under_400_ms_is_normalised_too():
     check(abs(lufs - -16.0) <= 1.0, f"a 250 ms jingle airs at {lufs} LUFS, target -16")
 
 
+def test_dense_material_respects_the_true_peak_ceiling_as_decoded():
+    """Limited pink noise at a loud target: the ceiling, not the target,
+    decides the gain, and the AAC encoder overshoots it (seen: 0.4 dB).
+    ffmpeg's meter (peak=true) on the decoded segments must read at most
+    the ceiling + 0.3 dB."""
+    lib = os.path.join(work, "dense")
+    src = os.path.join(lib, "music")
+    os.makedirs(src)
+    rt.ffmpeg("-f", "lavfi", "-i", "anoisesrc=d=20:c=pink:a=0.8:r=44100,aformat=channel_layouts=stereo,"
+              "alimiter=limit=0.5:level=false", "-c:a", "flac", os.path.join(src, "dense.flac"))
+    out = os.path.join(lib, "processed")
+    cfg = {"processed_dir": out, "jingles_dir": os.path.join(lib, "none"), "loudness_target_lufs": -9,
+           "playlist_config": rt.write_json(os.path.join(lib, "playlist.json"), {"source": src}),
+           "page_dir": "", "ipfs_api": node.api, "progress": "lines", "ipfs_retries": 1}
+    setup_run(0, rt.write_json(os.path.join(lib, "setup.json"), cfg))
+    joined = os.path.join(lib, "joined.ts")
+    with open(joined, "wb") as f:
+        for sg in manifest(out)["tracks"][0]["segments"]:
+            with open(os.path.join(out, sg["file"]), "rb") as g:
+                f.write(g.read())
+    lufs, peak = rt.ebur128(joined)
+    check(peak <= -1.0 + 0.3, f"decoded true peak {peak} dBTP, ceiling -1")
+    check(lufs < -9.5, f"{lufs} LUFS: the ceiling should have decided, not the target")
+
+
 if __name__ == "__main__":
     rt.run_tests(globals(), work, cleanup=lambda: node.stop(wipe=True))

@@ -3,7 +3,6 @@
 #include "decode.h"
 #include "err.h"
 #include "loudness.h"
-#include "peak_scan.h"
 #include "segmenter.h"
 #include "text.h"
 
@@ -146,7 +145,6 @@ static int measure_loudness(const char *path, const struct tc_params *p, double 
 {
     struct decode_src *src = NULL;
     struct loud_meter *meter = NULL;
-    struct peak_scan peaks = {.channels = p->channels};
     int ret = -1;
     float thr = (float)pow(10.0, p->silence_dbfs / 20.0);
 
@@ -158,8 +156,7 @@ static int measure_loudness(const char *path, const struct tc_params *p, double 
     /* A mono station is heard on two speakers: BS.1770 counts its one
      * channel twice, or mono tracks would play about 3 dB loud. */
     if (p->normalize) {
-        /* The true peak comes from the spool afterwards (peak_scan.h), where it can be. */
-        meter = loud_new(p->channels, p->sample_rate, LOUD_DUAL_MONO, err, errlen);
+        meter = loud_new(p->channels, p->sample_rate, LOUD_TRUE_PEAK | LOUD_DUAL_MONO, err, errlen);
         if (!meter) {
             ret = ERR_ENVIRONMENT;
             goto done;
@@ -176,8 +173,6 @@ static int measure_loudness(const char *path, const struct tc_params *p, double 
             ret = ERR_ENVIRONMENT;
             goto done;
         }
-        if (meter && (ret = peak_scan_add(&peaks, (const float *)data[0], n, err, errlen)) < 0)
-            goto done;
         find_sound((const float *)data[0], p->channels, n, *samples, thr, sp);
         if (spool && (ret = spool_write(spool, (const float *)data[0], n, p->channels, err, errlen)) < 0)
             goto done;
@@ -194,8 +189,7 @@ static int measure_loudness(const char *path, const struct tc_params *p, double 
     }
     if (meter) {
         *lufs = loud_integrated(meter);
-        if ((ret = peak_scan_true_peak(&peaks, spool, p->sample_rate, true_peak, err, errlen)) < 0)
-            goto done;
+        *true_peak = loud_true_peak_db(meter);
         /* A jingle under one 400 ms gating block has no integrated
          * loudness; the whole clip, ungated, stands in for it. */
         int64_t ms = *samples * 1000 / p->sample_rate;
@@ -205,7 +199,6 @@ static int measure_loudness(const char *path, const struct tc_params *p, double 
     ret = 0;
 done:
     loud_free(meter);
-    peak_scan_free(&peaks);
     decode_close(&src);
     return ret;
 }

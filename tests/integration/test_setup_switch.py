@@ -256,6 +256,35 @@ def test_disk_full_fails_the_run_and_changes_nothing():
         rt.rpc(node.api, "pin/rm", arg=c)
 
 
+def test_a_read_error_fails_the_run_and_is_not_remembered():
+    """A source that reads with EIO (a link to /proc/self/mem: the kernel
+    answers read(2) at offset 0 with EIO, as a failing disk or network
+    mount does): the run fails naming the file and the error, processed/
+    stays as it was, and nothing is remembered against the file."""
+    lib = os.path.join(work, "eio")
+    src = os.path.join(lib, "music")
+    os.makedirs(src)
+    rt.lavfi_song(os.path.join(src, "good.flac"), 300, 5, "-c:a", "flac")
+    out = os.path.join(lib, "processed")
+    cfg = rt.write_json(os.path.join(lib, "setup.json"), {
+        "processed_dir": out, "jingles_dir": os.path.join(lib, "none"), "page_dir": "",
+        "playlist_config": rt.write_json(os.path.join(lib, "playlist.json"), {"source": src}),
+        "ipfs_api": node.api, "progress": "lines", "ipfs_retries": 1})
+    setup_run(0, cfg)
+    before = rt.tree_state(out)
+    bad = os.path.join(src, "failing disk.mp3")
+    os.symlink("/proc/self/mem", bad)
+    p = setup_run(1, cfg)
+    check(bad in p.stderr and "Input/output error" in p.stderr, p.stderr[-1500:])
+    check("skipping file" not in p.stderr, "a read error was blamed on the file")
+    check(rt.tree_state(out) == before, "processed/ changed")
+    check(not manifest(out).get("skipped"), "remembered as a skip")
+    os.remove(bad)
+    setup_run(0, cfg)
+    # Its library shares the node with the main one: its pins go, for the tests below.
+    for c in library_cids(manifest(out)) - library_cids(manifest()):
+        rt.rpc(node.api, "pin/rm", arg=c)
+
 def test_a_changed_track_whose_new_source_fails_keeps_its_old_segments():
     write_config(bitrate_kbps=112)
     old = manifest()

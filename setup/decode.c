@@ -52,8 +52,6 @@ int decode_open_input(AVFormatContext **fmt, const char *path, char *err, size_t
         return err_set(err, errlen, "file is empty");
     if (ret == AVERROR(ENOENT) || ret == AVERROR(EACCES) || ret == AVERROR(EISDIR))
         return averr_set(err, errlen, "cannot open input", ret);
-    if (ret < 0 && ret > -4096 && err_errno_is_environment(-ret))
-        return averr_set(err, errlen, "cannot read input", ret);
     return averr_set(err, errlen, "not a media file FFmpeg can read", ret);
 }
 

@@ -34,6 +34,9 @@ const struct cfg_key setup_config_keys[] = {
     K(true_peak_check_margin_db, CFG_NUMBER, "3", 0, 20, NULL,
       "A track whose planned true peak comes this close to the ceiling is decoded after encoding as "
       "a listener would, and cut again with less gain if the AAC went over the ceiling"),
+    K(true_peak_max_recuts, CFG_INT, "3", 0, 10, NULL,
+      "How often such a track is cut again at most (each time a whole encode); one still over "
+      "after that is logged as a warning"),
     K(damaged_max_seconds, CFG_NUMBER, "2", 0, 3600, NULL,
       "A source whose damaged packets cost more audio than this is skipped; any damage is "
       "reported (file, decode errors, seconds lost) and makes the exit status 3"),

@@ -20,6 +20,7 @@ struct setup_config {
     double loudness_target_lufs;
     double true_peak_ceiling_dbtp;
     double true_peak_check_margin_db;
+    int true_peak_max_recuts;
     double damaged_max_seconds;
     int trim_silence;
     double silence_threshold_dbfs;

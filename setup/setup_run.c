@@ -238,11 +238,13 @@ static int process(struct run *r, struct job *j, char *err, size_t errlen)
         return 0;
     }
     if (res.recut) {
-        char before[32], after[32];
+        char before[32], after[32], times[16];
         snprintf(before, sizeof before, "%.2f", res.gain_db);
         snprintf(after, sizeof after, "%.2f", res.output_true_peak_dbtp);
-        log_ev(LOG_INFO, "the AAC went over the true-peak ceiling; cut again with less gain", "file", src->path,
-               "gain_db", before, "true_peak_dbtp", after, NULL);
+        snprintf(times, sizeof times, "%d", res.recut);
+        log_ev(res.output_true_peak_dbtp > r->cfg->true_peak_ceiling_dbtp ? LOG_WARN : LOG_INFO,
+               "the AAC went over the true-peak ceiling; cut again with less gain", "file", src->path,
+               "times", times, "gain_db", before, "true_peak_dbtp", after, NULL);
     }
     if (res.trimmed_start > 0 || res.trimmed_end > 0) {
         char a[32], b[32];
@@ -911,6 +913,7 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
     r.tc.silence_min_seconds = cfg->silence_min_seconds;
     r.tc.spool_dir = r.staging; /* filled in below, before any worker starts */
     r.tc.true_peak_margin_db = cfg->true_peak_check_margin_db;
+    r.tc.true_peak_max_recuts = cfg->true_peak_max_recuts;
     r.tc.on_restart = sink_restart;
     r.tc.normalize = cfg->loudness_normalize;
     r.tc.target_lufs = cfg->loudness_target_lufs;
@@ -932,8 +935,8 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ":trim:%.17g:%.17g",
                  cfg->silence_threshold_dbfs, cfg->silence_min_seconds);
     if (cfg->loudness_normalize)
-        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ":tp-check:%.17g",
-                 cfg->true_peak_check_margin_db);
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ":tp-check:%.17g:%d",
+                 cfg->true_peak_check_margin_db, cfg->true_peak_max_recuts);
     if (extra[0]) {
         unsigned char h[crypto_hash_sha256_BYTES];
         char keyed[256];

@@ -456,10 +456,14 @@ int tc_transcode_file(const char *path, const struct tc_params *p,
     double heard = NAN;
     ret = encode_track(path, p, out->gain_db, from, to, spool, check ? &heard : NULL, on_segment, ctx, out, err,
                        errlen);
-    if (ret == 0 && check && heard > p->true_peak_dbtp && p->on_restart &&
-        (ret = p->on_restart(ctx, err, errlen)) == 0) {
+    /* The overshoot does not scale with the gain (the encoder's noise
+     * moves), so a cut can still be over: try again, a few times. */
+    for (int k = 0; ret == 0 && check && heard > p->true_peak_dbtp && p->on_restart && k < p->true_peak_max_recuts;
+         k++) {
+        if ((ret = p->on_restart(ctx, err, errlen)) != 0)
+            break;
         out->gain_db -= heard - p->true_peak_dbtp;
-        out->recut = 1;
+        out->recut++;
         ret = encode_track(path, p, out->gain_db, from, to, spool, &heard, on_segment, ctx, out, err, errlen);
     }
     out->output_true_peak_dbtp = heard;

@@ -31,6 +31,7 @@ struct tc_params {
     double true_peak_margin_db; /* the AAC result's true peak is checked when the
                               * planned one comes this close to the ceiling */
     tc_restart_cb on_restart; /* NULL: an overshoot is reported, not corrected */
+    int true_peak_max_recuts; /* cuts again at most this often */
     const char *spool_dir;   /* where the decoded track waits between the passes
                               * (an unnamed file); NULL or "": the system's temporary folder */
 };
@@ -65,7 +66,7 @@ struct tc_result {
     double measured_true_peak_dbtp; /* before gain (NAN if not measured) */
     double gain_db;          /* applied (0 if not normalised) */
     double output_true_peak_dbtp; /* of the decoded AAC, when checked (else NAN) */
-    int recut;               /* cut a second time with less gain (the AAC overshot) */
+    int recut;               /* times cut again with less gain (the AAC overshot) */
     char artist[256];        /* from tags; empty if none */
     char title[256];         /* from tags; empty if none */
 };

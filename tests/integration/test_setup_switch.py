@@ -289,8 +289,10 @@ def test_a_changed_track_whose_new_source_fails_keeps_its_old_segments():
     write_config(bitrate_kbps=112)
     old = manifest()
     victim = next(t for t in old["tracks"] if t["source"]["path"] == "01 song.flac")
+    # Garbage that FFmpeg answers with EIO (seed 45): a damaged file, not a
+    # failing disk (the file was just read whole when it was hashed).
     with open(os.path.join(music, "01 song.flac"), "wb") as f:
-        f.write(b"fLaC" + os.urandom(30000))
+        f.write(b"fLaC" + random.Random(45).randbytes(30000))
     for attempt in ("first", "again"):
         p = setup_run(3)
         m = manifest()
@@ -501,7 +503,8 @@ def test_dense_material_respects_the_true_peak_ceiling_as_decoded():
     lib = os.path.join(work, "dense")
     src = os.path.join(lib, "music")
     os.makedirs(src)
-    rt.ffmpeg("-f", "lavfi", "-i", "anoisesrc=d=20:c=pink:a=0.8:r=44100,aformat=channel_layouts=stereo,"
+    # Seed 2: after one cut with the gain lowered by the overshoot, the AAC was still 0.3 dB over.
+    rt.ffmpeg("-f", "lavfi", "-i", "anoisesrc=d=20:c=pink:a=0.8:r=44100:seed=2,aformat=channel_layouts=stereo,"
               "alimiter=limit=0.5:level=false", "-c:a", "flac", os.path.join(src, "dense.flac"))
     out = os.path.join(lib, "processed")
     cfg = {"processed_dir": out, "jingles_dir": os.path.join(lib, "none"), "loudness_target_lufs": -9,

@@ -734,9 +734,12 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
     int union_written = 0, playlist_written = 0;
     if (rc == 0 && need_union && (rc = atomic_write(mpath, ujson, strlen(ujson), err, errlen)) == 0)
         union_written = 1;
+    /* Nothing dropped: the new manifest is that union itself, so it goes first. */
+    if (rc == 0 && !need_union)
+        rc = write_if_changed(mpath, json, &res->manifest_written, err, errlen);
     if (rc == 0)
         rc = write_if_changed(ppath, m3u, &playlist_written, err, errlen);
-    if (rc == 0)
+    if (rc == 0 && need_union)
         rc = write_if_changed(mpath, json, &res->manifest_written, err, errlen);
     res->playlist_written = playlist_written;
     if (rc != 0) {

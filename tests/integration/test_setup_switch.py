@@ -90,25 +90,35 @@ def test_first_run_pins_the_library_and_the_page():
 
 
 class Reader(threading.Thread):
-    """Reads manifest.json and playlist.m3u as the streamer does, as fast
-    as it can, and notes every pair that does not resolve: an entry the
-    manifest lacks, or a segment file it names that is not there."""
+    """Reads manifest.json, then playlist.m3u, then manifest.json again, as
+    fast as it can, and notes every pair that was on disk together and does
+    not resolve: an entry the manifest lacks, or a segment file it names
+    that is not there."""
 
     def __init__(self):
         super().__init__(daemon=True)
         self.stop = threading.Event()
         self.reads = 0
+        self.retries = 0
         self.bad = []
 
     def run(self):
         while not self.stop.is_set():
             try:
                 with open(os.path.join(processed, "manifest.json")) as f:
-                    m = json.load(f)
+                    text = f.read()
                 with open(os.path.join(processed, "playlist.m3u")) as f:
                     ids = [ln.strip() for ln in f if ln.strip() and not ln.startswith("#")]
+                with open(os.path.join(processed, "manifest.json")) as f:
+                    again = f.read()
+                m = json.loads(text)
             except (OSError, ValueError) as e:
                 self.bad.append(f"unreadable: {e}")
+                continue
+            # Two files are never read at one instant: a manifest that changed
+            # meanwhile means the pair read is not one that was on disk together.
+            if again != text:
+                self.retries += 1
                 continue
             tracks = {t["id"]: t for t in m["tracks"]}
             for i in ids:
@@ -158,6 +168,22 @@ def test_bitrate_change_switches_as_a_whole_and_leaves_only_the_new_library_pinn
     check(int(done["unpinned"]) == len(library_cids(old) - library_cids(m)), f"{done}")
     check(files_on_disk() == {s["file"] for t in m["tracks"] for s in t["segments"]}, "old files left on disk")
 
+
+def test_adding_a_track_switches_as_a_whole():
+    """Nothing dropped, one track new: the manifest that knows it must be
+    in place before the running order that names it."""
+    rt.lavfi_song(os.path.join(music, "05 song.flac"), 770, 6, "-c:a", "flac")
+    write_config(bitrate_kbps=96)
+    reader = Reader()
+    reader.start()
+    try:
+        p = setup_run(0)
+    finally:
+        reader.stop.set()
+        reader.join()
+    check(rt.last_event(p.stderr, "setup done")["encoded"] == "1", p.stderr[-1000:])
+    check(reader.reads > 0, "the reader never read")
+    check(not reader.bad, f"a reader met a mix ({len(reader.bad)} times in {reader.reads} reads): {reader.bad[:3]}")
 
 def test_unpinning_can_be_turned_off():
     old = manifest()

@@ -188,6 +188,9 @@ def write_config(work, name, music, processed, api, jobs, normalize, segment_sec
     with open(cfg, "w") as f:
         json.dump({"processed_dir": processed, "jingles_dir": jingles, "playlist_config": pc,
                    "ipfs_api": api, "jobs": jobs, "loudness_normalize": normalize,
+                   # Dead-air trimming is its own feature (and the script does
+                   # not trim): off, so "on" against "off" is normalisation alone.
+                   "trim_silence": False,
                    "progress": "lines", "log_level": "info",
                    "bitrate_kbps": BITRATE_KBPS, "sample_rate": 48000, "channels": 2,
                    "segment_seconds": segment_seconds or SEGMENT_SECONDS}, f, indent=1)
@@ -323,7 +326,7 @@ def bench_upload(args, work, build, processed):
         with Node(os.path.join(work, "node-upload")) as node:
             cfg = write_config(work, "upload", music, processed, node.api, 2, False)
             time_setup(os.path.join(build, "setup", "radio-setup"), cfg)
-    segs = sorted(glob.glob(os.path.join(processed, "segments", "*", "*.ts")))
+    segs = sorted(glob.glob(os.path.join(processed, "segments", "**", "*.ts"), recursive=True))
     lst = os.path.join(work, "upload-list.txt")
     with open(lst, "w") as f:
         f.write("\n".join(segs) + "\n")

@@ -720,6 +720,17 @@ static void remove_children(const struct ipfs_client *c, char (*v)[CID_MAX_STR],
     }
 }
 
+int ipfs_unpin(const struct ipfs_client *c, const char *cid, char *err, size_t errlen)
+{
+    char q[CID_MAX_STR + 64];
+    struct ipfs_response r;
+    snprintf(q, sizeof q, "arg=%s", cid);
+    if (ipfs_call(c, "pin/rm", q, &r, err, errlen) != 0)
+        return strstr(err, "not pinned") ? 0 : -1;
+    ipfs_response_free(&r);
+    return 0;
+}
+
 int ipfs_forget(const struct ipfs_client *c, const char *cid, char *err, size_t errlen)
 {
     char q[CID_MAX_STR + 64];

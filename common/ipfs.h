@@ -105,6 +105,10 @@ int ipfs_ipns_put(const struct ipfs_client *c, const char *name, const void *rec
 int ipfs_ipns_get(const struct ipfs_client *c, const char *name, uint8_t *out, size_t cap, size_t *len,
                   char *err, size_t errlen);
 
+/* Removes a recursive pin; a CID that is not pinned is fine. The blocks
+ * stay until the node's garbage collection. */
+int ipfs_unpin(const struct ipfs_client *c, const char *cid, char *err, size_t errlen);
+
 /* Unpins and deletes an object we added and no longer need, the blocks
  * under its root too (those another pinned object shares stay); missing
  * is fine. */

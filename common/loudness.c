@@ -46,6 +46,12 @@ struct loud_meter *loud_new(int channels, int sample_rate, unsigned flags, char 
                 channels, sample_rate);
         return NULL;
     }
+    if ((flags & LOUD_DUAL_MONO) && channels == 1 &&
+        ebur128_set_channel(m->st, 0, EBUR128_DUAL_MONO) != EBUR128_SUCCESS) {
+        loud_free(m);
+        err_set(err, errlen, "loudness meter: cannot set dual mono");
+        return NULL;
+    }
     return m;
 }
 
@@ -101,6 +107,14 @@ double loud_true_peak_db(const struct loud_meter *m)
 double loud_sample_peak_db(const struct loud_meter *m)
 {
     return linear_to_db(peak_of(m, ebur128_sample_peak));
+}
+
+double loud_window(const struct loud_meter *m, unsigned long ms)
+{
+    double lufs;
+    if (ms == 0 || ebur128_loudness_window(m->st, ms, &lufs) != EBUR128_SUCCESS)
+        return NAN;
+    return lufs;
 }
 
 double loud_short_term(const struct loud_meter *m)

@@ -10,7 +10,12 @@ struct loud_meter;
 enum {
     LOUD_TRUE_PEAK = 1 << 0,   /* measure true peak (4x oversampled) */
     LOUD_SHORT_TERM = 1 << 1,  /* track short-term (3 s) loudness */
+    LOUD_DUAL_MONO = 1 << 2,   /* one channel played on two speakers counts as both
+                                * (BS.1770 dual mono, +3 dB); ignored unless mono */
 };
+
+/* BS.1770's gating block: a clip shorter than this has no integrated loudness. */
+#define LOUD_BLOCK_MS 400
 
 /* Returns NULL on failure with a message in err. */
 struct loud_meter *loud_new(int channels, int sample_rate, unsigned flags, char *err, size_t errlen);
@@ -24,6 +29,10 @@ double loud_integrated(const struct loud_meter *m);
 /* Highest true (or sample) peak over all channels, dBTP / dBFS; -INFINITY for silence. */
 double loud_true_peak_db(const struct loud_meter *m);
 double loud_sample_peak_db(const struct loud_meter *m);
+/* Loudness of the last `ms` milliseconds (at most 400), ungated, LUFS; NAN
+ * when it cannot be had. For a clip too short for integrated loudness (no
+ * 400 ms gating block), the loudness of the whole clip. */
+double loud_window(const struct loud_meter *m, unsigned long ms);
 /* Current short-term loudness (last 3 s), LUFS. Needs LOUD_SHORT_TERM. */
 double loud_short_term(const struct loud_meter *m);
 

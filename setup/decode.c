@@ -58,9 +58,10 @@ int decode_open_input(AVFormatContext **fmt, const char *path, char *err, size_t
 static int open_input(struct decode_src *s, const char *path, const AVCodec **codec,
                       char *err, size_t errlen)
 {
-    if (decode_open_input(&s->fmt, path, err, errlen) < 0)
-        return -1;
-    int ret = avformat_find_stream_info(s->fmt, NULL);
+    int ret = decode_open_input(&s->fmt, path, err, errlen);
+    if (ret < 0)
+        return ret;
+    ret = avformat_find_stream_info(s->fmt, NULL);
     if (ret < 0)
         return averr_set(err, errlen, "cannot read stream info", ret);
 
@@ -85,7 +86,7 @@ static int open_decoder(struct decode_src *s, const AVCodec *codec, char *err, s
     const AVStream *st = s->fmt->streams[s->stream];
     s->dec = avcodec_alloc_context3(codec);
     if (!s->dec)
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     int ret = avcodec_parameters_to_context(s->dec, st->codecpar);
     if (ret < 0)
         return averr_set(err, errlen, "cannot configure decoder", ret);
@@ -108,7 +109,7 @@ int decode_open(struct decode_src **out, const char *path, int rate, int channel
 
     struct decode_src *s = av_mallocz(sizeof *s);
     if (!s)
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     s->out_rate = rate;
     s->out_fmt = fmt;
     av_channel_layout_default(&s->out_layout, channels);
@@ -117,14 +118,16 @@ int decode_open(struct decode_src **out, const char *path, int rate, int channel
     s->frame = av_frame_alloc();
     if (!s->pkt || !s->frame) {
         decode_close(&s);
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     }
 
     const AVCodec *codec = NULL;
-    if (open_input(s, path, &codec, err, errlen) < 0 ||
-        open_decoder(s, codec, err, errlen) < 0) {
+    int ret = open_input(s, path, &codec, err, errlen);
+    if (ret == 0)
+        ret = open_decoder(s, codec, err, errlen);
+    if (ret < 0) {
         decode_close(&s);
-        return -1;
+        return ret;
     }
     *out = s;
     return 0;
@@ -215,8 +218,8 @@ static int next_frame(struct decode_src *s, char *err, size_t errlen)
         }
         if (s->draining)
             return err_set(err, errlen, "decoder stalled while draining");
-        if (feed_decoder(s, err, errlen) < 0)
-            return -1;
+        if ((ret = feed_decoder(s, err, errlen)) < 0)
+            return ret;
     }
 }
 
@@ -291,12 +294,12 @@ static int convert(struct decode_src *s, int flush, char *err, size_t errlen)
     const AVFrame *f = flush ? NULL : s->frame;
     SwrContext *next = NULL;
     AVChannelLayout next_layout = { 0 };
-    int made = 0, ret = -1;
+    int made = 0, ret;
 
     /* A format change builds a new resampler, but the old one still holds
      * the tail of the previous format: drain it first, then continue. */
     if (f && input_changed(s, f)) {
-        if (new_resampler(s, f, &next, &next_layout, err, errlen) < 0)
+        if ((ret = new_resampler(s, f, &next, &next_layout, err, errlen)) < 0)
             goto done;
     }
     SwrContext *cur = next ? next : s->swr;
@@ -306,7 +309,7 @@ static int convert(struct decode_src *s, int flush, char *err, size_t errlen)
     }
     int need = (next && s->swr ? swr_get_out_samples(s->swr, 0) : 0) +
                swr_get_out_samples(cur, f ? f->nb_samples : 0);
-    if (ensure_capacity(s, need, err, errlen) < 0)
+    if ((ret = ensure_capacity(s, need, err, errlen)) < 0)
         goto done;
 
     uint8_t *planes[AV_NUM_DATA_POINTERS];
@@ -314,7 +317,7 @@ static int convert(struct decode_src *s, int flush, char *err, size_t errlen)
         buffer_at(s, 0, planes);
         made = swr_convert(s->swr, planes, s->buf_samples, NULL, 0);
         if (made < 0) {
-            averr_set(err, errlen, "resampling failed", made);
+            ret = averr_set(err, errlen, "resampling failed", made);
             goto done;
         }
     }
@@ -333,7 +336,7 @@ static int convert(struct decode_src *s, int flush, char *err, size_t errlen)
                         f ? (const uint8_t **)f->extended_data : NULL,
                         f ? f->nb_samples : 0);
     if (n < 0) {
-        averr_set(err, errlen, "resampling failed", n);
+        ret = averr_set(err, errlen, "resampling failed", n);
         goto done;
     }
     ret = made + n;
@@ -350,13 +353,13 @@ int decode_next(struct decode_src *s, uint8_t ***data, int *nb_samples, char *er
     while (!s->done) {
         int ret = next_frame(s, err, errlen);
         if (ret < 0)
-            return -1;
+            return ret;
         if (ret == 0)
             s->done = 1;
         int n = convert(s, ret == 0, err, errlen);
         av_frame_unref(s->frame);
         if (n < 0)
-            return -1;
+            return n;
         if (n > 0) {
             s->samples_out += n;
             *data = s->buf;

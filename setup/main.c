@@ -34,8 +34,9 @@ static void usage(FILE *f)
           "\n"
           "Exit status: 0 done; 1 failed (processed/ left as it was, or complete when\n"
           "only the listener page could not be added); 2 bad usage or\n"
-          "config; 3 done, but some source files were skipped or damaged, or listed\n"
-          "files not found (each one is logged).\n",
+          "config; 3 done, but some source files were skipped, damaged or mostly\n"
+          "silence, listed files not found, or names like audio files were links\n"
+          "to nothing or not files (each one is logged).\n",
           f);
 }
 
@@ -119,8 +120,11 @@ int main(int argc, char **argv)
         log_ev(LOG_ERROR, "setup failed; processed/ left as it was", "error", err, NULL);
         status = res.bad_config ? EXIT_USAGE : EXIT_FAIL;
     } else {
-        char damaged[16];
+        char damaged[16], unpinned[16], left_out[16], silent[16];
+        snprintf(silent, sizeof silent, "%d", res.silent);
+        snprintf(left_out, sizeof left_out, "%d", res.left_out);
         snprintf(damaged, sizeof damaged, "%d", res.damaged);
+        snprintf(unpinned, sizeof unpinned, "%d", res.unpinned);
         char enc[16], cached[16], skipped[16], removed[16], reup[16], music[16], jingles[16], missing[16];
         snprintf(enc, sizeof enc, "%d", res.encoded);
         snprintf(cached, sizeof cached, "%d", res.cached);
@@ -130,7 +134,7 @@ int main(int argc, char **argv)
         snprintf(music, sizeof music, "%d", res.music);
         snprintf(jingles, sizeof jingles, "%d", res.jingles);
         snprintf(missing, sizeof missing, "%d", res.missing);
-        int nothing = res.encoded == 0 && res.reuploaded == 0 && res.removed == 0 &&
+        int nothing = res.encoded == 0 && res.reuploaded == 0 && res.removed == 0 && res.unpinned == 0 &&
                       !res.playlist_written && !res.manifest_written && !res.page.added &&
                       !res.page.written;
         if (res.page_error[0])
@@ -140,14 +144,14 @@ int main(int argc, char **argv)
         else if (cfg.page_dir[0])
             log_ev(LOG_INFO, res.page.added ? "listener page added" : "listener page unchanged",
                    "cid", res.page.cid, NULL);
-        log_ev(res.skipped || res.missing || res.damaged ? LOG_WARN : LOG_INFO,
+        log_ev(res.skipped || res.missing || res.damaged || res.left_out || res.silent ? LOG_WARN : LOG_INFO,
                nothing ? "setup done: nothing changed, nothing decoded, nothing uploaded"
                        : "setup done",
-               "encoded", enc, "cached", cached, "skipped", skipped, "damaged", damaged, "removed", removed,
-               "segments_readded", reup, "music", music, "jingles", jingles, "missing", missing, "playlist",
+               "encoded", enc, "cached", cached, "skipped", skipped, "damaged", damaged, "silent", silent, "removed", removed,
+               "unpinned", unpinned, "segments_readded", reup, "music", music, "jingles", jingles, "missing", missing, "left_out", left_out, "playlist",
                res.playlist_written ? "written" : "unchanged", "manifest",
                res.manifest_written ? "written" : "unchanged", NULL);
-        if (res.skipped || res.missing || res.damaged)
+        if (res.skipped || res.missing || res.damaged || res.left_out || res.silent)
             status = EXIT_SKIPPED;
         if (res.page_error[0])
             status = EXIT_FAIL;

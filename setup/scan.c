@@ -1,6 +1,7 @@
 #include "scan.h"
 
 #include "err.h"
+#include "log.h"
 #include "text.h"
 
 #include <dirent.h>
@@ -69,23 +70,29 @@ void scan_track_id(enum manifest_kind kind, const char *relpath, char out[SCAN_I
 int scan_hash_file(const char *path, char out[65], char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return err_set(err, errlen, "open: %s", strerror(errno));
+    if (!f) {
+        int e = errno;
+        if (err_errno_is_environment(e))
+            return err_env(err, errlen, "open %s: %s", path, strerror(e));
+        return err_set(err, errlen, "open: %s", strerror(e));
+    }
     unsigned char *buf = malloc(SCAN_READ_CHUNK);
     if (!buf) {
         fclose(f);
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     }
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
     size_t n;
+    errno = 0;
     while ((n = fread(buf, 1, SCAN_READ_CHUNK, f)) > 0)
         crypto_hash_sha256_update(&st, buf, n);
-    int bad = ferror(f);
+    int bad = ferror(f), e = errno;
     fclose(f);
     free(buf);
+    /* A read error is the disk's or the network mount's, not the music's. */
     if (bad)
-        return err_set(err, errlen, "read failed");
+        return err_env(err, errlen, "read %s: %s", path, strerror(e ? e : EIO));
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&st, h);
     sodium_bin2hex(out, 65, h, sizeof h);
@@ -169,13 +176,36 @@ static int walk(const char *root, const char *rel, int depth, enum manifest_kind
         char full[8192];
         snprintf(full, sizeof full, "%s/%s", root, child);
         struct stat st;
-        if (stat(full, &st) != 0)
-            continue; /* vanished or a dangling link: nothing to play */
+        char shown[8192];
+        if (stat(full, &st) != 0) {
+            /* Vanished since readdir: nothing to say. A link to nothing is
+             * a track the operator meant to air. */
+            struct stat lst;
+            if (lstat(full, &lst) == 0 && S_ISLNK(lst.st_mode) && !scan_excluded(child, opts->exclude)) {
+                text_one_line(shown, sizeof shown, full);
+                log_ev(LOG_WARN, "left out: a symbolic link to nothing", "file", shown, NULL);
+                out->left_out++;
+            }
+            continue;
+        }
         if (S_ISDIR(st.st_mode)) {
+            int named_like_audio = has_ext(e->d_name, opts->exts);
             if (opts->recursive && scan_excluded(child, opts->exclude))
                 out->excluded++;
             else if (opts->recursive)
                 rc = walk(root, child, depth + 1, kind, opts, out, err, errlen);
+            if (named_like_audio && !scan_excluded(child, opts->exclude)) {
+                text_one_line(shown, sizeof shown, full);
+                log_ev(LOG_WARN, opts->recursive ? "a folder named like an audio file; its contents are scanned"
+                                                 : "left out: a folder named like an audio file",
+                       "folder", shown, NULL);
+                if (!opts->recursive)
+                    out->left_out++;
+            }
+        } else if (!S_ISREG(st.st_mode) && has_ext(e->d_name, opts->exts) && !scan_excluded(child, opts->exclude)) {
+            text_one_line(shown, sizeof shown, full);
+            log_ev(LOG_WARN, "left out: not a regular file", "file", shown, NULL);
+            out->left_out++;
         } else if (S_ISREG(st.st_mode) && has_ext(e->d_name, opts->exts)) {
             if (scan_excluded(child, opts->exclude))
                 out->excluded++;

@@ -26,6 +26,8 @@ struct scan_list {
     struct scan_file *v;
     size_t n;
     size_t excluded;         /* audio files and folders an exclude pattern left out */
+    size_t left_out;         /* named like audio but unusable: links to nothing, FIFOs,
+                              * folders where folders are not scanned (each logged) */
 };
 
 struct scan_opts {
@@ -50,7 +52,7 @@ void scan_list_free(struct scan_list *l);
  * and safe in file names and URLs. */
 void scan_track_id(enum manifest_kind kind, const char *relpath, char out[SCAN_ID_MAX]);
 
-/* sha256 of a file's content, hex. */
+/* sha256 of a file's content, hex. A read error returns ERR_ENVIRONMENT. */
 int scan_hash_file(const char *path, char out[65], char *err, size_t errlen);
 
 #endif

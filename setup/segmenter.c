@@ -43,6 +43,8 @@ struct segmenter {
 
     tc_segment_cb on_segment;
     void *ctx;
+    segmenter_packet_fn on_packet;
+    void *packet_ctx;
 };
 
 /* Boundary k of the cumulative grid, in packets: rounding each boundary,
@@ -59,7 +61,7 @@ static int open_encoder(struct segmenter *sg, int channels, int bitrate, char *e
         return err_set(err, errlen, "FFmpeg has no native aac encoder");
     AVCodecContext *enc = sg->enc = avcodec_alloc_context3(codec);
     if (!enc)
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
     enc->sample_rate = sg->rate;
     av_channel_layout_default(&enc->ch_layout, channels);
@@ -84,7 +86,7 @@ static int open_encoder(struct segmenter *sg, int channels, int bitrate, char *e
 
     sg->par = avcodec_parameters_alloc();
     if (!sg->par)
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     ret = avcodec_parameters_from_context(sg->par, enc);
     if (ret < 0)
         return averr_set(err, errlen, "cannot copy encoder parameters", ret);
@@ -99,7 +101,7 @@ static int alloc_buffers(struct segmenter *sg, char *err, size_t errlen)
     sg->frame = av_frame_alloc();
     sg->pkt = av_packet_alloc();
     if (!sg->fifo || !sg->frame || !sg->pkt)
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     sg->frame->nb_samples = enc->frame_size;
     sg->frame->format = enc->sample_fmt;
     sg->frame->sample_rate = enc->sample_rate;
@@ -132,14 +134,15 @@ int segmenter_open(struct segmenter **out, const struct segmenter_params *p,
         return err_set(err, errlen, "invalid segmenter parameters");
     struct segmenter *sg = av_mallocz(sizeof *sg);
     if (!sg)
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     sg->rate = p->sample_rate;
     sg->on_segment = on_segment;
     sg->ctx = ctx;
+    /* Whatever fails here fails for every file alike: never the input's fault. */
     if (open_encoder(sg, p->channels, p->bitrate, err, errlen) < 0 ||
         alloc_buffers(sg, err, errlen) < 0) {
         segmenter_free(&sg);
-        return -1;
+        return ERR_ENVIRONMENT;
     }
     sg->frames_per_segment = p->segment_seconds * p->sample_rate / sg->frame_size;
     if (!(sg->frames_per_segment >= 1.0) || sg->frames_per_segment > INT32_MAX) {
@@ -210,7 +213,7 @@ static int open_muxer(const struct segmenter *sg, AVFormatContext **mux, char *e
         return averr_set(err, errlen, "cannot create MPEG-TS muxer", ret);
     AVStream *st = avformat_new_stream(*mux, NULL);
     if (!st)
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     ret = avcodec_parameters_copy(st->codecpar, sg->par);
     if (ret < 0)
         return averr_set(err, errlen, "cannot configure muxer", ret);
@@ -263,21 +266,21 @@ static int emit(struct segmenter *sg, size_t n, char *err, size_t errlen)
 {
     AVFormatContext *mux = NULL;
     uint8_t *data = NULL;
-    int size = 0, ret = -1;
-    if (open_muxer(sg, &mux, err, errlen) < 0)
+    int size = 0, ret;
+    if ((ret = open_muxer(sg, &mux, err, errlen)) < 0)
         goto done;
     for (size_t i = 0; i < n; i++)
-        if (write_packet(sg, mux, sg->held[i], sg->held_first + (int64_t)i, err, errlen) < 0)
+        if ((ret = write_packet(sg, mux, sg->held[i], sg->held_first + (int64_t)i, err, errlen)) < 0)
             goto done;
     int r = av_write_trailer(mux);
     if (r < 0) {
-        averr_set(err, errlen, "cannot finish MPEG-TS segment", r);
+        ret = averr_set(err, errlen, "cannot finish MPEG-TS segment", r);
         goto done;
     }
     size = avio_close_dyn_buf(mux->pb, &data);
     mux->pb = NULL;
     if (!data || size <= 0) {
-        err_set(err, errlen, "out of memory");
+        ret = err_env(err, errlen, "out of memory");
         goto done;
     }
     int64_t samples = (int64_t)n * sg->frame_size;
@@ -290,7 +293,7 @@ static int emit(struct segmenter *sg, size_t n, char *err, size_t errlen)
     };
     if (err && errlen)
         err[0] = '\0';
-    if (sg->on_segment(sg->ctx, &seg, err, errlen) < 0) {
+    if ((ret = sg->on_segment(sg->ctx, &seg, err, errlen)) < 0) {
         if (err && errlen && !err[0])
             err_set(err, errlen, "segment %d was rejected", seg.index);
         goto done;
@@ -314,8 +317,9 @@ static int emit_ready(struct segmenter *sg, char *err, size_t errlen)
         if (sg->held_first + (int64_t)sg->nheld < end + sg->tail_min ||
             sg->held_first + (int64_t)sg->nheld <= end)
             return 0;
-        if (emit(sg, (size_t)(end - sg->held_first), err, errlen) < 0)
-            return -1;
+        int ret = emit(sg, (size_t)(end - sg->held_first), err, errlen);
+        if (ret < 0)
+            return ret;
     }
 }
 
@@ -333,24 +337,41 @@ static int emit_rest(struct segmenter *sg, char *err, size_t errlen)
     int64_t tail = total - first;
     if (tail < sg->tail_min)
         first = total - sg->tail_min;
-    if (emit(sg, (size_t)first, err, errlen) < 0)
-        return -1;
+    int ret = emit(sg, (size_t)first, err, errlen);
+    if (ret < 0)
+        return ret;
     return emit(sg, sg->nheld, err, errlen);
+}
+
+void segmenter_watch_packets(struct segmenter *sg, segmenter_packet_fn fn, void *ctx)
+{
+    sg->on_packet = fn;
+    sg->packet_ctx = ctx;
+}
+
+const AVCodecParameters *segmenter_codecpar(const struct segmenter *sg)
+{
+    return sg->par;
 }
 
 static int hold_packet(struct segmenter *sg, AVPacket *pkt, char *err, size_t errlen)
 {
+    if (sg->on_packet) {
+        int ret = sg->on_packet(sg->packet_ctx, pkt, err, errlen);
+        if (ret < 0)
+            return ret;
+    }
     if (sg->nheld == sg->held_cap) {
         size_t cap = sg->held_cap ? sg->held_cap * 2 : 512;
         AVPacket **nv = av_realloc_array(sg->held, cap, sizeof *nv);
         if (!nv)
-            return err_set(err, errlen, "out of memory");
+            return err_env(err, errlen, "out of memory");
         sg->held = nv;
         sg->held_cap = cap;
     }
     AVPacket *copy = av_packet_alloc();
     if (!copy)
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     av_packet_move_ref(copy, pkt);
     sg->held[sg->nheld++] = copy;
     return emit_ready(sg, err, errlen);
@@ -371,7 +392,7 @@ static int encode(struct segmenter *sg, AVFrame *frame, char *err, size_t errlen
         ret = hold_packet(sg, sg->pkt, err, errlen);
         av_packet_unref(sg->pkt);
         if (ret < 0)
-            return -1;
+            return ret;
     }
 }
 
@@ -395,8 +416,8 @@ static int encode_from_fifo(struct segmenter *sg, int last, char *err, size_t er
             return err_set(err, errlen, "audio FIFO read failed");
         sg->frame->pts = sg->fed;
         sg->fed += n;
-        if (encode(sg, sg->frame, err, errlen) < 0)
-            return -1;
+        if ((ret = encode(sg, sg->frame, err, errlen)) < 0)
+            return ret;
     }
 }
 
@@ -408,7 +429,7 @@ int segmenter_write(struct segmenter *sg, uint8_t *const *planes, int nb_samples
     if (nb_samples <= 0)
         return 0;
     if (av_audio_fifo_write(sg->fifo, (void **)planes, nb_samples) != nb_samples)
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     return encode_from_fifo(sg, 0, err, errlen);
 }
 
@@ -417,12 +438,13 @@ int segmenter_finish(struct segmenter *sg, char *err, size_t errlen)
     if (sg->finished)
         return err_set(err, errlen, "segmenter already finished");
     sg->finished = 1;
-    if (encode_from_fifo(sg, 1, err, errlen) < 0)
-        return -1;
+    int ret = encode_from_fifo(sg, 1, err, errlen);
+    if (ret < 0)
+        return ret;
     if (sg->fed == 0)
         return err_set(err, errlen, "no audio to encode");
-    if (encode(sg, NULL, err, errlen) < 0)
-        return -1;
+    if ((ret = encode(sg, NULL, err, errlen)) < 0)
+        return ret;
     return emit_rest(sg, err, errlen);
 }
 

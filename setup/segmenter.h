@@ -15,6 +15,8 @@
 
 #include "transcode.h"
 
+#include <libavcodec/avcodec.h>
+
 struct segmenter;
 
 struct segmenter_params {
@@ -25,6 +27,15 @@ struct segmenter_params {
     double min_tail_seconds;  /* at most half a segment */
 };
 
+/* Sees every AAC packet, in order, before it is held for a segment (for
+ * example to decode what listeners will hear). Negative aborts. */
+typedef int (*segmenter_packet_fn)(void *ctx, const AVPacket *pkt, char *err, size_t errlen);
+void segmenter_watch_packets(struct segmenter *sg, segmenter_packet_fn fn, void *ctx);
+/* The encoder's parameters (codec, rate, layout, extradata). */
+const AVCodecParameters *segmenter_codecpar(const struct segmenter *sg);
+
+/* Every function returns 0, or -1 or ERR_ENVIRONMENT (err.h) with a
+ * message; a failing segment callback's own code is passed on. */
 int segmenter_open(struct segmenter **out, const struct segmenter_params *p,
                    tc_segment_cb on_segment, void *ctx, char *err, size_t errlen);
 

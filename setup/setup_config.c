@@ -31,9 +31,25 @@ const struct cfg_key setup_config_keys[] = {
     K(loudness_target_lufs, CFG_NUMBER, "-16", -40, -5, NULL, "Integrated loudness target"),
     K(true_peak_ceiling_dbtp, CFG_NUMBER, "-1", -12, 0, NULL,
       "The gain never pushes a track's true peak above this"),
+    K(true_peak_check_margin_db, CFG_NUMBER, "3", 0, 20, NULL,
+      "A track whose planned true peak comes this close to the ceiling is decoded after encoding as "
+      "a listener would, and cut again with less gain if the AAC went over the ceiling"),
+    K(true_peak_max_recuts, CFG_INT, "3", 0, 10, NULL,
+      "How often such a track is cut again at most (each time a whole encode); one still over "
+      "after that is logged as a warning"),
     K(damaged_max_seconds, CFG_NUMBER, "2", 0, 3600, NULL,
       "A source whose damaged packets cost more audio than this is skipped; any damage is "
       "reported (file, decode errors, seconds lost) and makes the exit status 3"),
+    K(trim_silence, CFG_BOOL, "true", 0, 0, NULL,
+      "Cut leading and trailing silence (dead air) from every track, as cue points would"),
+    K(silence_threshold_dbfs, CFG_NUMBER, "-60", -120, -20, NULL,
+      "A moment is silent when every channel's sample is below this level (dBFS)"),
+    K(silence_min_seconds, CFG_NUMBER, "0.5", 0, 60, NULL,
+      "Silence at a track's start or end shorter than this is kept (a natural pause)"),
+    K(silent_track_fraction, CFG_NUMBER, "0.5", 0, 1, NULL,
+      "A track at least this share of which is silent is reported as mostly silence"),
+    K(silent_track_policy, CFG_STRING, "\"report\"", 0, 0, "report|skip",
+      "What happens to a mostly silent track: aired and reported (exit status 3), or skipped"),
     K(jingle_every, CFG_INT, "4", 1, 1000, NULL,
       "Music tracks between two jingles (the jingle cycle N)"),
     K(jobs, CFG_INT, "0", 0, 256, NULL, "Tracks processed in parallel; 0 means one per CPU core"),
@@ -45,6 +61,9 @@ const struct cfg_key setup_config_keys[] = {
       "Retries of a request that failed in transport, with doubling backoff"),
     K(ipfs_retry_backoff_seconds, CFG_NUMBER, "0.5", 0.01, 60, NULL, "First retry delay"),
     K(ipfs_add_batch, CFG_INT, "64", 1, 10000, NULL, "Segment files per add request"),
+    K(unpin_unreferenced, CFG_BOOL, "true", 0, 0, NULL,
+      "After the new manifest is in place, unpin the segments the previous manifest named and "
+      "the new one does not (removed or re-encoded tracks); their files are deleted either way"),
     K(audio_extensions, CFG_STRING_LIST,
       "[\"mp3\", \"flac\", \"wav\", \"ogg\", \"oga\", \"opus\", \"m4a\", \"aac\", \"mp4\", \"wma\", "
       "\"aif\", \"aiff\", \"ape\", \"wv\", \"mka\", \"webm\", \"mpc\", \"ac3\", \"caf\"]",

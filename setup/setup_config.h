@@ -19,7 +19,14 @@ struct setup_config {
     int loudness_normalize;
     double loudness_target_lufs;
     double true_peak_ceiling_dbtp;
+    double true_peak_check_margin_db;
+    int true_peak_max_recuts;
     double damaged_max_seconds;
+    int trim_silence;
+    double silence_threshold_dbfs;
+    double silence_min_seconds;
+    double silent_track_fraction;
+    char *silent_track_policy;
     int jingle_every;
     int jobs;
     char *ipfs_api;
@@ -28,6 +35,7 @@ struct setup_config {
     int ipfs_retries;
     double ipfs_retry_backoff_seconds;
     int ipfs_add_batch;
+    int unpin_unreferenced;
     struct cfg_strlist audio_extensions;
     char *progress;
     char *log_level;

@@ -19,11 +19,18 @@
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* Bounds on what is only ever a handful: versions of one track side by
+ * side (old and new), and folder depth below processed/segments/. */
+#define SETUP_MAX_VERSIONS 1000
+#define SETUP_MAX_SEGMENT_DEPTH 4
 
 struct job {
     const struct scan_file *src;
@@ -33,6 +40,10 @@ struct job {
     int ok;                          /* has a usable track (in `out` if stale) */
     int skipped;                     /* unusable: why says so */
     int damaged;                     /* usable, but decode errors cost some audio */
+    int keep_old;                    /* skipped, but the previous version still airs */
+    int silent;                      /* airs, but is mostly silence */
+    int by_policy;                   /* skipped by a setting, not for its content: not remembered */
+    char version[32];                /* the folder under segments/<id>/ its new segments go to */
     struct manifest_track out;
     char why[ERR_MSG_MAX];           /* when skipped */
 };
@@ -53,6 +64,8 @@ struct run {
     size_t next;                     /* next job index for a worker */
     int fatal;
     char fatal_msg[ERR_MSG_MAX];
+    char *old_manifest_text;         /* as found on disk, or NULL */
+    char *old_playlist_text;
     struct progress prog;
     pthread_mutex_t lock;
 };
@@ -61,6 +74,7 @@ struct run {
 struct seg_sink {
     const char *dir;
     const char *id;
+    const char *version;
     struct manifest_segment *segs;
     struct upload_file *files;
     char **paths;
@@ -82,18 +96,22 @@ static int sink_segment(void *ctx, const struct tc_segment *seg, char *err, size
         if (np)
             s->paths = np;
         if (!ns || !nf || !np)
-            return err_set(err, errlen, "out of memory");
+            return err_env(err, errlen, "out of memory");
         s->cap = cap;
     }
     char path[4096], rel[512];
     snprintf(path, sizeof path, "%s/%d.ts", s->dir, seg->index);
-    snprintf(rel, sizeof rel, "segments/%s/%d.ts", s->id, seg->index);
+    snprintf(rel, sizeof rel, "segments/%s/%s/%d.ts", s->id, s->version, seg->index);
+    /* Whatever fails here is the disk's or the system's, never the source's. */
     FILE *f = fopen(path, "wb");
     if (!f)
-        return err_set(err, errlen, "create %s: %s", path, strerror(errno));
+        return err_env(err, errlen, "create %s: %s", path, strerror(errno));
     size_t w = fwrite(seg->data, 1, seg->size, f);
-    if (fclose(f) != 0 || w != seg->size)
-        return err_set(err, errlen, "write %s failed", path);
+    int werr = w != seg->size ? errno : 0;
+    if (fclose(f) != 0 && !werr)
+        werr = errno;
+    if (werr || w != seg->size)
+        return err_env(err, errlen, "write %s: %s", path, strerror(werr ? werr : EIO));
     struct manifest_segment *ms = &s->segs[s->n];
     struct upload_file *uf = &s->files[s->n];
     memset(ms, 0, sizeof *ms);
@@ -103,7 +121,7 @@ static int sink_segment(void *ctx, const struct tc_segment *seg, char *err, size
     if (!ms->file || !s->paths[s->n]) {
         free(ms->file);
         free(s->paths[s->n]);
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     }
     ms->samples = seg->samples;
     ms->duration = seg->duration;
@@ -112,6 +130,20 @@ static int sink_segment(void *ctx, const struct tc_segment *seg, char *err, size
     uf->size = (int64_t)seg->size;
     upload_expected_cid(seg->data, seg->size, uf->expect);
     s->n++;
+    return 0;
+}
+
+/* The track is cut again: what was handed out so far goes. */
+static int sink_restart(void *ctx, char *err, size_t errlen)
+{
+    struct seg_sink *s = ctx;
+    for (size_t i = 0; i < s->n; i++) {
+        if (unlink(s->paths[i]) != 0 && errno != ENOENT)
+            return err_env(err, errlen, "remove %s: %s", s->paths[i], strerror(errno));
+        free(s->paths[i]);
+        free(s->segs[i].file);
+    }
+    s->n = 0;
     return 0;
 }
 
@@ -159,26 +191,81 @@ static void set_fatal(struct run *r, const char *msg)
     pthread_mutex_unlock(&r->lock);
 }
 
-/* Returns 0 (done or skipped, see j->ok) or -1 for a fatal error. */
+/* A folder name under processed/segments/<id>/ that nothing uses yet, so
+ * new segments never replace files the current manifest names. */
+static int pick_version(const struct run *r, const char *id, char *out, size_t outlen,
+                        char *err, size_t errlen)
+{
+    for (int n = 1; n < SETUP_MAX_VERSIONS; n++) {
+        char path[4096];
+        snprintf(out, outlen, "g%d", n);
+        if (fs_path(path, sizeof path, err, errlen, "%s/segments/%s/%s", r->cfg->processed_dir, id, out) != 0)
+            return -1;
+        struct stat st;
+        if (lstat(path, &st) != 0 && errno == ENOENT)
+            return 0;
+    }
+    return err_set(err, errlen, "segments/%s holds %d versions", id, SETUP_MAX_VERSIONS);
+}
+
+/* Returns 0 (done or skipped, see j->ok) or -1 for a fatal error: one of
+ * the environment (disk full, I/O error, out of memory), which says nothing
+ * about the file and must not be remembered as a skip. */
 static int process(struct run *r, struct job *j, char *err, size_t errlen)
 {
     const struct scan_file *src = j->src;
     char sha[65];
+    int rc;
     if (j->dec.hashed) {
         memcpy(sha, j->dec.sha256, sizeof sha);
-    } else if (scan_hash_file(src->path, sha, j->why, sizeof j->why) != 0) {
+    } else if ((rc = scan_hash_file(src->path, sha, j->why, sizeof j->why)) != 0) {
+        if (rc == ERR_ENVIRONMENT)
+            return err_set(err, errlen, "%s", j->why);
         return 0;
     }
     char dir[4096];
-    if (fs_path(dir, sizeof dir, err, errlen, "%s/%s", r->staging, src->id) != 0 ||
+    if (pick_version(r, src->id, j->version, sizeof j->version, err, errlen) != 0 ||
+        fs_path(dir, sizeof dir, err, errlen, "%s/%s", r->staging, src->id) != 0 ||
         fs_mkdirs(dir, err, errlen) != 0)
         return -1;
-    struct seg_sink sink = {.dir = dir, .id = src->id};
+    struct seg_sink sink = {.dir = dir, .id = src->id, .version = j->version};
     struct tc_result res;
-    if (tc_transcode_file(src->path, &r->tc, sink_segment, &sink, &res, j->why, sizeof j->why) != 0) {
+    if ((rc = tc_transcode_file(src->path, &r->tc, sink_segment, &sink, &res, j->why, sizeof j->why)) != 0) {
         sink_free(&sink, 0);
         fs_remove_tree(dir, NULL, 0);
+        if (rc == ERR_ENVIRONMENT)
+            return err_set(err, errlen, "%s", j->why);
         return 0;
+    }
+    if (res.recut) {
+        char before[32], after[32], times[16];
+        snprintf(before, sizeof before, "%.2f", res.gain_db);
+        snprintf(after, sizeof after, "%.2f", res.output_true_peak_dbtp);
+        snprintf(times, sizeof times, "%d", res.recut);
+        log_ev(res.output_true_peak_dbtp > r->cfg->true_peak_ceiling_dbtp ? LOG_WARN : LOG_INFO,
+               "the AAC went over the true-peak ceiling; cut again with less gain", "file", src->path,
+               "times", times, "gain_db", before, "true_peak_dbtp", after, NULL);
+    }
+    if (res.trimmed_start > 0 || res.trimmed_end > 0) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%.3f", res.trimmed_start);
+        snprintf(b, sizeof b, "%.3f", res.trimmed_end);
+        log_ev(LOG_INFO, "dead air trimmed", "file", src->path, "start_seconds", a, "end_seconds", b, NULL);
+    }
+    if (isfinite(res.silent_fraction) && res.silent_fraction >= r->cfg->silent_track_fraction) {
+        char pct[32];
+        snprintf(pct, sizeof pct, "%.0f", 100 * res.silent_fraction);
+        if (strcmp(r->cfg->silent_track_policy, "skip") == 0) {
+            sink_free(&sink, 0);
+            fs_remove_tree(dir, NULL, 0);
+            snprintf(j->why, sizeof j->why, "mostly silence (%s%% below %g dBFS)", pct,
+                     r->cfg->silence_threshold_dbfs);
+            j->by_policy = 1;
+            return 0;
+        }
+        log_ev(LOG_WARN, "mostly silence; it airs (silent_track_policy \"report\")", "file", src->path,
+               "silent_percent", pct, NULL);
+        j->silent = 1;
     }
     if (upload_files(&r->ipfs, sink.files, sink.n, r->cfg->ipfs_add_batch, err, errlen) != 0) {
         sink_free(&sink, 0);
@@ -218,7 +305,7 @@ static int process(struct run *r, struct job *j, char *err, size_t errlen)
     sink_free(&sink, 1);
     if (!t->id || !t->source || !t->artist || !t->title) {
         manifest_track_free(t);
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     }
     if (t->normalized && (!isfinite(t->measured_lufs) || !isfinite(t->measured_true_peak_dbtp))) {
         /* Digital silence has no loudness; it is kept, with no gain. */
@@ -226,6 +313,16 @@ static int process(struct run *r, struct job *j, char *err, size_t errlen)
     }
     j->ok = 1;
     return 0;
+}
+
+/* A track whose new source (or new encoding) fails keeps airing the
+ * version it had, while its segments are intact. */
+static void keep_previous(struct job *j)
+{
+    if (!j->old || (j->dec.verdict != CACHE_SOURCE_CHANGED && j->dec.verdict != CACHE_ENCODING_CHANGED))
+        return;
+    j->keep_old = 1;
+    log_ev(LOG_WARN, "the previous version of this track stays on air", "file", j->src->path, NULL);
 }
 
 static void *worker(void *arg)
@@ -250,6 +347,7 @@ static void *worker(void *arg)
         if (!j->ok) {
             j->skipped = 1;
             log_ev(LOG_WARN, "skipping file", "file", j->src->path, "reason", j->why, NULL);
+            keep_previous(j);
         }
         progress_track_done(&r->prog, j->src->relpath, j->src->size, j->ok ? j->out.duration : 0, j->ok);
     }
@@ -332,7 +430,7 @@ static int restore_pins(struct run *r, int *reuploaded, char *err, size_t errlen
     int rc = 0;
     for (size_t i = 0; i < r->njobs && rc == 0; i++) {
         struct job *j = &r->jobs[i];
-        if (j->stale || !j->old)
+        if ((j->stale && !j->keep_old) || !j->old)
             continue;
         for (size_t s = 0; s < j->old->nsegs; s++) {
             const char *cid = j->old->segs[s].cid;
@@ -347,7 +445,7 @@ static int restore_pins(struct run *r, int *reuploaded, char *err, size_t errlen
                 if (np)
                     paths = np;
                 if (!nf || !np) {
-                    rc = err_set(err, errlen, "out of memory");
+                    rc = err_env(err, errlen, "out of memory");
                     break;
                 }
             }
@@ -379,15 +477,16 @@ static int restore_pins(struct run *r, int *reuploaded, char *err, size_t errlen
 
 /* --- finishing: swap segments in, write playlist and manifest --- */
 
-static int swap_in(struct run *r, const char *id, char *err, size_t errlen)
+/* Moves a new version's segments in beside the old ones: no file the
+ * current manifest names is touched, so a reader still sees the old set. */
+static int move_in(struct run *r, const struct job *j, char *err, size_t errlen)
 {
-    char from[4096], to[4096], old[4096];
-    if (fs_path(from, sizeof from, err, errlen, "%s/%s", r->staging, id) != 0 ||
-        fs_path(to, sizeof to, err, errlen, "%s/segments/%s", r->cfg->processed_dir, id) != 0 ||
-        fs_path(old, sizeof old, err, errlen, "%s/%s.old", r->staging, id) != 0)
+    char from[4096], parent[4096], to[4096];
+    if (fs_path(from, sizeof from, err, errlen, "%s/%s", r->staging, j->src->id) != 0 ||
+        fs_path(parent, sizeof parent, err, errlen, "%s/segments/%s", r->cfg->processed_dir, j->src->id) != 0 ||
+        fs_path(to, sizeof to, err, errlen, "%s/%s", parent, j->version) != 0 ||
+        fs_mkdirs(parent, err, errlen) != 0)
         return -1;
-    if (rename(to, old) != 0 && errno != ENOENT)
-        return err_set(err, errlen, "move aside %s: %s", to, strerror(errno));
     if (rename(from, to) != 0)
         return err_set(err, errlen, "move %s to %s: %s", from, to, strerror(errno));
     return 0;
@@ -410,7 +509,7 @@ static int build_playlist(struct run *r, struct manifest *m, struct playlist *pl
     long count = playlist_interleave(r->nmusic_order, r->njingle_order, r->cfg->jingle_every, NULL, 0);
     long *order = calloc((size_t)count + 1, sizeof *order);
     if (!order)
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     playlist_interleave(r->nmusic_order, r->njingle_order, r->cfg->jingle_every, order, (size_t)count);
     int rc = 0;
     for (long i = 0; i < count && rc == 0; i++) {
@@ -419,7 +518,7 @@ static int build_playlist(struct run *r, struct manifest *m, struct playlist *pl
         char label[600];
         manifest_track_label(t, label, sizeof label);
         if (playlist_append(pl, t->id, label, t->duration) != 0)
-            rc = err_set(err, errlen, "out of memory");
+            rc = err_env(err, errlen, "out of memory");
     }
     free(order);
     return rc;
@@ -453,6 +552,113 @@ static char *playlist_options_json(const struct setup_config *cfg, const struct 
     return s;
 }
 
+/* --- after the switch: what no manifest names any more goes --- */
+
+struct strset {
+    char **v;
+    size_t n;
+};
+
+static int strset_has(const struct strset *s, const char *x)
+{
+    return s->n && bsearch(&x, s->v, s->n, sizeof *s->v, cmp_str) != NULL;
+}
+
+/* The segment files, or the CIDs, a manifest names (borrowed strings). */
+static int manifest_strings(const struct manifest *m, int cids, struct strset *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->ntracks; i++)
+        n += m->tracks[i].nsegs;
+    out->n = 0;
+    out->v = calloc(n + 1, sizeof *out->v);
+    if (!out->v)
+        return -1;
+    for (size_t i = 0; i < m->ntracks; i++)
+        for (size_t k = 0; k < m->tracks[i].nsegs; k++)
+            out->v[out->n++] = cids ? m->tracks[i].segs[k].cid : m->tracks[i].segs[k].file;
+    if (out->n)
+        qsort(out->v, out->n, sizeof *out->v, cmp_str);
+    return 0;
+}
+
+/* Deletes every file below processed/segments/ that the manifest does not
+ * name, and the folders left empty. */
+static void remove_unnamed(const char *abs, const char *rel, const struct strset *named, int depth)
+{
+    DIR *d = depth < SETUP_MAX_SEGMENT_DEPTH ? opendir(abs) : NULL;
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char a[4096], rl[4096];
+        if ((size_t)snprintf(a, sizeof a, "%s/%s", abs, e->d_name) >= sizeof a ||
+            (size_t)snprintf(rl, sizeof rl, "%s/%s", rel, e->d_name) >= sizeof rl)
+            continue;
+        struct stat st;
+        if (lstat(a, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            remove_unnamed(a, rl, named, depth + 1);
+            rmdir(a); /* only if now empty */
+        } else if (!strset_has(named, rl)) {
+            unlink(a);
+        }
+    }
+    closedir(d);
+}
+
+/* The previous manifest's CIDs that the new one lacks: unpinned, so a
+ * bitrate change or a removed track does not stay pinned for ever. */
+static void unpin_retired(struct run *r, const struct manifest *old, const struct manifest *m, int *unpinned)
+{
+    struct strset keep = {0}, gone = {0};
+    if (manifest_strings(m, 1, &keep) != 0 || manifest_strings(old, 1, &gone) != 0) {
+        log_ev(LOG_WARN, "out of memory; old segments left pinned", NULL);
+        goto out;
+    }
+    for (size_t i = 0; i < gone.n; i++) {
+        if ((i > 0 && strcmp(gone.v[i], gone.v[i - 1]) == 0) || strset_has(&keep, gone.v[i]))
+            continue;
+        char err[ERR_MSG_MAX];
+        if (ipfs_unpin(&r->ipfs, gone.v[i], err, sizeof err) != 0) {
+            log_ev(LOG_WARN, "could not unpin a segment no manifest names", "cid", gone.v[i], "error", err, NULL);
+            continue;
+        }
+        (*unpinned)++;
+    }
+out:
+    free(keep.v);
+    free(gone.v);
+}
+
+/* A manifest holding the new tracks and the old ones the new set drops:
+ * both the old and the new running order resolve against it. */
+static char *union_json(const struct manifest *m, const struct manifest *old, int *needed)
+{
+    *needed = 0;
+    struct manifest u = *m;
+    u.tracks = calloc(m->ntracks + old->ntracks + 1, sizeof *u.tracks);
+    if (!u.tracks)
+        return NULL;
+    memcpy(u.tracks, m->tracks, m->ntracks * sizeof *u.tracks);
+    u.ntracks = m->ntracks;
+    for (size_t i = 0; i < old->ntracks; i++)
+        if (old->tracks[i].id && !manifest_find(m, old->tracks[i].id)) {
+            u.tracks[u.ntracks++] = old->tracks[i];
+            *needed = 1;
+        }
+    char *json = NULL;
+    if (*needed) {
+        manifest_sort(&u);
+        json = manifest_to_json(&u);
+    }
+    free(u.tracks);
+    return json;
+}
+
 static int finish(struct run *r, struct manifest *old, const struct playlist_config *pc,
                   struct setup_result *res, char *err, size_t errlen)
 {
@@ -468,23 +674,30 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
     memcpy(m.enc.fingerprint, r->fingerprint, sizeof m.enc.fingerprint);
     m.playlist_options = playlist_options_json(r->cfg, pc);
     m.tracks = calloc(r->njobs + 1, sizeof *m.tracks);
-    if (!m.tracks || !m.playlist_options) {
+    int *moved = calloc(r->njobs + 1, sizeof *moved);
+    if (!m.tracks || !m.playlist_options || !moved) {
         manifest_free(&m);
-        return err_set(err, errlen, "out of memory");
+        free(moved);
+        return err_env(err, errlen, "out of memory");
     }
-    char segdir[4096];
-    snprintf(segdir, sizeof segdir, "%s/segments", r->cfg->processed_dir);
-    int rc = fs_mkdirs(segdir, err, errlen);
+    int rc = 0;
     for (size_t i = 0; i < r->njobs && rc == 0; i++) {
         struct job *j = &r->jobs[i];
-        if (j->skipped && manifest_add_skip(&m, j->src->kind, j->src->name, j->src->size,
+        if (j->skipped && !j->by_policy && manifest_add_skip(&m, j->src->kind, j->src->name, j->src->size,
                                             j->src->mtime_ns, j->why) != 0)
-            rc = err_set(err, errlen, "out of memory");
+            rc = err_env(err, errlen, "out of memory");
+        if (j->keep_old) {
+            /* Its old segments still air; the skip above stops a retry until the file changes. */
+            m.tracks[m.ntracks++] = *j->old;
+            memset(j->old, 0, sizeof *j->old);
+            continue;
+        }
         if (!j->ok)
             continue;
         if (j->stale) {
-            if ((rc = swap_in(r, j->src->id, err, errlen)) != 0)
+            if ((rc = move_in(r, j, err, errlen)) != 0)
                 break;
+            moved[i] = 1;
             m.tracks[m.ntracks++] = j->out;
             memset(&j->out, 0, sizeof j->out);
         } else {
@@ -499,36 +712,71 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
         }
     }
     manifest_sort(&m);
-    /* Segment folders of tracks that left the library. */
-    for (size_t i = 0; i < old->ntracks && rc == 0; i++) {
-        const char *id = old->tracks[i].id;
-        if (!id || manifest_find(&m, id))
-            continue;
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s/segments/%s", r->cfg->processed_dir, id);
-        if (fs_remove_tree(dir, NULL, 0) == 0)
-            res->removed++;
-    }
     struct playlist pl = {0};
-    char path[4096];
+    char mpath[4096], ppath[4096];
+    snprintf(mpath, sizeof mpath, "%s/manifest.json", r->cfg->processed_dir);
+    snprintf(ppath, sizeof ppath, "%s/playlist.m3u", r->cfg->processed_dir);
     if (rc == 0)
         rc = build_playlist(r, &m, &pl, err, errlen);
     char *m3u = rc == 0 ? playlist_to_m3u(&pl) : NULL;
     char *json = rc == 0 ? manifest_to_json(&m) : NULL;
+    int need_union = 0;
+    char *ujson = rc == 0 ? union_json(&m, old, &need_union) : NULL;
     if (rc == 0 && !m3u)
-        rc = err_set(err, errlen, "out of memory");
-    if (rc == 0 && !json)
+        rc = err_env(err, errlen, "out of memory");
+    if (rc == 0 && (!json || (need_union && !ujson)))
         rc = err_set(err, errlen, "cannot build manifest.json (a text that is not UTF-8, or out of memory)");
-    if (rc == 0) {
-        snprintf(path, sizeof path, "%s/playlist.m3u", r->cfg->processed_dir);
-        rc = write_if_changed(path, m3u, &res->playlist_written, err, errlen);
+    /* The switch. The streamer reads two files, so they change in an order
+     * where every pair a reader can meet resolves: first a manifest that
+     * holds the old tracks and the new, then the new running order, then
+     * the new manifest. Nothing the old manifest names has been touched
+     * before this point. */
+    int union_written = 0, playlist_written = 0;
+    if (rc == 0 && need_union && (rc = atomic_write(mpath, ujson, strlen(ujson), err, errlen)) == 0)
+        union_written = 1;
+    /* Nothing dropped: the new manifest is that union itself, so it goes first. */
+    if (rc == 0 && !need_union)
+        rc = write_if_changed(mpath, json, &res->manifest_written, err, errlen);
+    if (rc == 0)
+        rc = write_if_changed(ppath, m3u, &playlist_written, err, errlen);
+    if (rc == 0 && need_union)
+        rc = write_if_changed(mpath, json, &res->manifest_written, err, errlen);
+    res->playlist_written = playlist_written;
+    if (rc != 0) {
+        /* Put back what a reader could meet: the old files, and no new folders. */
+        if (playlist_written && r->old_playlist_text)
+            atomic_write(ppath, r->old_playlist_text, strlen(r->old_playlist_text), NULL, 0);
+        if ((union_written || res->manifest_written) && r->old_manifest_text)
+            atomic_write(mpath, r->old_manifest_text, strlen(r->old_manifest_text), NULL, 0);
+        for (size_t i = 0; i < r->njobs; i++) {
+            char dir[4096];
+            if (moved[i] && fs_path(dir, sizeof dir, NULL, 0, "%s/segments/%s/%s", r->cfg->processed_dir,
+                                    r->jobs[i].src->id, r->jobs[i].version) == 0)
+                fs_remove_tree(dir, NULL, 0);
+        }
+    } else {
+        for (size_t i = 0; i < old->ntracks; i++)
+            if (old->tracks[i].id && !manifest_find(&m, old->tracks[i].id))
+                res->removed++;
+        struct strset named = {0};
+        char segdir[4096];
+        if (manifest_strings(&m, 0, &named) == 0 &&
+            fs_path(segdir, sizeof segdir, NULL, 0, "%s/segments", r->cfg->processed_dir) == 0)
+            remove_unnamed(segdir, "segments", &named, 0);
+        free(named.v);
+        /* Files first: a streamer that still airs the old order re-adds
+         * missing pins from files, and must find none. */
+        struct manifest before = {0};
+        char perr[ERR_MSG_MAX];
+        if (r->cfg->unpin_unreferenced && r->old_manifest_text &&
+            manifest_parse(r->old_manifest_text, mpath, &before, perr, sizeof perr) == 0)
+            unpin_retired(r, &before, &m, &res->unpinned);
+        manifest_free(&before);
     }
-    if (rc == 0) {
-        snprintf(path, sizeof path, "%s/manifest.json", r->cfg->processed_dir);
-        rc = write_if_changed(path, json, &res->manifest_written, err, errlen);
-    }
+    free(moved);
     free(m3u);
     free(json);
+    free(ujson);
     playlist_free(&pl);
     manifest_free(&m);
     return rc;
@@ -558,7 +806,7 @@ static int resolve_list(const struct cfg_strlist *list, const char *key, const c
     *picks = calloc(list->n, sizeof **picks);
     if (!rel || !*picks) {
         free(rel);
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     }
     for (size_t i = 0; i < n; i++)
         rel[i] = files->v[first + i].relpath;
@@ -602,11 +850,11 @@ static int arrange_kind(struct run *r, size_t first, size_t n, const long *picks
     }
     for (size_t i = 0; i < n; i++) {
         const struct job *j = &r->jobs[first + i];
-        const struct manifest_track *t = !j->ok ? NULL : j->stale ? &j->out : j->old;
+        const struct manifest_track *t = j->keep_old ? j->old : !j->ok ? NULL : j->stale ? &j->out : j->old;
         items[i].relpath = j->src->relpath;
         items[i].artist = t ? t->artist : "";
         items[i].title = t ? t->title : "";
-        items[i].playable = j->ok;
+        items[i].playable = t != NULL;
     }
     long k = order_rules_arrange(items, n, picks, npicks, mode, seed, *order);
     free(items);
@@ -663,6 +911,13 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
     r.tc.segment_seconds = cfg->segment_seconds;
     r.tc.min_tail_seconds = cfg->min_tail_seconds;
     r.tc.max_lost_seconds = cfg->damaged_max_seconds;
+    r.tc.trim_silence = cfg->trim_silence;
+    r.tc.silence_dbfs = cfg->silence_threshold_dbfs;
+    r.tc.silence_min_seconds = cfg->silence_min_seconds;
+    r.tc.spool_dir = r.staging; /* filled in below, before any worker starts */
+    r.tc.true_peak_margin_db = cfg->true_peak_check_margin_db;
+    r.tc.true_peak_max_recuts = cfg->true_peak_max_recuts;
+    r.tc.on_restart = sink_restart;
     r.tc.normalize = cfg->loudness_normalize;
     r.tc.target_lufs = cfg->loudness_target_lufs;
     r.tc.true_peak_dbtp = cfg->true_peak_ceiling_dbtp;
@@ -672,6 +927,26 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         .target_lufs = r.tc.target_lufs, .true_peak_dbtp = r.tc.true_peak_dbtp,
         .min_tail_seconds = r.tc.min_tail_seconds};
     manifest_fingerprint(&enc, r.fingerprint);
+    /* Mono loudness is measured as dual mono, dead air is trimmed, and the
+     * AAC's true peak is checked, since this version: each changes a
+     * segment's bytes, so they are part of the fingerprint, added only
+     * where they apply (a library with trimming and normalisation off
+     * keeps the fingerprint it had). */
+    char extra[160];
+    snprintf(extra, sizeof extra, "%s", enc.channels == 1 ? ":dual-mono" : "");
+    if (cfg->trim_silence)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ":trim:%.17g:%.17g",
+                 cfg->silence_threshold_dbfs, cfg->silence_min_seconds);
+    if (cfg->loudness_normalize)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ":tp-check:%.17g:%d",
+                 cfg->true_peak_check_margin_db, cfg->true_peak_max_recuts);
+    if (extra[0]) {
+        unsigned char h[crypto_hash_sha256_BYTES];
+        char keyed[256];
+        snprintf(keyed, sizeof keyed, "%s%s", r.fingerprint, extra);
+        crypto_hash_sha256(h, (const unsigned char *)keyed, strlen(keyed));
+        sodium_bin2hex(r.fingerprint, sizeof r.fingerprint, h, sizeof h);
+    }
 
     struct scan_list files = {0};
     struct manifest old = {0};
@@ -729,6 +1004,16 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         log_ev(LOG_WARN, "previous manifest unreadable; treating every track as new", "error", err, NULL);
         memset(&old, 0, sizeof old);
     }
+    /* Kept to put back if the switch fails half way. */
+    {
+        char ppath[4096];
+        size_t len;
+        snprintf(ppath, sizeof ppath, "%s/playlist.m3u", cfg->processed_dir);
+        if (atomic_read(mpath, MANIFEST_MAX_BYTES, &r.old_manifest_text, &len, NULL, 0) != 0)
+            r.old_manifest_text = NULL;
+        if (atomic_read(ppath, MANIFEST_MAX_BYTES, &r.old_playlist_text, &len, NULL, 0) != 0)
+            r.old_playlist_text = NULL;
+    }
 
     const char *auth = cfg->ipfs_auth_env[0] ? getenv(cfg->ipfs_auth_env) : NULL;
     if (ipfs_client_init(&r.ipfs, cfg->ipfs_api, auth, err, errlen) != 0)
@@ -746,7 +1031,7 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
     r.njobs = files.n;
     r.jobs = calloc(files.n, sizeof *r.jobs);
     if (!r.jobs) {
-        err_set(err, errlen, "out of memory");
+        err_env(err, errlen, "out of memory");
         goto out;
     }
     int nstale = 0;
@@ -759,7 +1044,7 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         j->stale = j->dec.verdict != CACHE_FRESH;
         j->ok = !j->stale;
         const struct manifest_skip *known_bad =
-            j->old ? NULL : manifest_find_skip(&old, j->src->kind, j->src->name, j->src->size, j->src->mtime_ns);
+            !j->stale ? NULL : manifest_find_skip(&old, j->src->kind, j->src->name, j->src->size, j->src->mtime_ns);
         if (known_bad) {
             /* Unchanged since it failed: report it again, but don't decode it again. */
             j->stale = 0;
@@ -768,6 +1053,7 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
             snprintf(j->why, sizeof j->why, "%s", known_bad->reason);
             log_ev(LOG_WARN, "skipping file, unchanged since it failed", "file", j->src->path,
                    "reason", j->why, NULL);
+            keep_previous(j);
         } else if (j->stale) {
             nstale++;
             stale_bytes += j->src->size;
@@ -776,11 +1062,6 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         } else {
             res->cached++;
         }
-    }
-
-    if (restore_pins(&r, &res->reuploaded, err, errlen) != 0) {
-        err_prefix(err, errlen, "checking the node's pins");
-        goto out;
     }
 
     snprintf(r.staging, sizeof r.staging, "%s/.staging-%ld", cfg->processed_dir, (long)getpid());
@@ -801,6 +1082,11 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
             goto out;
         }
     }
+    /* After the workers: a track whose new version failed keeps its old segments, which need their pins too. */
+    if (restore_pins(&r, &res->reuploaded, err, errlen) != 0) {
+        err_prefix(err, errlen, "checking the node's pins");
+        goto out;
+    }
     for (size_t i = 0; i < r.njobs; i++) {
         struct job *j = &r.jobs[i];
         if (j->stale && j->ok)
@@ -809,14 +1095,17 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
             res->skipped++;
         if (j->damaged)
             res->damaged++;
+        if (j->silent)
+            res->silent++;
     }
     if (arrange_kind(&r, 0, r.nmusic, r.music_picks, r.nmusic_picks, mode, (uint64_t)pc->seed,
                      &r.music_order, &r.nmusic_order) != 0 ||
         arrange_kind(&r, r.nmusic, r.njobs - r.nmusic, r.jingle_picks, r.njingle_picks,
                      ORDER_RULES_ORDERED, 0, &r.jingle_order, &r.njingle_order) != 0) {
-        err_set(err, errlen, "out of memory");
+        err_env(err, errlen, "out of memory");
         goto out;
     }
+    res->left_out = (int)files.left_out;
     res->music = (int)r.nmusic_order;
     res->jingles = (int)r.njingle_order;
     if (res->music == 0) {
@@ -837,6 +1126,8 @@ out:
     for (size_t i = 0; r.jobs && i < r.njobs; i++)
         manifest_track_free(&r.jobs[i].out);
     free(r.jobs);
+    free(r.old_manifest_text);
+    free(r.old_playlist_text);
     free(r.music_picks);
     free(r.jingle_picks);
     free(r.music_order);

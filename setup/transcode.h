@@ -10,6 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct tc_params;
+/* Drops every segment handed out so far: the track is about to be cut
+ * again (with less gain). Returns 0, or negative with a message. */
+typedef int (*tc_restart_cb)(void *ctx, char *err, size_t errlen);
+
 struct tc_params {
     int sample_rate;         /* station rate, Hz */
     int channels;            /* 1 or 2 */
@@ -20,6 +25,15 @@ struct tc_params {
     double target_lufs;      /* integrated loudness target */
     double true_peak_dbtp;   /* ceiling the gain must not push peaks above */
     double max_lost_seconds; /* more audio lost to damage fails the file */
+    int trim_silence;        /* nonzero: cut leading and trailing silence */
+    double silence_dbfs;     /* a sample frame is silent when every channel is below this */
+    double silence_min_seconds; /* shorter silence at either end is kept */
+    double true_peak_margin_db; /* the AAC result's true peak is checked when the
+                              * planned one comes this close to the ceiling */
+    tc_restart_cb on_restart; /* NULL: an overshoot is reported, not corrected */
+    int true_peak_max_recuts; /* cuts again at most this often */
+    const char *spool_dir;   /* where the decoded track waits between the passes
+                              * (an unnamed file); NULL or "": the system's temporary folder */
 };
 
 /* One finished segment, handed to the caller as soon as it is cut. The
@@ -39,7 +53,11 @@ typedef int (*tc_segment_cb)(void *ctx, const struct tc_segment *seg, char *err,
 struct tc_result {
     int64_t samples;         /* the sum of its segments' samples */
     double duration;         /* samples / sample_rate */
-    int64_t source_samples;  /* the source's own length, at sample_rate */
+    int64_t source_samples;  /* the source's own length, at sample_rate, after trimming */
+    int64_t decoded_samples; /* the source's whole length, at sample_rate */
+    double trimmed_start;    /* seconds of leading silence cut */
+    double trimmed_end;      /* seconds of trailing silence cut */
+    double silent_fraction;  /* of the samples that air, the share below silence_dbfs (NAN if not measured) */
     int64_t decode_errors;   /* damaged packets skipped (see decode_next) */
     double lost_seconds;     /* about how much audio they held */
     int segments;
@@ -47,6 +65,8 @@ struct tc_result {
     double measured_lufs;    /* integrated loudness before gain (NAN if not measured) */
     double measured_true_peak_dbtp; /* before gain (NAN if not measured) */
     double gain_db;          /* applied (0 if not normalised) */
+    double output_true_peak_dbtp; /* of the decoded AAC, when checked (else NAN) */
+    int recut;               /* times cut again with less gain (the AAC overshot) */
     char artist[256];        /* from tags; empty if none */
     char title[256];         /* from tags; empty if none */
 };

@@ -20,7 +20,7 @@ int upload_files(const struct ipfs_client *c, struct upload_file *files, size_t 
         batch = 1;
     struct ipfs_add_item *items = calloc((size_t)batch, sizeof *items);
     if (!items)
-        return err_set(err, errlen, "out of memory");
+        return err_env(err, errlen, "out of memory");
     int rc = 0;
     for (size_t start = 0; start < n && rc == 0; start += (size_t)batch) {
         size_t k = n - start < (size_t)batch ? n - start : (size_t)batch;

@@ -14,6 +14,7 @@ PKGS=(
   chromium faketime
   espeak-ng valgrind nginx-light
   vlc-bin vlc-plugin-base
+  prometheus
 )
 # The oldest Node.js the npm lockfiles accept: the highest engines.node in
 # tests/*/package-lock.json (@noble/curves and @noble/hashes).

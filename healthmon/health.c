@@ -237,9 +237,11 @@ static json_t *streamer_json(const struct hm_streamer_view *v)
 {
     if (!v->known)
         return json_null();
+    json_t *running = v->running < 0 ? json_null() : json_boolean(v->running);
     if (!v->failover)
-        return json_pack("{s:b, s:n}", "on_air", v->on_air, "failover");
-    return json_pack("{s:b, s:{s:s, s:I, s:o, s:I}}", "on_air", v->on_air, "failover", "role",
+        return json_pack("{s:b, s:o, s:n}", "on_air", v->on_air, "running", running, "failover");
+    return json_pack("{s:b, s:o, s:{s:s, s:I, s:o, s:I}}", "on_air", v->on_air, "running", running, "failover",
+                     "role",
                      v->active ? "active" : "standby", "takeovers", (json_int_t)v->takeovers, "last_takeover",
                      isfinite(v->last_takeover) ? when(v->last_takeover) : json_null(), "stepbacks",
                      (json_int_t)v->stepbacks);

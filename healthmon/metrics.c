@@ -163,6 +163,10 @@ char *hm_metrics_text(const struct hm_round *r)
             const struct hm_streamer_view *v = &r->streamer;
             head(&o, "streamer_on_air", "gauge", "1 if the streamer beside this monitor publishes the station");
             put(&o, PREFIX "streamer_on_air %d\n", v->on_air);
+            if (v->running >= 0) {
+                head(&o, "streamer_running", "gauge", "1 if a radio-streamer holds the state directory's lock");
+                put(&o, PREFIX "streamer_running %d\n", v->running);
+            }
             if (v->failover) {
                 head(&o, "streamer_failover_active", "gauge",
                      "Failover: 1 if this streamer holds the air, 0 if it stands by");

@@ -54,6 +54,7 @@ static void report_start(struct hm_gateway *g, struct hm_gateway_report *r)
     r->drift_lufs = NAN;
     r->facts.newest_pdt = NAN;
     r->facts.age = NAN;
+    r->facts.age_max = NAN;
     r->facts.sequence_advanced = -1;
 }
 

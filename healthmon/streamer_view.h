@@ -8,7 +8,8 @@
 
 struct hm_streamer_view {
     int known;                      /* status.json was read */
-    int on_air;
+    int running;                    /* 1 a streamer holds state_dir's lock, 0 none does, -1 unknown */
+    int on_air;                     /* status.json says so and, when known, it runs */
     int failover;                   /* it runs with failover_role active or standby */
     int active;                     /* failover: it holds the air now */
     long takeovers;                 /* failover: times it took the air from the other */
@@ -17,7 +18,9 @@ struct hm_streamer_view {
 };
 
 /* Reads <state_dir>/status.json into *v (zeroed, known = 0, on any error,
- * which err then names). */
+ * which err then names). A streamer killed outright leaves a status that
+ * still says on air: whether one runs is read from the kernel's table of
+ * file locks (/proc/locks), without touching the lock itself. */
 int hm_streamer_read(const char *state_dir, struct hm_streamer_view *v, char *err, size_t errlen);
 
 #endif

@@ -15,6 +15,8 @@
 #include "metrics.h"
 #include "streamer_view.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -312,6 +314,30 @@ static void the_streamers_role_and_takeovers_are_shown(void **state)
     assert_true(json_is_null(json_object_get(fo, "last_takeover")));
     json_decref(doc);
     free(text);
+
+    /* A streamer killed outright leaves "on_air": true behind; whether one
+     * runs is whether someone holds state_dir/lock, as radio-streamer does. */
+    write_status(dir, "{\"on_air\": true}");
+    char lock[512];
+    snprintf(lock, sizeof lock, "%s/lock", dir);
+    int fd = open(lock, O_RDWR | O_CREAT, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+    assert_int_equal(hm_streamer_read(dir, &f->r.streamer, err, sizeof err), 0);
+    assert_int_equal(f->r.streamer.running, 1);
+    assert_true(f->r.streamer.on_air);
+    m = hm_metrics_text(&f->r);
+    assert_non_null(strstr(m, "radio_healthmon_streamer_running 1\n"));
+    free(m);
+    close(fd); /* the streamer is gone */
+    assert_int_equal(hm_streamer_read(dir, &f->r.streamer, err, sizeof err), 0);
+    assert_int_equal(f->r.streamer.running, 0);
+    assert_false(f->r.streamer.on_air);
+    m = hm_metrics_text(&f->r);
+    assert_non_null(strstr(m, "radio_healthmon_streamer_on_air 0\n"));
+    assert_non_null(strstr(m, "radio_healthmon_streamer_running 0\n"));
+    free(m);
+    unlink(lock);
 
     /* Broken or missing: unknown, no streamer metrics at all. */
     write_status(dir, "{not json");

@@ -30,6 +30,9 @@
   // After a seek, playback needs a moment before its position means anything.
   const SETTLE_MS = 1500;
   const Air = window.RadioAirtime;
+  // The streamer's EXT-X-DATERANGE class for a track on air.
+  const TRACK_CLASS = 'org.ipfs-radio.track';
+  const TRACK_MS = 500;
 
   const params = new URLSearchParams(location.search);
   const name = params.get('name');
@@ -41,6 +44,8 @@
   const nowEl = document.getElementById('now');
   const statusEl = document.getElementById('status');
   const healthEl = document.getElementById('health');
+  const barEl = document.getElementById('bar');
+  const timeEl = document.getElementById('time');
   document.getElementById('station').textContent = src ? src : '';
 
   const stats = {
@@ -64,6 +69,7 @@
     oldestPlaylist: null,  // the largest playlist age seen: now minus its newest fragment's end, s
     airError: null,        // programme time playing minus where it should be, s
     seeks: 0,              // corrections by seeking
+    track: null,           // {title, elapsed, duration} from the EXT-X-DATERANGE playing
     nudged: false,         // the playback rate is being nudged
     unaligned: false       // air time minus the delay is outside the playlist (a clock far off)
   };
@@ -289,6 +295,35 @@
   }, SAMPLE_MS);
   setInterval(keepToAirTime, ALIGN_MS);
 
+  function clock(s) {
+    const m = Math.floor(s / 60);
+    const r = Math.floor(s % 60);
+    return m + ':' + (r < 10 ? '0' : '') + r;
+  }
+
+  // The track playing and how far into it, from the playlist's date ranges:
+  // the whole track's length is known, not only the segments listed.
+  function showTrack() {
+    const d = details();
+    const playing = hls && hls.playingDate;
+    if (!d || !playing || !d.dateRanges) return;
+    const t = playing.getTime();
+    let found = null;
+    for (const id of Object.keys(d.dateRanges)) {
+      const r = d.dateRanges[id];
+      if (r.class !== TRACK_CLASS || !r.startDate || !(r.duration > 0)) continue;
+      const start = r.startDate.getTime();
+      if (t >= start && t < start + r.duration * 1000) found = r;
+    }
+    if (!found) return;
+    const elapsed = (t - found.startDate.getTime()) / 1000;
+    stats.track = { title: found.attr['X-TITLE'] || '', elapsed, duration: found.duration };
+    barEl.max = found.duration;
+    barEl.value = elapsed;
+    timeEl.textContent = clock(elapsed) + ' / ' + clock(found.duration);
+  }
+  setInterval(showTrack, TRACK_MS);
+
   async function pollHealth() {
     try {
       const r = await fetch(healthUrl, { cache: 'no-store' });
@@ -352,6 +387,7 @@
         airError: stats.airError,
         seeks: stats.seeks,
         unaligned: stats.unaligned,
+        track: stats.track,
         rate: audio.playbackRate,
         hlsVersion: stats.hlsVersion
       };

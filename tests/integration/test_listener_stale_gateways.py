@@ -188,6 +188,7 @@ def measure_listener(l):
          "skips": [(a, b) for a, b in zip(sns, sns[1:]) if b != a + 1],
          "fatal": [f for s in snaps for f in s.get("fatal", [])],
          "oldest": last.get("oldestPlaylist") or 0, "delay": last.get("delay"),
+         "tracks": track_findings(snaps, obs[0]["wallEpochMs"]),
          "raised": len(last.get("delayRaises") or []), "seeks": last.get("seeks")}
     print(f"{l['label']}: rate {m['rate']:.4f} over {span:.0f}s, behind air {m['behind_range'][0]:.2f}.."
           f"{m['behind_range'][1]:.2f}s, longest stall {m['stall']} ms, oldest playlist {m['oldest']:.1f}s, "
@@ -195,7 +196,22 @@ def measure_listener(l):
     return m
 
 
+def track_findings(snaps, since_ms):
+    """What the page showed of the track playing (from the playlist's
+    EXT-X-DATERANGE) against the EXTINF title of the fragment playing."""
+    shown = [s for s in snaps if s.get("wallEpochMs", 0) >= since_ms]
+    with_track = [s for s in shown if s.get("track")]
+    wrong = [(s["track"], s["nowPlaying"]) for s in with_track
+             if s["nowPlaying"] != "Now playing: " + s["track"]["title"]
+             or not 0 <= s["track"]["elapsed"] < s["track"]["duration"]]
+    return {"shown": len(with_track), "of": len(shown), "wrong": wrong}
+
+
 def judge_listener(l, m):
+    t = m["tracks"]
+    check(t["shown"] >= 0.9 * t["of"], f"{l['label']}: the track playing shown in {t['shown']} of {t['of']} samples")
+    # Near a track boundary the two sources may be a sample apart.
+    check(len(t["wrong"]) <= 0.02 * t["of"], f"{l['label']}: the track shown disagrees: {t['wrong'][:3]}")
     check(not m["fatal"], f"{l['label']}: fatal hls.js errors {m['fatal'][:3]}")
     check(m["rate"] >= MIN_RATE, f"{l['label']}: programme time advanced at {m['rate']:.4f} of wall time")
     check(m["stall"] <= MAX_STALL_MS, f"{l['label']}: playback stood still for {m['stall']} ms")

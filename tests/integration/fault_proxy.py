@@ -19,6 +19,7 @@ as toxiproxy do not inject, and Debian packages none that does."""
 import http.client
 import http.server
 import socket
+import sys
 import threading
 import time
 import urllib.parse
@@ -51,6 +52,14 @@ class Rule:
         return True
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client that hangs up (a player stopped, a request cut on
+        # purpose) is routine here; anything else is still printed.
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
 class FaultProxy:
     def __init__(self, upstream, port=None):
         u = urllib.parse.urlsplit(upstream)
@@ -71,7 +80,7 @@ class FaultProxy:
 
             do_GET = do_PUT = do_HEAD = do_DELETE = do_POST
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port or kubo_node.reserve_port()), Handler)
+        self.server = _Server(("127.0.0.1", port or kubo_node.reserve_port()), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

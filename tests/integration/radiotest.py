@@ -224,6 +224,20 @@ def write_streamer_config(path, processed, state, api, gateway, **keys):
     return write_json(path, cfg)
 
 
+def longest_stall_ms(obs, still=0.05):
+    """Longest wall time a media element's position moved less than `still`
+    seconds between samples while it was meant to play, from a browser
+    observer's samples ({wallEpochMs, currentTime, paused})."""
+    worst = run = 0
+    for a, b in zip(obs, obs[1:]):
+        if not b["paused"] and b["currentTime"] - a["currentTime"] < still:
+            run += b["wallEpochMs"] - a["wallEpochMs"]
+            worst = max(worst, run)
+        else:
+            run = 0
+    return worst
+
+
 def run_main(main, procs, work, grace=20):
     """Runs a test's main(); then stops what it started, whatever happened,
     and removes work, or on failure keeps it and says where."""

@@ -187,20 +187,6 @@ class Watcher(threading.Thread):
             return self.newest_at if self.newest > seq else None
 
 
-def longest_stall_ms(obs):
-    """Longest wall time the media element's position stood still while it
-    was meant to play, from the observer's one-second samples (as
-    test_listener_browser judges it)."""
-    worst = run = 0
-    for a, b in zip(obs, obs[1:]):
-        if not b["paused"] and b["currentTime"] - a["currentTime"] < 0.05:
-            run += b["wallEpochMs"] - a["wallEpochMs"]
-            worst = max(worst, run)
-        else:
-            run = 0
-    return worst
-
-
 def judge_listener(out):
     with open(out) as f:
         record = json.load(f)
@@ -213,7 +199,7 @@ def judge_listener(out):
     check(not [f for x in samples for f in x["fatal"]], "the listener hit a fatal hls.js error")
     sns = [f["sn"] for f in first["frags"]]
     check(sns and all(b == a + 1 for a, b in zip(sns, sns[1:])), f"the listener's fragments: {sns}")
-    stall = longest_stall_ms(first["observed"])
+    stall = rt.longest_stall_ms(first["observed"])
     check(stall <= MAX_STALL_MS, f"playback stood still for {stall} ms")
     return stall, len(sns)
 

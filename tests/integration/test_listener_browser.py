@@ -142,19 +142,6 @@ def ffmpeg_listen(url, out):
                rc=p.returncode)
 
 
-def longest_stall_ms(obs):
-    """Longest wall time the media element's position stood still while it
-    was meant to play, from the observer's one-second samples."""
-    worst = run = 0
-    for a, b in zip(obs, obs[1:]):
-        if not b["paused"] and b["currentTime"] - a["currentTime"] < 0.05:
-            run += b["wallEpochMs"] - a["wallEpochMs"]
-            worst = max(worst, run)
-        else:
-            run = 0
-    return worst
-
-
 def judge_first(first, kill_at, back_at, jingle):
     """Judged from outside the page's own bookkeeping: the fragments hls.js
     switched playback to, the media element's position, and hls.js's
@@ -177,7 +164,7 @@ def judge_first(first, kill_at, back_at, jingle):
     rate = (prog[-1]["programTimeMs"] - prog[0]["programTimeMs"]) / (prog[-1]["wallEpochMs"] - prog[0]["wallEpochMs"])
     offsets = [(o["programTimeMs"] - o["wallEpochMs"]) / 1000 for o in prog]
     spread = max(offsets) - min(offsets)
-    stall = longest_stall_ms(obs)
+    stall = rt.longest_stall_ms(obs)
     print(f"first listener: {len(sns)} fragments {sns[0]}..{sns[-1]}, {boundaries} boundaries, programme "
           f"rate {rate:.4f}, behind air {-offsets[-1]:.1f}s (spread {spread:.2f}s), longest stall {stall} ms")
     check(MIN_RATE <= rate <= 2 - MIN_RATE, f"programme time advanced at {rate:.4f} of wall time")

@@ -162,17 +162,6 @@ def settled(obs):
     return [o for o in playing if o["wallEpochMs"] - playing[0]["wallEpochMs"] >= SETTLE * 1000]
 
 
-def longest_stall_ms(obs):
-    worst = run = 0
-    for a, b in zip(obs, obs[1:]):
-        if not b["paused"] and b["currentTime"] - a["currentTime"] < 0.01:
-            run += b["wallEpochMs"] - a["wallEpochMs"]
-            worst = max(worst, run)
-        else:
-            run = 0
-    return worst
-
-
 def measure_listener(l):
     obs = settled(l["observed"])
     check(len(obs) >= (LISTEN - SETTLE - 10) * 1000 / SAMPLE_MS * 0.8,
@@ -184,7 +173,7 @@ def measure_listener(l):
     last = snaps[-1] if snaps else {}
     m = {"span": span, "rate": (obs[-1]["programTimeMs"] - obs[0]["programTimeMs"]) / 1000 / span,
          "behind": sum(behind) / len(behind), "behind_range": (min(behind), max(behind)),
-         "stall": longest_stall_ms(obs), "frags": len(sns),
+         "stall": rt.longest_stall_ms(obs, still=0.01), "frags": len(sns),
          "skips": [(a, b) for a, b in zip(sns, sns[1:]) if b != a + 1],
          "fatal": [f for s in snaps for f in s.get("fatal", [])],
          "oldest": last.get("oldestPlaylist") or 0, "delay": last.get("delay"),

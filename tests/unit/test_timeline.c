@@ -313,36 +313,9 @@ static void running_order_shorter_than_the_window_loops(void **state)
     free(c.seen);
 }
 
-static void fresh_station_first_playlist_lists_three_target_durations(void **state)
-{
-    (void)state;
-    struct manifest m;
-    fx_make_library(&m);
-    struct order o;
-    fx_make_order(&m, ORDER_A, 7, &o);
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
-    struct station st;
-    char err[256];
-    assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
-    struct station_out out;
-    assert_int_equal(station_tick(&st, START, &out, err, sizeof err), STATION_PUBLISH);
-    struct m3u8_playlist pl;
-    assert_int_equal(m3u8_parse(out.playlist, out.len, &pl, err, sizeof err), 0);
-    double listed = 0;
-    for (size_t i = 0; i < pl.nsegs; i++)
-        listed += pl.segs[i].duration;
-    assert_true(listed >= STATION_MIN_TARGETS * pl.target_duration);
-    /* Listeners three target durations behind the edge hear the order from its first segment. */
-    assert_int_equal(pl.media_sequence, station_sequence_floor(pl.segs[0].pdt));
-    assert_true(pl.segs[pl.nsegs - 1].pdt <= START);
-    m3u8_free(&pl);
-    free(out.playlist);
-    station_close(&st);
-    manifest_free(&m);
-}
-
-/* The first playlist of a new station with this window and listen delay. */
-static void first_playlist(size_t window, double delay, struct m3u8_playlist *pl)
+/* The first playlist of a new station with this window and listen delay,
+ * parsed, and its text in *text when text is not NULL (the caller frees). */
+static void first_playlist(size_t window, double delay, struct m3u8_playlist *pl, char **text)
 {
     struct manifest m;
     fx_make_library(&m);
@@ -355,9 +328,27 @@ static void first_playlist(size_t window, double delay, struct m3u8_playlist *pl
     struct station_out out;
     assert_int_equal(station_tick(&st, START, &out, err, sizeof err), STATION_PUBLISH);
     assert_int_equal(m3u8_parse(out.playlist, out.len, pl, err, sizeof err), 0);
-    free(out.playlist);
+    if (text)
+        *text = out.playlist;
+    else
+        free(out.playlist);
     station_close(&st);
     manifest_free(&m);
+}
+
+static void fresh_station_first_playlist_lists_three_target_durations(void **state)
+{
+    (void)state;
+    struct m3u8_playlist pl;
+    first_playlist(50, 0, &pl, NULL);
+    double listed = 0;
+    for (size_t i = 0; i < pl.nsegs; i++)
+        listed += pl.segs[i].duration;
+    assert_true(listed >= STATION_MIN_TARGETS * pl.target_duration);
+    /* Listeners three target durations behind the edge hear the order from its first segment. */
+    assert_int_equal(pl.media_sequence, station_sequence_floor(pl.segs[0].pdt));
+    assert_true(pl.segs[pl.nsegs - 1].pdt <= START);
+    m3u8_free(&pl);
 }
 
 /* A new station's first playlist already reaches the delay back, so the
@@ -368,7 +359,7 @@ static void fresh_station_lists_the_listen_delay(void **state)
     (void)state;
     const double delay = 20;
     struct m3u8_playlist pl;
-    first_playlist(50, delay, &pl);
+    first_playlist(50, delay, &pl, NULL);
     assert_true(pl.segs[0].pdt <= START - delay);
     assert_int_equal(pl.media_sequence, station_sequence_floor(pl.segs[0].pdt));
     /* No more than needed: the segment before the delay's was not listed. */
@@ -381,7 +372,7 @@ static void fresh_station_lists_the_listen_delay(void **state)
 static int published_start_offset(size_t window, double delay, double *offset, int *target)
 {
     struct m3u8_playlist pl;
-    first_playlist(window, delay, &pl);
+    first_playlist(window, delay, &pl, NULL);
     int has = pl.has_start;
     *offset = pl.start_offset;
     *target = pl.target_duration;
@@ -394,31 +385,22 @@ static int published_start_offset(size_t window, double delay, double *offset, i
 static void tracks_in_the_window_are_dateranges_of_their_whole_length(void **state)
 {
     (void)state;
-    struct manifest m;
-    fx_make_library(&m);
-    struct order o;
-    fx_make_order(&m, ORDER_A, 7, &o);
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 20, 1, 2};
-    struct station st;
-    char err[256];
-    assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
-    struct station_out out;
-    assert_int_equal(station_tick(&st, START, &out, err, sizeof err), STATION_PUBLISH);
     struct m3u8_playlist pl;
-    assert_int_equal(m3u8_parse(out.playlist, out.len, &pl, err, sizeof err), 0);
+    char *text;
+    first_playlist(50, 20, &pl, &text);
     /* j1 (one segment of 150000 samples) opens the order, t1 follows: 15
      * segments of 5.995 s, 15 of 6.016 s and 4.167 s, most of it ahead. */
     assert_true(pl.segs[0].discontinuity || pl.segs[0].seq == pl.media_sequence);
     char want[256];
     snprintf(want, sizeof want, "#EXT-X-DATERANGE:ID=\"track-%lld\",CLASS=\"%s\",", (long long)pl.segs[0].seq,
              M3U8_TRACK_CLASS);
-    const char *j1 = strstr(out.playlist, want);
+    const char *j1 = strstr(text, want);
     assert_non_null(j1);
     const char *j1_dur = strstr(j1, "DURATION=3.125,X-TITLE=\"j1\"");
     assert_non_null(j1_dur);
     assert_true(j1_dur < strchr(j1, '\n'));
     snprintf(want, sizeof want, "ID=\"track-%lld\"", (long long)pl.segs[1].seq);
-    const char *t1 = strstr(out.playlist, want);
+    const char *t1 = strstr(text, want);
     assert_non_null(t1);
     const char *dur = strstr(t1, "DURATION=184.332,");
     assert_non_null(dur);
@@ -426,13 +408,11 @@ static void tracks_in_the_window_are_dateranges_of_their_whole_length(void **sta
     size_t starts = 0, tags = 0;
     for (size_t i = 0; i < pl.nsegs; i++)
         starts += pl.segs[i].discontinuity || i == 0;
-    for (const char *p = out.playlist; (p = strstr(p, "#EXT-X-DATERANGE:")) != NULL; p++)
+    for (const char *p = text; (p = strstr(p, "#EXT-X-DATERANGE:")) != NULL; p++)
         tags++;
     assert_int_equal(tags, starts);
     m3u8_free(&pl);
-    free(out.playlist);
-    station_close(&st);
-    manifest_free(&m);
+    free(text);
 }
 
 static void listen_delay_is_published_within_the_window(void **state)

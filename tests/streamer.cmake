@@ -41,7 +41,7 @@ target_link_libraries(test_order_load PRIVATE radio_streamer_lib PkgConfig::CMOC
 add_test(NAME test_order_load COMMAND test_order_load)
 set_tests_properties(test_order_load PROPERTIES LABELS unit)
 
-add_executable(test_standby_adopt unit/test_standby_adopt.c)
+add_executable(test_standby_adopt unit/test_standby_adopt.c unit/timeline_fixture.c)
 target_link_libraries(test_standby_adopt PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 add_test(NAME test_standby_adopt COMMAND test_standby_adopt)
 set_tests_properties(test_standby_adopt PROPERTIES LABELS unit)
@@ -54,7 +54,7 @@ target_link_libraries(test_m3u8_render PRIVATE radio_streamer_lib PkgConfig::CMO
 add_test(NAME test_m3u8_render COMMAND test_m3u8_render)
 set_tests_properties(test_m3u8_render PROPERTIES LABELS unit)
 
-add_executable(test_recover unit/test_recover.c)
+add_executable(test_recover unit/test_recover.c unit/timeline_fixture.c)
 target_link_libraries(test_recover PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 add_test(NAME test_recover COMMAND test_recover)
 set_tests_properties(test_recover PROPERTIES LABELS unit)

@@ -16,52 +16,20 @@
 #include "m3u8.h"
 #include "recover.h"
 #include "station.h"
+#include "timeline_fixture.h"
 
-#define RATE 48000
+#define RATE FX_RATE
 #define START 1.8e9 /* a fixed instant: no test depends on today's date */
-
-static void add_track(struct manifest *m, const char *id, int nsegs)
-{
-    m->tracks = realloc(m->tracks, (m->ntracks + 1) * sizeof *m->tracks);
-    struct manifest_track *t = &m->tracks[m->ntracks++];
-    memset(t, 0, sizeof *t);
-    t->id = strdup(id);
-    t->artist = strdup("Artist");
-    t->title = strdup(id);
-    t->source = strdup(id);
-    t->nsegs = (size_t)nsegs;
-    t->segs = calloc((size_t)nsegs, sizeof *t->segs);
-    for (int i = 0; i < nsegs; i++) {
-        char f[128], data[128];
-        snprintf(f, sizeof f, "segments/%s/%d.ts", id, i);
-        snprintf(data, sizeof data, "%s/%d", id, i);
-        t->segs[i].file = strdup(f);
-        cid_raw_from_bytes(data, strlen(data), t->segs[i].cid);
-        t->segs[i].samples = i % 2 ? 288768 : 287744;
-        t->segs[i].duration = (double)t->segs[i].samples / RATE;
-        t->segs[i].bytes = 1000;
-    }
-}
 
 static void open_station(struct station *st, const struct station_memory *mem, double now)
 {
     struct manifest m;
-    memset(&m, 0, sizeof m);
-    m.enc.sample_rate = RATE;
-    add_track(&m, "j1", 1);
-    add_track(&m, "t1", 7);
-    add_track(&m, "t2", 4);
-    manifest_sort(&m);
-    struct playlist pl = {0};
-    assert_int_equal(playlist_append(&pl, "j1", NULL, -1), 0);
-    assert_int_equal(playlist_append(&pl, "t1", NULL, -1), 0);
-    assert_int_equal(playlist_append(&pl, "t2", NULL, -1), 0);
+    fx_make_small_library(&m);
+    static const char *const ids[] = {"j1", "t1", "t2"};
     struct order o;
-    char err[256];
-    if (order_build(&m, &pl, &o, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    playlist_free(&pl);
+    fx_make_order(&m, ids, 3, &o);
     manifest_free(&m);
+    char err[256];
     struct station_opts opts = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
     if (station_open(st, &opts, &o, mem, now, err, sizeof err) != 0)
         fail_msg("%s", err);

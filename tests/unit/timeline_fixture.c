@@ -51,6 +51,16 @@ void fx_make_library(struct manifest *m)
     manifest_sort(m);
 }
 
+void fx_make_small_library(struct manifest *m)
+{
+    memset(m, 0, sizeof *m);
+    m->enc.sample_rate = FX_RATE;
+    const struct { const char *id; int n; } tracks[] = {{"j1", 1}, {"t1", 7}, {"t2", 4}};
+    for (size_t k = 0; k < sizeof tracks / sizeof *tracks; k++)
+        fx_add_track(m, tracks[k].id, tracks[k].n, (tracks[k].n - 1) % 2 ? 288768 : 287744, 0);
+    manifest_sort(m);
+}
+
 void fx_make_order(const struct manifest *m, const char *const *ids, size_t n, struct order *o)
 {
     struct playlist pl = {0};

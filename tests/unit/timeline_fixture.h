@@ -17,6 +17,9 @@
 void fx_add_track(struct manifest *m, const char *id, int nsegs, int64_t last_samples, int jingle);
 /* j1, j2 (jingles), t1 (~3 min), t2, t3 (one 2 s segment), t4, t5. */
 void fx_make_library(struct manifest *m);
+/* j1 (one segment), t1 (7), t2 (4): segments of alternating 5.995 and
+ * 6.016 s, air times that fall between milliseconds. */
+void fx_make_small_library(struct manifest *m);
 /* The running order of these track ids (cmocka fails the test otherwise). */
 void fx_make_order(const struct manifest *m, const char *const *ids, size_t n, struct order *o);
 

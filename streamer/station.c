@@ -37,12 +37,10 @@ int64_t station_sequence_floor(double now)
     return f > 0 ? (int64_t)f : 0;
 }
 
-/* The listen delay as published: no further back than the window can list
- * with STATION_MIN_TARGETS target durations ahead. */
-static double published_delay(const struct station_opts *opts, int target)
+double station_published_delay(size_t window, double listen_delay, int target)
 {
-    double reach = ((double)opts->window - STATION_MIN_TARGETS) * target;
-    return fmin(opts->listen_delay, reach);
+    double reach = ((double)window - STATION_MIN_TARGETS) * target;
+    return fmax(0, fmin(listen_delay, reach));
 }
 
 /* Seconds before the segment on air at a new station's start that its first
@@ -56,7 +54,7 @@ static double lead_in(const struct order *o, const struct station_opts *opts)
     int64_t need = (int64_t)STATION_MIN_TARGETS * o->max_rounded * o->rate, listed = 0, before = 0;
     /* One target duration more, so that the moment the delay names is
      * listed, not on the window's very edge. */
-    double d = published_delay(opts, o->max_rounded);
+    double d = station_published_delay(opts->window, opts->listen_delay, o->max_rounded);
     int64_t delay = d > 0 ? (int64_t)ceil((d + o->max_rounded) * o->rate) : 0;
     if (delay > need)
         need = delay;
@@ -199,7 +197,7 @@ static int render(const struct station *st, const struct sched_item *items, size
      * plays by the date-times, so every player hears the same moment. A
      * window too short for the delay gets the furthest start that still
      * leaves players the few target durations they want listed ahead. */
-    double delay = published_delay(&st->opts, st->target);
+    double delay = station_published_delay(st->opts.window, st->opts.listen_delay, st->target);
     pl.has_start = delay > 0;
     pl.start_offset = -delay;
     int rc = 0;

@@ -61,6 +61,11 @@ struct station {
 #define STATION_FLOOR_EPOCH 1577836800.0 /* 2020-01-01T00:00:00Z */
 int64_t station_sequence_floor(double now);
 
+/* The listen delay as published (EXT-X-START): no further back than a
+ * window of `window` segments can list with STATION_MIN_TARGETS target
+ * durations ahead; 0 when it cannot list that many. */
+double station_published_delay(size_t window, double listen_delay, int target);
+
 /* Starts from memory (or fresh at `now`, at the sequence floor). A running order other than the
  * remembered one starts after the last published segment, at the later of
  * now and that segment's end. Takes ownership of *o. */

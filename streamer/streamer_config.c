@@ -1,7 +1,5 @@
 #include "streamer_config.h"
 
-#include <math.h>
-
 #include "err.h"
 #include "station.h"
 
@@ -147,9 +145,8 @@ int streamer_config_check_timing(const struct streamer_config *c, const char *or
     /* The oldest playlist a player may hold: the last one published just
      * before the next is due, kept by a gateway for the record's TTL. */
     double age = (double)c->publish_every_segments * target + c->ipns_ttl_seconds;
-    /* The delay as published: capped where the window cannot list it. */
-    double reach = ((double)c->window_segments - STATION_MIN_TARGETS) * target;
-    double tolerance = need + fmin(c->listen_delay_seconds, fmax(0, reach));
+    double tolerance =
+        need + station_published_delay((size_t)c->window_segments, c->listen_delay_seconds, target);
     if (age > tolerance)
         return err_set(err, errlen, "%s: keys \"publish_every_segments\" (%d) and \"ipns_ttl_seconds\" (%g) "
                        "let a playlist be %.0f s old when players read it, more than the %.0f s they play behind "

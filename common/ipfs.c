@@ -626,6 +626,12 @@ static int record_from_answer(char *body, size_t blen, uint8_t *out, size_t cap,
     return 0;
 }
 
+/* Kubo says it holds no record with HTTP 500 and "routing: not found". */
+static int holds_none(const struct ipfs_response *r, const char *err)
+{
+    return r->status == 500 && strstr(err, "routing: not found") != NULL;
+}
+
 int ipfs_ipns_get(const struct ipfs_client *c, const char *name, uint8_t *out, size_t cap, size_t *len,
                   char *err, size_t errlen)
 {
@@ -636,9 +642,9 @@ int ipfs_ipns_get(const struct ipfs_client *c, const char *name, uint8_t *out, s
     struct ipfs_response r;
     if (ipfs_call(c, "routing/get", q, &r, err, errlen) != 0) {
         if (r.status != 404)
-            return -1;
+            return holds_none(&r, err) ? 0 : -1;
         if (ipfs_call(c, "dht/get", q, &r, err, errlen) != 0)
-            return -1;
+            return holds_none(&r, err) ? 0 : -1;
     }
     int rc = r.body ? record_from_answer(r.body, r.len, out, cap, len) : -1;
     ipfs_response_free(&r);

@@ -100,8 +100,8 @@ int ipfs_ipns_put(const struct ipfs_client *c, const char *name, const void *rec
                   int *use_dht, char *err, size_t errlen);
 
 /* Reads the record the node's routing holds for /ipns/<name> (routing/get,
- * or dht/get) into out (cap bytes). Returns 1 with *len set, -1 when the
- * node has none or cannot say, with its answer in err. */
+ * or dht/get) into out (cap bytes). Returns 1 with *len set, 0 when the
+ * node says it holds none, -1 when it cannot say, with its answer in err. */
 int ipfs_ipns_get(const struct ipfs_client *c, const char *name, uint8_t *out, size_t cap, size_t *len,
                   char *err, size_t errlen);
 

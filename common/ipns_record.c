@@ -118,8 +118,9 @@ int ipns_record_build(const struct ipns_key *k, const struct ipns_record_fields 
     size_t vlen = strlen(f->value);
     if (vlen == 0 || vlen > IPNS_VALUE_MAX)
         return err_set(err, errlen, "IPNS value must be 1 to %d bytes", IPNS_VALUE_MAX);
-    if (strlen(f->validity) != IPNS_VALIDITY_LEN)
-        return err_set(err, errlen, "IPNS validity must be an RFC 3339 time with nanoseconds");
+    size_t tlen = strlen(f->validity);
+    if (tlen < IPNS_VALIDITY_MIN_LEN || tlen > IPNS_VALIDITY_LEN)
+        return err_set(err, errlen, "IPNS validity must be an RFC 3339 UTC time");
     uint8_t data[IPNS_VALUE_MAX + 128];
     int dlen = ipns_record_data(f, data, sizeof data);
     if (dlen < 0)
@@ -132,15 +133,15 @@ int ipns_record_build(const struct ipns_key *k, const struct ipns_record_fields 
     /* V1 signs value || validity || the validity type's name. */
     uint8_t signed_v1[IPNS_VALUE_MAX + IPNS_VALIDITY_LEN + 3];
     memcpy(signed_v1, f->value, vlen);
-    memcpy(signed_v1 + vlen, f->validity, IPNS_VALIDITY_LEN);
-    memcpy(signed_v1 + vlen + IPNS_VALIDITY_LEN, "EOL", 3);
-    ipns_key_sign(k, signed_v1, vlen + IPNS_VALIDITY_LEN + 3, sig1);
+    memcpy(signed_v1 + vlen, f->validity, tlen);
+    memcpy(signed_v1 + vlen + tlen, "EOL", 3);
+    ipns_key_sign(k, signed_v1, vlen + tlen + 3, sig1);
 
     struct buf b = {out, 0, cap < IPNS_RECORD_MAX ? cap : IPNS_RECORD_MAX, 0};
     pb_bytes(&b, F_VALUE, f->value, vlen);
     pb_bytes(&b, F_SIG_V1, sig1, sizeof sig1);
     pb_varint(&b, F_VALIDITY_TYPE, VALIDITY_EOL);
-    pb_bytes(&b, F_VALIDITY, f->validity, IPNS_VALIDITY_LEN);
+    pb_bytes(&b, F_VALIDITY, f->validity, tlen);
     pb_varint(&b, F_SEQUENCE, f->seq);
     pb_varint(&b, F_TTL, f->ttl_ns);
     /* No pubKey: an Ed25519 name carries its public key inline. */
@@ -308,13 +309,16 @@ int ipns_record_verify(const uint8_t *rec, size_t len, const unsigned char pk[IP
         return err_set(err, errlen, "IPNS record: data is not the map of fields the specification defines");
     char value[IPNS_VALUE_MAX + 1];
     struct ipns_record_fields f = {.value = value, .seq = v->seq, .ttl_ns = v->ttl_ns};
-    if (!v->value || v->value_len > IPNS_VALUE_MAX || v->validity_len != IPNS_VALIDITY_LEN ||
+    /* Go's RFC3339Nano drops trailing zeros of the fraction: Kubo's
+     * validity is 20 to 30 characters long. */
+    if (!v->value || v->value_len > IPNS_VALUE_MAX || v->validity_len < IPNS_VALIDITY_MIN_LEN ||
+        v->validity_len > IPNS_VALIDITY_LEN ||
         !v->has_seq || !v->has_ttl || v->validity_type != VALIDITY_EOL)
         return err_set(err, errlen, "IPNS record lacks the V1 fields its data must match");
     memcpy(value, v->value, v->value_len);
     value[v->value_len] = '\0';
-    memcpy(f.validity, v->validity, IPNS_VALIDITY_LEN);
-    f.validity[IPNS_VALIDITY_LEN] = '\0';
+    memcpy(f.validity, v->validity, v->validity_len);
+    f.validity[v->validity_len] = '\0';
     uint8_t want[IPNS_VALUE_MAX + 128];
     int wlen = ipns_record_data(&f, want, sizeof want);
     if (wlen < 0 || (size_t)wlen != v->data_len || memcmp(want, v->data, v->data_len) != 0)

@@ -15,12 +15,13 @@
 
 #define IPNS_RECORD_MAX 10240            /* the specification's size limit */
 #define IPNS_VALIDITY_LEN 30             /* 2006-01-02T15:04:05.000000000Z */
+#define IPNS_VALIDITY_MIN_LEN 20         /* 2006-01-02T15:04:05Z */
 #define IPNS_VALUE_MAX 4096
 
 struct ipns_record_fields {
     const char *value;                   /* e.g. /ipfs/<cid> */
     uint64_t seq;
-    char validity[IPNS_VALIDITY_LEN + 1];/* RFC 3339, UTC, nanoseconds */
+    char validity[IPNS_VALIDITY_LEN + 1];/* RFC 3339, UTC, up to nanoseconds */
     uint64_t ttl_ns;
 };
 

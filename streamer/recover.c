@@ -100,13 +100,13 @@ int recover_from_name(const struct ipfs_client *c, const char *name, int rate, s
         return err_set(err, errlen, "%s is not an Ed25519 IPNS name", name);
     uint8_t rec[IPNS_RECORD_MAX];
     size_t len = 0;
-    if (ipfs_ipns_get(c, name, rec, sizeof rec, &len, err, errlen) < 0)
+    if (ipfs_ipns_get(c, name, rec, sizeof rec, &len, err, errlen) <= 0)
         return -1;
+    *has_record = 1;
     /* Expired or not: it is what players were last given. */
     struct ipns_record_view v;
     if (ipns_record_verify(rec, len, pk, 0, &v, err, errlen) != 0)
         return err_prefix(err, errlen, "the node's record for the name");
-    *has_record = 1;
     char value[IPNS_VALUE_MAX + 1];
     if (!v.value || v.value_len > IPNS_VALUE_MAX)
         return err_set(err, errlen, "the name's record has no value");

@@ -21,8 +21,8 @@ int recover_from_playlist(const char *text, size_t len, int rate, struct station
 /* The playlist the name points at on the node (routing/get of its
  * record, verified with the name's key, then cat), read as above: when
  * state/ is lost entirely, what listeners were last given. *has_record
- * says whether the node holds a record for the name at all, even when
- * what it points at is unusable. */
+ * says whether the node gave a record for the name at all, even one that
+ * does not verify or points at something unusable. */
 int recover_from_name(const struct ipfs_client *c, const char *name, int rate, struct station_memory *mem,
                       int *has_record, char *err, size_t errlen);
 

@@ -423,7 +423,8 @@ static void consult_node(struct daemon *d, const struct ipfs_client *ipfs, int r
     struct station_memory mem;
     int has_record = 0;
     if (recover_from_name(&c, name, rate, &mem, &has_record, why, sizeof why) != 0) {
-        /* A name that points somewhere was used before: never from 0 under it. */
+        /* A name with a record, usable or not, was used before: listeners
+         * may hold sequence numbers under it, so never from 0. */
         d->past_life |= has_record;
         log_ev(has_record ? LOG_WARN : LOG_INFO, "no playlist to continue from on the node", "ipns_name", name,
                "detail", why, NULL);

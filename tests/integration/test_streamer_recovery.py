@@ -156,7 +156,8 @@ def test_lost_state_continues_the_names_timeline():
     alive()
     first, msn = published_seq(), status()["media_sequence"]
     # Its first playlist already continues the name's: not from 0, not from the floor.
-    check(newest < first < newest + 60, f"after state/ was lost the timeline went from {newest} to {first}")
+    check(newest < first < newest + 60,
+          f"after state/ was lost the timeline went from {newest} to {first}; streamer log:\n{rt.file_tail(log)}")
     check(last["msn"] <= msn < FLOOR_2020, f"media sequence {last['msn']} -> {msn} after state/ was lost")
     wait_for(lambda: validator.last_text and hls_rules.parse(validator.last_text)["segs"][-1]["seq"] > newest, 20,
              "the validator to see the new instance's playlists")

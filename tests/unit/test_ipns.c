@@ -480,6 +480,47 @@ static void malformed_pem_keys_are_refused(void **state)
     assert_memory_equal(again.sk, k.sk, sizeof k.sk);
 }
 
+/* Kubo 0.43.1's name/publish, fetched back with routing/get: Go's
+ * RFC3339Nano dropped the fraction's trailing zero, so its validity is 29
+ * characters. Refusing it once made a streamer with its state lost start
+ * its name's timeline again from 0. */
+static const char kubo_name[] = "k51qzi5uqu5dkkl0m35fndpys96kfb7tc30owhtr0bxtjn396sgar983c9piop";
+static const char kubo_record_b64[] =
+    "CkEvaXBmcy9iYWZrcmVpYmhtdm02aHZ3ZHZzeW9qZWFvcG96dGxsM3Zmb2pxdXVweXV5aGRraWF1YzU0eWF2bmM3bRJAQpfksJ63TCdeCF4S"
+    "unov86rTIuPQT/f5d0gBOekXz5gNxX8RaHCNkWrMx6gGJfew0Fmw5KWLYOhl4UV80neoCBgAIh0yMDI2LTEyLTAyVDE4OjUzOjA4Ljg2MzI2"
+    "MzY0WigFMIDwksvdCEJAN4zFaWnNUj6A0mxZQDbXdyxzKY8FtcZk2lJHwwImLNz5ZuTA7c6bAzru6ydnR5Vu2aaTESHd4PP67Lz7LJhtCkqX"
+    "AaVjVFRMGwAAAEXZZLgAZVZhbHVlWEEvaXBmcy9iYWZrcmVpYmhtdm02aHZ3ZHZzeW9qZWFvcG96dGxsM3Zmb2pxdXVweXV5aGRraWF1YzU0"
+    "eWF2bmM3bWhTZXF1ZW5jZQVoVmFsaWRpdHlYHTIwMjYtMTItMDJUMTg6NTM6MDguODYzMjYzNjRabFZhbGlkaXR5VHlwZQA=";
+
+static void a_kubo_record_with_a_trimmed_validity_verifies(void **state)
+{
+    (void)state;
+    unsigned char pk[IPNS_KEY_PUBLIC_BYTES];
+    assert_int_equal(ipns_key_name_public(kubo_name, pk), 0);
+    uint8_t rec[IPNS_RECORD_MAX];
+    size_t n = 0;
+    assert_int_equal(sodium_base642bin(rec, sizeof rec, kubo_record_b64, strlen(kubo_record_b64), NULL, &n, NULL,
+                                       sodium_base64_VARIANT_ORIGINAL),
+                     0);
+    struct ipns_record_view v;
+    char err[256] = "";
+    /* Before the record's end of validity (2026-12-02T18:53:08Z). */
+    assert_int_equal(ipns_record_verify(rec, n, pk, 1796237000.0, &v, err, sizeof err), 0);
+    assert_int_equal(v.validity_len, 29);
+    assert_int_equal(v.seq, 5);
+    assert_int_not_equal(ipns_record_verify(rec, n, pk, 1796237600.0, &v, err, sizeof err), 0);
+
+    /* Built here with the shortest form, it verifies too. */
+    struct ipns_key k;
+    assert_int_equal(ipns_key_generate(&k, err, sizeof err), 0);
+    struct ipns_record_fields f = {.value = "/ipfs/bafkqaaa", .seq = 7, .ttl_ns = 1000000000};
+    snprintf(f.validity, sizeof f.validity, "%s", "2030-01-01T00:00:00Z");
+    int len = ipns_record_build(&k, &f, rec, sizeof rec, err, sizeof err);
+    assert_true(len > 0);
+    assert_int_equal(ipns_record_verify(rec, (size_t)len, k.pk, NOW_2026, &v, err, sizeof err), 0);
+    assert_int_equal(v.validity_len, 20);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -491,6 +532,7 @@ int main(void)
         cmocka_unit_test(signature_v2_verifies_with_libsodium_and_tampering_fails),
         cmocka_unit_test(a_v2_only_record_verifies_and_gives_its_fields),
         cmocka_unit_test(validity_is_rfc3339_utc_with_nanoseconds),
+        cmocka_unit_test(a_kubo_record_with_a_trimmed_validity_verifies),
         cmocka_unit_test(key_file_is_private_and_round_trips_in_both_formats),
         cmocka_unit_test(racing_first_starts_all_get_the_key_in_the_file),
         cmocka_unit_test(creating_never_replaces_a_file_that_appeared),

@@ -1,5 +1,6 @@
-/* EBU R128 loudness via libebur128, shared by setup (normalisation) and
- * healthmon (monitoring) so both measure the same way. */
+/* EBU R128 loudness via libebur128 (true peak via true_peak.c, the same
+ * filter), shared by setup (normalisation) and healthmon (monitoring) so
+ * both measure the same way. */
 #ifndef RADIO_LOUDNESS_H
 #define RADIO_LOUDNESS_H
 

@@ -28,6 +28,7 @@ import yaml
 sys.path.insert(0, os.path.dirname(__file__))
 import healthmon_fakes as hf  # noqa: E402
 import radiotest as rt  # noqa: E402
+from promql_names import metric_names  # noqa: E402
 
 HEALTHMON, STREAMER, SOURCE = sys.argv[1:4]
 PROM_DIR = os.path.join(SOURCE, "deploy", "prometheus")
@@ -57,31 +58,10 @@ STREAMER_SERIES = re.compile(r"radio_streamer_\w+|process_start_time_seconds")
 
 # Prometheus' own series, which the rules and the dashboard may name.
 PROMETHEUS_SERIES = {"up", "ALERTS"}
-PROMQL_WORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring",
-                "group_left", "group_right", "inf", "nan"}
-
-
 def promtool(*args):
     p = subprocess.run([PROMTOOL, *args], capture_output=True, text=True, cwd=PROM_DIR)
     check(p.returncode == 0, f"promtool {' '.join(args)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
     return p.stdout
-
-
-def metric_names(expr):
-    """The series names a PromQL expression reads: what is left once
-    strings, label matchers, grouping lists, ranges, numbers, functions
-    and keywords are taken out."""
-    e = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
-    e = re.sub(r"\{[^}]*\}", " ", e)
-    e = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", e)
-    e = re.sub(r"\[[^\]]*\]", " ", e)
-    names = set()
-    for m in re.finditer(r"(?<![\w:.])([A-Za-z_:][\w:]*)(\s*\()?", e):
-        word, call = m.group(1), m.group(2)
-        if call or word.lower() in PROMQL_WORDS:
-            continue
-        names.add(word)
-    return names
 
 
 def dashboard_exprs():

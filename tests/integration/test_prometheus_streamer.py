@@ -159,11 +159,13 @@ def test_streamer_serves_its_metrics_on_air():
     check(one(s, "radio_streamer_on_air") == 1, "on_air is not 1 while the station is on air")
     name = rt.read_status(STATE)["ipns_name"]
     # What the node's gateway serves (outside the streamer) against what
-    # /metrics says went out: within a segment or two of each other.
+    # /metrics says went out: within a few segments either way (the
+    # gateway caches for the TTL; /metrics is as of the main loop's last
+    # pass, which may come before the newest publish finished).
     served = rt.wait_for(lambda: gateway_newest(name), 30, "the gateway serving the playlist")
     s = samples(metrics()[1])
     published = one(s, "radio_streamer_published_media_sequence")
-    check(published >= served and published - served <= 3, f"published {published}, gateway serves {served}")
+    check(abs(published - served) <= 3, f"published {published}, gateway serves {served}")
     check(one(s, "radio_streamer_newest_media_sequence") >= published, f"{s}")
     # The histogram: cumulative buckets, its count the publishes counted.
     node = {"target": API, "kind": "node"}
@@ -197,6 +199,8 @@ def test_idle_clients_neither_block_scrapes_nor_the_station():
         check(took < 2, f"/metrics took {took:.2f}s with idle clients connected")
         rt.wait_for(lambda: one(samples(metrics()[1]), "radio_streamer_publishes_total") >= before + 2,
                     6 * SEGMENT + 10, "two more publishes while idle clients hold connections")
+    except OSError as e:
+        raise AssertionError(f"/metrics unreachable with {IDLE_CLIENTS} idle clients connected: {e}")
     finally:
         for c in socks:
             c.close()
@@ -242,7 +246,7 @@ def test_prometheus_scrapes_both_and_no_station_alert_on_air():
                      f"--web.listen-address=127.0.0.1:{PROM_PORT}"], os.path.join(work, "prometheus.log"))
     rt.wait_for(lambda: urllib.request.urlopen(f"{PROM_URL}/-/ready", timeout=5).status == 200, 120,
                 "Prometheus ready", diagnose=prometheus_log)
-    for q in ('radio_streamer_on_air == 1', 'radio_healthmon_status'):
+    for q in ('radio_streamer_on_air', 'radio_healthmon_status'):
         rt.wait_for(lambda: prom_api("query", query=q)["result"], 60, f"{q} in Prometheus",
                     diagnose=prometheus_log)
     # Every rule evaluated after the streamer's series arrived, several

@@ -55,7 +55,7 @@ void prom_value(struct prom_text *o, double v)
     else if (isinf(v))
         prom_put(o, v > 0 ? "+Inf\n" : "-Inf\n");
     else
-        prom_put(o, "%.17g\n", v);
+        prom_put(o, "%.15g\n", v);
 }
 
 char *prom_finish(struct prom_text *o)

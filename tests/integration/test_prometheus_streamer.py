@@ -2,7 +2,8 @@
 radio-healthmon on the test node: the streamer's /metrics passes promtool's
 lint, says what the station does (on air, the sequence the node's gateway
 serves, publishes counted in the latency histogram), keeps answering and
-the station keeps publishing while idle clients hold connections open;
+the station keeps publishing while idle clients hold connections open; an
+address already taken stops a start;
 `radio-streamer --status` shows the station on air; every streamer metric
 the rules and the dashboard name is served, and every dashboard query on
 them answers; no station alert fires while on air. Then the streamer is
@@ -204,6 +205,18 @@ def test_idle_clients_neither_block_scrapes_nor_the_station():
     finally:
         for c in socks:
             c.close()
+
+
+def test_metrics_address_taken_stops_the_start():
+    """A second streamer (its own state) told to serve on the port the
+    first holds exits 1 naming the key, before it writes anything."""
+    other = os.path.join(work, "other-state")
+    cfg = rt.write_streamer_config(os.path.join(work, "other.json"), PROCESSED, other, API, GATEWAY,
+                                   metrics_listen=f"127.0.0.1:{STREAMER_PORT}")
+    p = subprocess.run([STREAMER, "--config", cfg], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 1 and "metrics_listen" in p.stderr and "cannot listen" in p.stderr,
+          f"exited {p.returncode}: {p.stderr[-2000:]}")
+    check(not os.path.exists(os.path.join(other, "status.json")), "it wrote a status before giving up")
 
 
 def test_status_command_on_air():

@@ -2,13 +2,13 @@
 
 #include "atomic.h"
 #include "err.h"
+#include "http_server.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define HM_PORT_MAX 65535
 
 #define K(name, type, def, lo, hi, choices, doc) \
     {#name, type, offsetof(struct hm_config, name), def, lo, hi, choices, doc}
@@ -112,36 +112,6 @@ static int name_ok(const char *s)
     return 1;
 }
 
-int hm_parse_listen(const char *s, char *host, size_t hostlen, int *port, char *err, size_t errlen)
-{
-    const char *colon;
-    const char *h = s;
-    size_t hl;
-    if (*s == '[') {
-        const char *close = strchr(s, ']');
-        if (!close || close[1] != ':')
-            return err_set(err, errlen, "listen address \"%s\" must be [v6]:port", s);
-        h = s + 1;
-        hl = (size_t)(close - h);
-        colon = close + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (!colon)
-            return err_set(err, errlen, "listen address \"%s\" must be host:port", s);
-        hl = (size_t)(colon - s);
-    }
-    if (hl >= hostlen)
-        return err_set(err, errlen, "listen address \"%s\": host too long", s);
-    char *end;
-    long p = strtol(colon + 1, &end, 10);
-    if (end == colon + 1 || *end || p < 0 || p > HM_PORT_MAX)
-        return err_set(err, errlen, "listen address \"%s\": port must be 0 to %d", s, HM_PORT_MAX);
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    *port = (int)p;
-    return 0;
-}
-
 int hm_config_check(const struct hm_config *c, const char *origin, char *err, size_t errlen)
 {
     if (check_gateway(c->local_gateway, "local_gateway", origin, err, errlen) != 0)
@@ -164,7 +134,7 @@ int hm_config_check(const struct hm_config *c, const char *origin, char *err, si
     if (c->listen[0]) {
         char host[256];
         int port;
-        if (hm_parse_listen(c->listen, host, sizeof host, &port, err, errlen) != 0)
+        if (http_parse_listen(c->listen, host, sizeof host, &port, err, errlen) != 0)
             return err_prefix(err, errlen, "%s: key \"listen\"", origin);
     }
     return 0;

@@ -55,10 +55,6 @@ extern const size_t hm_config_nkeys;
 /* Cross-key checks after the per-key ones (URLs, the listen address). */
 int hm_config_check(const struct hm_config *c, const char *origin, char *err, size_t errlen);
 
-/* Splits "host:port", "[v6]:port" or ":port" (any address). host gets ""
- * for any. Returns 0 or -1. */
-int hm_parse_listen(const char *s, char *host, size_t hostlen, int *port, char *err, size_t errlen);
-
 /* The IPNS name to listen to: the config's, or else ipns_name from the
  * streamer's <state_dir>/status.json (read again every round, since the
  * streamer may start after us). Returns 0 or -1 with a reason to act on. */

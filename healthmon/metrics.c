@@ -1,77 +1,20 @@
 #include "metrics.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PREFIX "radio_healthmon_"
 
-struct out {
-    char *p;
-    size_t len, cap;
-    int oom;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
+static void head(struct prom_text *o, const char *name, const char *type, const char *help)
 {
-    while (!o->oom) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(o->p ? o->p + o->len : NULL, o->p ? o->cap - o->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            o->oom = 1;
-            return;
-        }
-        if (o->p && (size_t)n < o->cap - o->len) {
-            o->len += (size_t)n;
-            return;
-        }
-        size_t cap = (o->cap + (size_t)n + 1) * 2;
-        char *np = realloc(o->p, cap);
-        if (!np) {
-            o->oom = 1;
-            return;
-        }
-        o->p = np;
-        o->cap = cap;
-    }
-}
-
-static void head(struct out *o, const char *name, const char *type, const char *help)
-{
-    put(o, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name, help, name, type);
-}
-
-/* Label values are gateway host names; escape what the format requires. */
-static void label(struct out *o, const char *v)
-{
-    for (; *v; v++) {
-        if (*v == '\\' || *v == '"')
-            put(o, "\\%c", *v);
-        else if (*v == '\n')
-            put(o, "\\n");
-        else
-            put(o, "%c", *v);
-    }
-}
-
-static void value(struct out *o, double v)
-{
-    if (isnan(v))
-        put(o, "NaN\n");
-    else if (isinf(v))
-        put(o, v > 0 ? "+Inf\n" : "-Inf\n");
-    else
-        put(o, "%.9g\n", v);
+    prom_put(o, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name, help, name, type);
 }
 
 typedef double (*gw_value_fn)(const struct hm_gateway_report *g, int *present);
 
-static void per_gateway(struct out *o, const struct hm_round *r, const char *name, const char *type,
+static void per_gateway(struct prom_text *o, const struct hm_round *r, const char *name, const char *type,
                         const char *help, gw_value_fn fn)
 {
     head(o, name, type, help);
@@ -80,10 +23,10 @@ static void per_gateway(struct out *o, const struct hm_round *r, const char *nam
         double v = fn(&r->gw[i], &present);
         if (!present)
             continue;
-        put(o, PREFIX "%s{gateway=\"", name);
-        label(o, r->gw[i].name);
-        put(o, "\",role=\"%s\"} ", r->gw[i].local ? "local" : "public");
-        value(o, v);
+        prom_put(o, PREFIX "%s{gateway=\"", name);
+        prom_label(o, r->gw[i].name);
+        prom_put(o, "\",role=\"%s\"} ", r->gw[i].local ? "local" : "public");
+        prom_value(o, v);
     }
 }
 
@@ -150,36 +93,35 @@ static double g_failures(const struct hm_gateway_report *g, int *p)
 
 char *hm_metrics_text(const struct hm_round *r)
 {
-    struct out o = {0};
-    put(&o, "%s", "");
+    struct prom_text o = {0};
     if (r) {
         head(&o, "status", "gauge", "Station status: 0 ok, 1 degraded, 2 down");
-        put(&o, PREFIX "status %d\n", (int)r->status);
+        prom_put(&o, PREFIX "status %d\n", (int)r->status);
         head(&o, "rounds_total", "counter", "Rounds finished, by the status they found");
         for (int s = HM_OK; s <= HM_DOWN; s++)
-            put(&o, PREFIX "rounds_total{status=\"%s\"} %lu\n", hm_severity_name((enum hm_severity)s),
+            prom_put(&o, PREFIX "rounds_total{status=\"%s\"} %lu\n", hm_severity_name((enum hm_severity)s),
                 r->rounds_total[s]);
         if (r->streamer.known) {
             const struct hm_streamer_view *v = &r->streamer;
             head(&o, "streamer_on_air", "gauge", "1 if the streamer beside this monitor publishes the station");
-            put(&o, PREFIX "streamer_on_air %d\n", v->on_air);
+            prom_put(&o, PREFIX "streamer_on_air %d\n", v->on_air);
             if (v->running >= 0) {
                 head(&o, "streamer_running", "gauge", "1 if a radio-streamer holds the state directory's lock");
-                put(&o, PREFIX "streamer_running %d\n", v->running);
+                prom_put(&o, PREFIX "streamer_running %d\n", v->running);
             }
             if (v->failover) {
                 head(&o, "streamer_failover_active", "gauge",
                      "Failover: 1 if this streamer holds the air, 0 if it stands by");
-                put(&o, PREFIX "streamer_failover_active %d\n", v->active);
+                prom_put(&o, PREFIX "streamer_failover_active %d\n", v->active);
                 head(&o, "streamer_takeovers_total", "counter", "Failover: times this streamer took the air");
-                put(&o, PREFIX "streamer_takeovers_total %ld\n", v->takeovers);
+                prom_put(&o, PREFIX "streamer_takeovers_total %ld\n", v->takeovers);
                 head(&o, "streamer_stepbacks_total", "counter", "Failover: times this streamer gave the air back");
-                put(&o, PREFIX "streamer_stepbacks_total %ld\n", v->stepbacks);
+                prom_put(&o, PREFIX "streamer_stepbacks_total %ld\n", v->stepbacks);
             }
         }
         head(&o, "round_seconds", "gauge", "Wall time the last round took");
-        put(&o, PREFIX "round_seconds ");
-        value(&o, r->seconds);
+        prom_put(&o, PREFIX "round_seconds ");
+        prom_value(&o, r->seconds);
         per_gateway(&o, r, "gateway_status", "gauge",
                     "What this gateway contributes: 0 ok, 1 degraded, 2 down", g_status);
         per_gateway(&o, r, "gateway_up", "gauge",
@@ -211,15 +153,11 @@ char *hm_metrics_text(const struct hm_round *r)
             for (int c = 0; c < HM_CODE_COUNT; c++) {
                 if (!r->gw[i].problem_totals[c])
                     continue;
-                put(&o, PREFIX "problems_total{gateway=\"");
-                label(&o, r->gw[i].name);
-                put(&o, "\",code=\"%s\"} %lu\n", hm_code_name((enum hm_code)c),
-                    r->gw[i].problem_totals[c]);
+                prom_put(&o, PREFIX "problems_total{gateway=\"");
+                prom_label(&o, r->gw[i].name);
+                prom_put(&o, "\",code=\"%s\"} %lu\n", hm_code_name((enum hm_code)c),
+                         r->gw[i].problem_totals[c]);
             }
     }
-    if (o.oom) {
-        free(o.p);
-        return NULL;
-    }
-    return o.p;
+    return prom_finish(&o);
 }

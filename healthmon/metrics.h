@@ -5,8 +5,9 @@
 #define RADIO_HM_METRICS_H
 
 #include "health.h"
+#include "prom_text.h"
 
-#define HM_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define HM_METRICS_CONTENT_TYPE PROM_CONTENT_TYPE
 
 /* NULL on out of memory (or before any round: pass NULL for an empty set).
  * Caller frees. */

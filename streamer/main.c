@@ -5,6 +5,7 @@
 #include "ipfs.h"
 #include "key_cmd.h"
 #include "log.h"
+#include "status_screen.h"
 #include "streamer.h"
 #include "streamer_config.h"
 
@@ -43,6 +44,7 @@ static void on_signal(int signo)
 static void usage(FILE *f)
 {
     fputs("usage: radio-streamer [--config FILE] [--help] [--version]\n"
+          "       radio-streamer [--config FILE] --status\n"
           "       radio-streamer [--config FILE] key name | key export FILE|- [--format libp2p|pem]\n"
           "                                      | key import FILE [--force]\n"
           "\n"
@@ -55,6 +57,9 @@ static void usage(FILE *f)
           "  --print-config-reference print every config key as a Markdown table\n"
           "  --print-default-config   print a config file with every default\n"
           "  --check-config           validate the config and exit (0: valid, 2: not)\n"
+          "  --status                 one screen of the station whose state_dir the config\n"
+          "                           names: on air, what comes next, the last publish, any\n"
+          "                           problem. Exit 0 on air, 1 off air, stale or not running\n"
           "  --help, --version\n"
           "\n"
           "The station key (ipns_mode station; see docs/identity.md):\n"
@@ -65,7 +70,8 @@ static void usage(FILE *f)
           "  key import FILE          make FILE (libp2p protobuf or PKCS#8 PEM) the\n"
           "                           station key; --force replaces a different one\n"
           "\n"
-          "Exit status: 0 stopped cleanly; 1 could not start; 2 bad usage or config.\n",
+          "Exit status: 0 stopped cleanly; 1 could not start; 2 bad usage or config.\n"
+          "With --status: 0 on air; 1 off air, stale or not running; 2 bad config.\n",
           f);
 }
 
@@ -75,6 +81,7 @@ int main(int argc, char **argv)
         CLI_COMMON_OPTIONS,
         {"format", required_argument, NULL, 'F'},
         {"force", no_argument, NULL, 'f'},
+        {"status", no_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     const struct cli_program prog = {"radio-streamer", RADIO_VERSION, usage, NULL,
@@ -82,6 +89,7 @@ int main(int argc, char **argv)
     struct cli_args args = {DEFAULT_CONFIG, 0, 0};
     int c;
     struct key_cmd_opts kopts = {NULL, 0};
+    int show_status = 0;
     while ((c = getopt_long(argc, argv, CLI_SHORT_OPTIONS, opts, NULL)) != -1) {
         int r = cli_handle(&prog, c, optarg, &args);
         if (r == CLI_CONTINUE)
@@ -94,6 +102,9 @@ int main(int argc, char **argv)
             break;
         case 'f':
             kopts.force = 1;
+            break;
+        case 's':
+            show_status = 1;
             break;
         default:
             usage(stderr);
@@ -127,6 +138,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "radio-streamer: %s\n", err);
         cfg_free(streamer_config_keys, streamer_config_nkeys, &cfg);
         return rc == 0 ? EXIT_OK : EXIT_FAIL;
+    }
+    if (show_status && !key_cmd) {
+        enum status_verdict v = status_screen_run(&cfg, clock_system.now(clock_system.ctx), stdout);
+        cfg_free(streamer_config_keys, streamer_config_nkeys, &cfg);
+        return v == STATUS_ON_AIR ? EXIT_OK : EXIT_FAIL;
     }
     if (args.check_only) {
         printf("%s: valid\n", config);

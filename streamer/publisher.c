@@ -364,6 +364,7 @@ static void *run(void *arg)
         p->st.node_ok = 1;
         p->st.last_ok = p->clock->now(p->clock->ctx);
         p->st.last_latency = took;
+        latency_hist_observe(&p->st.latency, took);
         p->st.last_seq = seq;
         p->st.ipns_seq = ipns_seq;
         snprintf(p->st.last_cid, sizeof p->st.last_cid, "%s", it.cid);

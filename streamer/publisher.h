@@ -16,6 +16,7 @@
 #include "cid.h"
 #include "clock.h"
 #include "ipfs.h"
+#include "latency_hist.h"
 #include "playlist_ring.h"
 #include "record_publisher.h"
 
@@ -38,6 +39,7 @@ struct publisher_status {
     uint64_t publishes, failures, superseded;
     double last_ok;              /* wall time of the last successful publish, 0 if none */
     double last_latency;         /* seconds the last successful publish took */
+    struct latency_hist latency; /* every successful publish */
     int64_t last_seq;            /* newest segment of the last published playlist */
     uint64_t ipns_seq;           /* station mode: sequence of the last signed record */
     char last_cid[CID_MAX_STR];

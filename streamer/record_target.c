@@ -161,6 +161,7 @@ static void *run(void *arg)
             t->st.last_seq = job->seq;
             t->st.last_ok = t->clock->now(t->clock->ctx);
             t->st.last_latency = took;
+            latency_hist_observe(&t->st.latency, took);
             t->st.last_error[0] = '\0';
         } else {
             t->st.failures++;

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "ipfs.h"
 #include "ipns_record.h"
+#include "latency_hist.h"
 #include "playlist_ring.h"
 
 enum record_target_kind { RECORD_TARGET_KUBO, RECORD_TARGET_ROUTING };
@@ -40,6 +41,7 @@ struct record_target_status {
     uint64_t last_seq;           /* sequence of the last record the target took, 0 if none */
     double last_ok;              /* wall time of that, 0 if none */
     double last_latency;
+    struct latency_hist latency; /* every successful put */
     char last_error[512];        /* empty after a success */
     double last_error_time;
 };

@@ -2,6 +2,7 @@
 
 #include "atomic.h"
 #include "err.h"
+#include "http_server.h"
 #include "key_cmd.h"
 #include "log.h"
 #include "m3u8.h"
@@ -10,6 +11,7 @@
 #include "publisher.h"
 #include "recover.h"
 #include "standby.h"
+#include "streamer_metrics.h"
 #include "upcoming.h"
 #include "state.h"
 #include "station.h"
@@ -35,6 +37,7 @@ struct daemon {
     struct standby standby;
     int failover;                    /* failover_role active|standby: standby is running */
     struct watch watch;
+    struct http_server *metrics;     /* metrics_listen, or NULL */
     char state_path[4096];
     char status_path[4096];
     struct status_writer status;
@@ -169,6 +172,8 @@ static void write_status(struct daemon *d, double now)
     char err[ERR_MSG_MAX];
     if (status_write(&d->status, &v, err, sizeof err) != 0)
         log_ev(LOG_WARN, "cannot write the status file", "error", err, NULL);
+    if (streamer_metrics_publish(d->metrics, &v, d->cfg) != 0)
+        log_ev(LOG_WARN, "out of memory rendering the metrics", NULL);
     free(targets);
     if (ps.name[0] && !d->on_air_logged) {
         d->on_air_logged = 1;
@@ -499,10 +504,10 @@ static int start_failover(struct daemon *d, const char *auth, char *err, size_t 
     return 0;
 }
 
-static int run_locked(const struct streamer_config *cfg, const struct clock *clk,
+static int run_locked(const struct streamer_config *cfg, const struct clock *clk, struct http_server *metrics,
                       struct streamer_signals *sig, char *err, size_t errlen)
 {
-    struct daemon d = {.cfg = cfg, .clk = clk};
+    struct daemon d = {.cfg = cfg, .clk = clk, .metrics = metrics};
     d.started = clk->now(clk->ctx);
     snprintf(d.state_path, sizeof d.state_path, "%s/state.json", cfg->state_dir);
     snprintf(d.status_path, sizeof d.status_path, "%s/status.json", cfg->state_dir);
@@ -652,7 +657,18 @@ int streamer_run(const struct streamer_config *cfg, const struct clock *clk,
     int lock_fd;
     if (fs_mkdirs(cfg->state_dir, err, errlen) != 0 || state_lock(cfg->state_dir, &lock_fd, err, errlen) != 0)
         return -1;
-    int rc = run_locked(cfg, clk, sig, err, errlen);
+    /* Before anything goes on air: an address that cannot be had stops the
+     * start, as a bad config key does. */
+    struct http_server *metrics = NULL;
+    int rc = streamer_metrics_start(&metrics, cfg, err, errlen);
+    if (rc == 0 && metrics) {
+        char port[16];
+        snprintf(port, sizeof port, "%d", http_server_port(metrics));
+        log_ev(LOG_INFO, "serving /metrics", "listen", cfg->metrics_listen, "port", port, NULL);
+    }
+    if (rc == 0)
+        rc = run_locked(cfg, clk, metrics, sig, err, errlen);
+    http_server_stop(metrics);
     close(lock_fd);
     return rc;
 }

@@ -1,6 +1,7 @@
 #include "streamer_config.h"
 
 #include "err.h"
+#include "http_server.h"
 #include "station.h"
 
 #include <string.h>
@@ -90,6 +91,14 @@ const struct cfg_key streamer_config_keys[] = {
       "(0: two target durations)"),
     K(failover_poll_seconds, CFG_NUMBER, "0.5", 0.05, 60, NULL,
       "Failover: how often the record the node holds is read"),
+    K(metrics_listen, CFG_STRING, "\"\"", 0, 0, NULL,
+      "HTTP address serving GET /metrics in Prometheus text (host:port, [v6]:port, :port for all; "
+      "docs/operating.md lists the metrics); empty: none. Port 8092 beside healthmon's 8091 is the "
+      "shipped Prometheus configuration's choice"),
+    K(metrics_max_connections, CFG_INT, "8", 1, 10000, NULL,
+      "Concurrent connections the metrics server serves; more wait"),
+    K(metrics_connection_timeout_seconds, CFG_NUMBER, "10", 1, 3600, NULL,
+      "A metrics connection idle (or a client sending nothing) this long is closed"),
     K(log_level, CFG_STRING, "\"info\"", 0, 0, "debug|info|notice|warn|error", "Lowest level logged"),
 };
 const size_t streamer_config_nkeys = sizeof streamer_config_keys / sizeof streamer_config_keys[0];
@@ -127,6 +136,10 @@ int streamer_config_check(const struct streamer_config *c, const char *origin, c
                        "behind the newest playlist and would stall before the next (at most %d, or set "
                        "listen_delay_seconds)", origin, c->publish_every_segments, STATION_MIN_TARGETS,
                        STATION_MIN_TARGETS - 1);
+    char host[HTTP_LISTEN_HOST_MAX];
+    int port;
+    if (c->metrics_listen[0] && http_parse_listen(c->metrics_listen, host, sizeof host, &port, err, errlen) != 0)
+        return err_prefix(err, errlen, "%s: key \"metrics_listen\"", origin);
     if (c->publish_backoff_max_seconds < c->publish_backoff_seconds)
         return err_set(err, errlen, "%s: key \"publish_backoff_max_seconds\" is below publish_backoff_seconds",
                        origin);

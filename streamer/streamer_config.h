@@ -42,6 +42,9 @@ struct streamer_config {
     char *failover_role;
     double failover_takeover_seconds;
     double failover_poll_seconds;
+    char *metrics_listen;
+    int metrics_max_connections;
+    double metrics_connection_timeout_seconds;
 };
 
 extern const struct cfg_key streamer_config_keys[];

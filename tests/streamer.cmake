@@ -84,6 +84,14 @@ add_executable(test_status unit/test_status.c)
 target_link_libraries(test_status PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 add_test(NAME test_status COMMAND test_status)
 set_tests_properties(test_status PROPERTIES LABELS unit)
+add_executable(test_status_screen unit/test_status_screen.c)
+target_link_libraries(test_status_screen PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_status_screen COMMAND test_status_screen)
+set_tests_properties(test_status_screen PROPERTIES LABELS unit)
+add_executable(test_streamer_metrics unit/test_streamer_metrics.c)
+target_link_libraries(test_streamer_metrics PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_streamer_metrics COMMAND test_streamer_metrics)
+set_tests_properties(test_streamer_metrics PROPERTIES LABELS unit)
 # Two streamers on two Kubo nodes with one station key: the one on air
 # killed ten times at random instants (seeded, the seed printed), the other
 # takes over; validators read both gateways. Its bounds are on real time.

@@ -28,7 +28,7 @@ def test_compose_file_is_valid_and_wired_as_documented():
     check(p.returncode == 0, f"docker-compose config: {p.stderr}")
     c = yaml.safe_load(p.stdout)
     s = c["services"]
-    check(set(s) == {"ipfs", "setup", "streamer", "healthmon"}, f"services {sorted(s)}")
+    check(set(s) == {"ipfs", "setup", "streamer", "healthmon", "prometheus", "grafana"}, f"services {sorted(s)}")
     check(s["ipfs"]["image"].startswith("ipfs/kubo:v"), "Kubo at a pinned version")
     check(all("5001" not in str(p) for p in s["ipfs"].get("ports", [])), "RPC API not published")
     check(any("8080" in str(p) for p in s["ipfs"]["ports"]), "gateway published")
@@ -91,6 +91,48 @@ def test_dockerfile_is_multi_stage_on_debian_and_ships_only_the_programs():
     check("COPY --from=build" in runtime, "programs copied from the build stage")
     for prog in ("radio-setup", "radio-streamer", "radio-healthmon"):
         check(prog in text, f"{prog} built")
+
+
+def test_compose_prometheus_scrapes_both_programs_where_they_listen():
+    """The stack's Prometheus file is the shipped one with the targets on
+    the compose network: the same jobs, labels and rules; each target the
+    port its program's container config listens on; Grafana's data source
+    the stack's Prometheus, and its dashboards the ones in deploy/grafana."""
+    prom = os.path.join(ROOT, "deploy", "prometheus")
+    with open(os.path.join(prom, "prometheus.yml")) as f:
+        shipped = yaml.safe_load(f)
+    with open(os.path.join(prom, "compose.yml")) as f:
+        stack = yaml.safe_load(f)
+    check(stack["rule_files"] == shipped["rule_files"] and stack["global"] == shipped["global"], "rules, intervals")
+
+    def jobs(doc):
+        return {j["job_name"]: j["static_configs"][0] for j in doc["scrape_configs"]}
+    check({k: v["labels"] for k, v in jobs(stack).items()} == {k: v["labels"] for k, v in jobs(shipped).items()},
+          f"jobs {jobs(stack)} against {jobs(shipped)}")
+    listens = {}
+    for job, name, key in (("radio-streamer", "streaming", "metrics_listen"), ("radio-healthmon", "healthmon",
+                                                                               "listen")):
+        with open(os.path.join(ROOT, "config", "docker", f"{name}.config.json")) as f:
+            listens[job] = yaml.safe_load(f)[key]
+    for job, sc in jobs(stack).items():
+        service = job.removeprefix("radio-")
+        port = listens[job].rsplit(":", 1)[1]
+        check(sc["targets"] == [f"{service}:{port}"] and listens[job].startswith("0.0.0.0:"),
+              f"{job}: targets {sc['targets']}, its container listens on {listens[job]}")
+    p = subprocess.run(["promtool", "check", "config", "compose.yml"], capture_output=True, text=True, cwd=prom)
+    check(p.returncode == 0, f"promtool check config compose.yml: {p.stdout}{p.stderr}")
+    c = yaml.safe_load(subprocess.run(["docker-compose", "-f", os.path.join(ROOT, "docker-compose.yml"), "config"],
+                                      capture_output=True, text=True, cwd=ROOT, check=True).stdout)["services"]
+    check("--config.file=/etc/prometheus/compose.yml" in c["prometheus"]["command"], f"{c['prometheus']}")
+    check(any(str(v).endswith("/deploy/prometheus:/etc/prometheus:ro") for v in c["prometheus"]["volumes"]),
+          f"{c['prometheus']['volumes']}")
+    with open(os.path.join(ROOT, "deploy", "grafana", "provisioning", "datasources", "prometheus.yml")) as f:
+        ds = yaml.safe_load(f)["datasources"][0]
+    check(ds["type"] == "prometheus" and ds["url"] == "http://prometheus:9090", f"{ds}")
+    with open(os.path.join(ROOT, "deploy", "grafana", "provisioning", "dashboards", "radio.yml")) as f:
+        where = yaml.safe_load(f)["providers"][0]["options"]["path"]
+    check(any(str(v).endswith(f"/deploy/grafana:{where}:ro") for v in c["grafana"]["volumes"]),
+          f"dashboards from {where}: {c['grafana']['volumes']}")
 
 
 def test_container_configs_pass_each_programs_validation():

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "hm_config.h"
+#include "http_server.h"
 
 static int apply(const char *json, struct hm_config *c, char *err, size_t errlen)
 {
@@ -101,16 +102,16 @@ static void listen_addresses_parse_in_all_three_forms(void **state)
     (void)state;
     char host[64], err[256];
     int port;
-    assert_int_equal(hm_parse_listen("127.0.0.1:8091", host, sizeof host, &port, err, sizeof err), 0);
+    assert_int_equal(http_parse_listen("127.0.0.1:8091", host, sizeof host, &port, err, sizeof err), 0);
     assert_string_equal(host, "127.0.0.1");
     assert_int_equal(port, 8091);
-    assert_int_equal(hm_parse_listen("[::1]:0", host, sizeof host, &port, err, sizeof err), 0);
+    assert_int_equal(http_parse_listen("[::1]:0", host, sizeof host, &port, err, sizeof err), 0);
     assert_string_equal(host, "::1");
     assert_int_equal(port, 0);
-    assert_int_equal(hm_parse_listen(":9000", host, sizeof host, &port, err, sizeof err), 0);
+    assert_int_equal(http_parse_listen(":9000", host, sizeof host, &port, err, sizeof err), 0);
     assert_string_equal(host, "");
-    assert_int_not_equal(hm_parse_listen("[::1]8091", host, sizeof host, &port, err, sizeof err), 0);
-    assert_int_not_equal(hm_parse_listen("h:", host, sizeof host, &port, err, sizeof err), 0);
+    assert_int_not_equal(http_parse_listen("[::1]8091", host, sizeof host, &port, err, sizeof err), 0);
+    assert_int_not_equal(http_parse_listen("h:", host, sizeof host, &port, err, sizeof err), 0);
 }
 
 static void ipns_name_comes_from_config_or_from_the_streamer_state(void **state)

@@ -10,6 +10,12 @@ target_link_libraries(test_upcoming PRIVATE radio_streamer_lib PkgConfig::CMOCKA
 add_test(NAME test_upcoming COMMAND test_upcoming)
 set_tests_properties(test_upcoming PROPERTIES LABELS unit)
 
+# processed/queue.json: parsing, resolving, and what the timeline does with it, on a fake clock.
+add_executable(test_queue unit/test_queue.c unit/timeline_fixture.c)
+target_link_libraries(test_queue PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_queue COMMAND test_queue)
+set_tests_properties(test_queue PROPERTIES LABELS unit)
+
 add_executable(test_streamer_config unit/test_streamer_config.c)
 target_link_libraries(test_streamer_config PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 target_compile_definitions(test_streamer_config PRIVATE RADIO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

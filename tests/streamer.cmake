@@ -70,6 +70,11 @@ set_tests_properties(test_recover PROPERTIES LABELS unit)
 # goes on), a publish the node did but reported failed (its playlist stays).
 radio_integration_test(test_streamer_recovery $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
 
+# The deciding program's contract: a script reads schedule.json, adds a
+# track cut elsewhere, queues it with a library track and a jingle, and
+# checks from the gateway that they aired where status.json acknowledged.
+radio_integration_test(test_streamer_queue $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+
 
 # Both move the streamer's clock with libfaketime, which cannot be preloaded
 # into a sanitizer build (ASan must be the first library loaded).

@@ -156,14 +156,18 @@ def test_a_track_cut_elsewhere_is_added_without_setup():
 def test_the_program_queues_two_tracks_and_a_jingle():
     manifest = read_json(os.path.join(processed, "manifest.json"))
     jingle = next(t["id"] for t in manifest["tracks"] if t["kind"] == "jingle")
+    with open(os.path.join(processed, "playlist.m3u")) as f:
+        top = [line for line in f.read().splitlines() if line and not line.startswith("#")][0]
     # Wait for a moment early in a track, so the queue is accepted before
-    # the next boundary, with time to kill the streamer before it airs.
+    # the next boundary, with time to kill the streamer before it airs;
+    # and one where the loop goes on with music that is not the order's
+    # top, so that resuming "where it was" is told apart from restarting.
     def early():
         sched = read_json(os.path.join(state, "schedule.json"))
         on, nxt = sched["items"][0], sched["items"][1]
         left = rt_time(nxt["air_time"]) - time.time()
-        return sched if left > 3 and on["track"] != jingle else None
-    sched = wait_for(early, 60, "a track with time left")
+        return sched if left > 3 and on["track"] != jingle and nxt["track"] not in (jingle, top) else None
+    sched = wait_for(early, 90, "a track with time left")
     on_air, coming = sched["items"][0], sched["items"][1]
     library = next(i["track"] for i in sched["items"][2:] if i["track"] not in (jingle, coming["track"]))
     asked = [("req-1", ctx["guest"]), ("req-2", library), ("req-3", jingle)]

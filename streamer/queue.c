@@ -112,7 +112,10 @@ out:
 int queue_init(struct queue *q, const char *processed_dir, char *err, size_t errlen)
 {
     memset(q, 0, sizeof *q);
-    q->sig[0] = q->sig[1] = q->sig[2] = -2; /* never read: the first poll reads it */
+    for (size_t i = 0; i < sizeof q->sig / sizeof *q->sig; i++)
+        q->sig[i] = -2; /* never read: the first poll reads it */
+    if (fs_path(q->manifest_path, sizeof q->manifest_path, err, errlen, "%s/manifest.json", processed_dir) != 0)
+        return -1;
     return fs_path(q->path, sizeof q->path, err, errlen, "%s/%s", processed_dir, QUEUE_FILE);
 }
 
@@ -224,18 +227,26 @@ int queue_resolve(const struct queue *q, const struct queue_file *f, const struc
     return 0;
 }
 
-/* 1 when the file is there and differs from what was last read. */
-static int file_changed(struct queue *q, int64_t sig[3])
+static void sig_of(const char *path, int64_t sig[3])
 {
     struct stat st;
-    if (stat(q->path, &st) != 0) {
+    if (stat(path, &st) != 0) {
         sig[0] = sig[1] = sig[2] = -1;
     } else {
         sig[0] = (int64_t)st.st_ino;
         sig[1] = (int64_t)st.st_size;
         sig[2] = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
     }
-    return memcmp(sig, q->sig, 3 * sizeof *sig) != 0;
+}
+
+/* 1 when the queue or the manifest it names tracks of differs from what
+ * was last read: a queue refused for a track the manifest lacked is tried
+ * again once the manifest has it. */
+static int file_changed(struct queue *q, int64_t sig[6])
+{
+    sig_of(q->path, sig);
+    sig_of(q->manifest_path, sig + 3);
+    return memcmp(sig, q->sig, sizeof q->sig) != 0;
 }
 
 /* Reads, resolves, checks and inserts; -1 with err on refusal. */
@@ -317,7 +328,7 @@ static int take(struct queue *q, struct station *st, const char *processed_dir, 
 int queue_poll(struct queue *q, struct station *st, const char *processed_dir, const struct ipfs_client *c,
                double now, int forced, char *err, size_t errlen)
 {
-    int64_t sig[3];
+    int64_t sig[6];
     if (!file_changed(q, sig) && !forced)
         return 0;
     memcpy(q->sig, sig, sizeof q->sig);

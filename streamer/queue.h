@@ -66,7 +66,8 @@ int queue_ack_state_parse(const char *name, enum queue_ack_state *s);
 
 struct queue {
     char path[4096];
-    int64_t sig[3];                  /* the file as last read (inode, size, mtime) */
+    char manifest_path[4096];
+    int64_t sig[6];                  /* queue.json and manifest.json as last read (inode, size, mtime) */
     struct queue_ack *acks;          /* oldest first, at most QUEUE_REMEMBER */
     size_t nacks;
     uint64_t accepted, refused;      /* files */
@@ -90,7 +91,7 @@ int queue_resolve(const struct queue *q, const struct queue_file *f, const struc
                   struct sched_hist **segs, size_t *nsegs, struct queue_request **fresh, size_t *nfresh,
                   char *err, size_t errlen);
 
-/* Reads processed/queue.json when it changed (or forced), and puts what it
+/* Reads processed/queue.json when it or manifest.json changed (or forced), and puts what it
  * newly asks for on the station's timeline after checking the node holds
  * every segment. Returns 1 when accepted (the caller saves the state), 0
  * when nothing new, -1 when refused (err says why; q->last_error too). */

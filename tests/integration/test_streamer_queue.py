@@ -292,6 +292,19 @@ def test_bad_queues_are_refused_and_the_station_plays_on():
     check(st["refused"] >= before["refused"] + len(cases), st)
 
 
+def test_a_queue_written_before_its_manifest_entry_is_taken_once_the_entry_is_there():
+    write_queue([("late-1", "late-track")])
+    wait_for(lambda: "late-track" in (status()["queue"].get("last_error") or ""), 10, "the refusal")
+    manifest = read_json(os.path.join(processed, "manifest.json"))
+    late = json.loads(json.dumps(next(t for t in manifest["tracks"] if t["id"] == ctx["guest"])))
+    late["id"] = "late-track"
+    manifest["tracks"].append(late)
+    replace("manifest.json", json.dumps(manifest, indent=1).encode())
+    st = wait_for(lambda: status()["queue"]["items"][-1]["id"] == "late-1" and status()["queue"], 10,
+                  "the queue to be taken without being rewritten")
+    check(not st["last_error"], st)
+
+
 def test_every_playlist_served_kept_the_players_rules():
     time.sleep(3 * SEG)
     validator.stop.set()

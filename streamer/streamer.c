@@ -100,7 +100,7 @@ static void save_state(struct daemon *d)
     struct publisher_status ps;
     publisher_status(&d->pub, &ps);
     snprintf(ss.ipns_name, sizeof ss.ipns_name, "%s", ps.name);
-    if ((ss.acks = calloc(d->queue.nacks + 1, sizeof *ss.acks)) != NULL) {
+    if ((ss.acks = calloc(d->queue.nacks + 1, sizeof *ss.acks)) != NULL && d->queue.nacks) {
         memcpy(ss.acks, d->queue.acks, d->queue.nacks * sizeof *ss.acks);
         ss.nacks = d->queue.nacks;
     }

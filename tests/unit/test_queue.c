@@ -22,6 +22,7 @@
 #include "state.h"
 #include "station.h"
 #include "timeline_fixture.h"
+#include "timeline_line.h"
 
 #define START 1795000000.0
 
@@ -393,6 +394,27 @@ static void acknowledgements_turn_aired_or_dropped(void **state)
     manifest_free(&m);
 }
 
+/* A standby reads the anchor from the playlist: the offset an insert
+ * leaves must come through, and a line without one still reads as 0. */
+static void the_timeline_line_carries_the_resume_offset(void **state)
+{
+    (void)state;
+    struct sched_anchor a = {.time = START + 0.123456789, .seq = 4242, .disc_before = 77, .offset = 31}, b;
+    memset(a.order_id, 'a', 64);
+    char line[TIMELINE_LINE_MAX];
+    timeline_line_format(&a, line);
+    assert_int_equal(timeline_line_parse(line, strlen(line), &b), 0);
+    assert_int_equal(b.offset, 31);
+    assert_int_equal(b.seq, 4242);
+    assert_true(b.time == a.time);
+    a.offset = 0;
+    timeline_line_format(&a, line);
+    assert_null(strstr(line, "OFFSET"));
+    b.offset = 9;
+    assert_int_equal(timeline_line_parse(line, strlen(line), &b), 0);
+    assert_int_equal(b.offset, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +424,7 @@ int main(void)
         cmocka_unit_test(a_second_queue_goes_after_the_first_still_to_air),
         cmocka_unit_test(a_restart_from_the_saved_state_plays_the_same_timeline),
         cmocka_unit_test(acknowledgements_turn_aired_or_dropped),
+        cmocka_unit_test(the_timeline_line_carries_the_resume_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -262,6 +262,7 @@ def test_bad_queues_are_refused_and_the_station_plays_on():
     ghost["id"] = "ghost-track"
     for k, s in enumerate(ghost["segments"]):
         s["cid"] = fake_cid(f"never added {k}".encode())
+        s["file"] = f"segments/ghost-track/{k}.ts"  # nowhere in processed/ either
     manifest["tracks"].append(ghost)
     replace("manifest.json", json.dumps(manifest, indent=1).encode())
     before = status()["queue"]
@@ -303,6 +304,29 @@ def test_a_queue_written_before_its_manifest_entry_is_taken_once_the_entry_is_th
     st = wait_for(lambda: status()["queue"]["items"][-1]["id"] == "late-1" and status()["queue"], 10,
                   "the queue to be taken without being rewritten")
     check(not st["last_error"], st)
+
+
+def test_a_new_running_order_is_acknowledged_where_it_took_effect():
+    with open(os.path.join(processed, "playlist.m3u")) as f:
+        lines = f.read().splitlines()
+    entries = [lines[i:i + 2] for i in range(1, len(lines) - 1, 2)]
+    # Segments neither pinned on the node nor in processed/: refused.
+    replace("playlist.m3u", ("#EXTM3U\n#EXTINF:4,x\nghost-track\n" + "".join(f"{a}\n{b}\n" for a, b in entries)).encode())
+    wait_for(lambda: "the node lacks" in (status()["running_order"].get("last_error") or ""), 10,
+             "the refusal of an order whose segments the node lacks")
+    # The library's order reversed: taken at a track boundary.
+    new = list(reversed(entries))
+    replace("playlist.m3u", ("#EXTM3U\n" + "".join(f"{a}\n{b}\n" for a, b in new)).encode())
+    took = wait_for(lambda: not status()["running_order"].get("last_error") and status()["running_order"]["took_effect"],
+                    10, "the new order's acknowledgement")
+    first = new[0][1]
+    cids = cids_of(read_json(os.path.join(processed, "manifest.json")), first)
+    seq = took["first_sequence"]
+    wait_for(lambda: validator.segs.get(seq + len(cids) - 1), 60, f"the gateway to serve sequence {seq + len(cids) - 1}")
+    s = validator.segs[seq]
+    check(s["disc"] and s["pdt"] == took["air_time"], f"served at {seq}: {s}, acknowledged {took}")
+    for k, cid in enumerate(cids):
+        check(cid in validator.segs[seq + k]["uri"], f"sequence {seq + k} is not {first} segment {k}")
 
 
 def test_every_playlist_served_kept_the_players_rules():

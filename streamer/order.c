@@ -17,6 +17,9 @@
 #define ORDER_MAX_SEGMENTS 1000000          /* about 70 days of 6 s segments per loop */
 #define ORDER_MAX_SEGMENT_SECONDS 3600      /* the largest target duration players accept */
 #define ORDER_MAX_RATE 384000
+/* How far a declared duration may stray from samples / rate: half a
+ * millisecond, below what EXTINF's three decimals show. */
+#define ORDER_DURATION_SLACK 0.0005
 
 void order_free(struct order *o)
 {
@@ -119,6 +122,32 @@ int order_build(const struct manifest *m, const struct playlist *pl, struct orde
     return 0;
 }
 
+int order_check_track(const struct manifest_track *t, int rate, char *err, size_t errlen)
+{
+    if (t->nsegs == 0)
+        return err_set(err, errlen, "track \"%.100s\" has no segments", t->id);
+    int64_t sum = 0;
+    for (size_t s = 0; s < t->nsegs; s++) {
+        const struct manifest_segment *g = &t->segs[s];
+        if (g->samples < 1 || g->samples > (int64_t)rate * ORDER_MAX_SEGMENT_SECONDS)
+            return err_set(err, errlen, "track \"%.100s\" segment %zu lasts %lld samples", t->id, s,
+                           (long long)g->samples);
+        double want = (double)g->samples / rate;
+        if (fabs(g->duration - want) > ORDER_DURATION_SLACK)
+            return err_set(err, errlen,
+                           "track \"%.100s\" segment %zu declares %.6f s but holds %lld samples (%.6f s at %d Hz)",
+                           t->id, s, g->duration, (long long)g->samples, want, rate);
+        sum += g->samples;
+    }
+    if (t->samples != sum)
+        return err_set(err, errlen, "track \"%.100s\" declares %lld samples, its segments hold %lld", t->id,
+                       (long long)t->samples, (long long)sum);
+    if (fabs(t->duration - (double)sum / rate) > ORDER_DURATION_SLACK)
+        return err_set(err, errlen, "track \"%.100s\" declares %.6f s, its segments last %.6f s", t->id,
+                       t->duration, (double)sum / rate);
+    return 0;
+}
+
 /* A FIFO or device under processed/ would block or never end a read. */
 static int regular_file(const char *path, char *err, size_t errlen)
 {
@@ -170,8 +199,16 @@ int order_parse(const struct order_texts *t, const char *origin, struct order *o
         manifest_free(&m);
         return -1;
     }
-    int rc = order_build(&m, &pl, o, err, errlen);
-    if (rc != 0)
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < pl.n; i++) {
+        const struct manifest_track *mt = manifest_find(&m, pl.v[i].id);
+        if (mt && m.enc.sample_rate > 0 && m.enc.sample_rate <= ORDER_MAX_RATE &&
+            order_check_track(mt, m.enc.sample_rate, err, errlen) != 0) {
+            err_prefix(err, errlen, "%s", mname);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && (rc = order_build(&m, &pl, o, err, errlen)) != 0)
         err_prefix(err, errlen, "%s", pname);
     playlist_free(&pl);
     manifest_free(&m);

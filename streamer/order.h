@@ -48,6 +48,12 @@ struct order {
  * beyond the bounds in order.c. On failure *o is empty. */
 int order_build(const struct manifest *m, const struct playlist *pl, struct order *o,
                 char *err, size_t errlen);
+/* What a manifest entry must agree with before it airs (whoever cut it):
+ * segments of 1 sample to the longest target duration, each declaring the
+ * duration its sample count gives at `rate`, a valid CID, and the track's
+ * samples and duration the sum of its segments'. */
+int order_check_track(const struct manifest_track *t, int rate, char *err, size_t errlen);
+
 /* The two files of processed/ as read, kept so that an accepted order
  * can be copied into the state directory byte for byte. */
 struct order_texts {

@@ -42,7 +42,8 @@ int64_t sched_first_seq(const struct sched *s)
 static void from_order(const struct sched *s, int64_t seq, struct sched_item *out)
 {
     const struct order *o = &s->order;
-    int64_t d = seq - s->anchor.seq;
+    size_t off = (size_t)s->anchor.offset;
+    int64_t d = seq - s->anchor.seq + (int64_t)off;
     int64_t k = d / (int64_t)o->n;
     size_t i = (size_t)(d % (int64_t)o->n);
     const struct order_seg *g = &o->segs[i];
@@ -50,9 +51,9 @@ static void from_order(const struct sched *s, int64_t seq, struct sched_item *ou
     out->cid = g->cid;
     out->samples = g->samples;
     out->duration = (double)g->samples / o->rate;
-    out->pdt = s->anchor.time + (double)(k * order_loop_samples(o) + o->prefix[i]) / o->rate;
+    out->pdt = s->anchor.time + (double)(k * order_loop_samples(o) + o->prefix[i] - o->prefix[off]) / o->rate;
     out->disc = g->track_start;
-    out->disc_before = s->anchor.disc_before + k * order_loop_tags(o) + o->tags[i];
+    out->disc_before = s->anchor.disc_before + k * order_loop_tags(o) + o->tags[i] - o->tags[off];
     out->title = o->tracks[g->track].label;
     out->track_id = o->tracks[g->track].id;
 }
@@ -85,11 +86,12 @@ int64_t sched_seq_at(const struct sched *s, double t)
         /* Rounded to the nearest sample: air times are doubles near 2e9 s,
          * whose last bit is a hundredth of a sample, so a time computed as a
          * segment's start must land in that segment, not just before it. */
-        int64_t pos = (int64_t)floor((t - s->anchor.time) * o->rate + SCHED_SAMPLE_SLACK);
+        size_t off = (size_t)s->anchor.offset;
+        int64_t pos = (int64_t)floor((t - s->anchor.time) * o->rate + SCHED_SAMPLE_SLACK) + o->prefix[off];
         int64_t loop = order_loop_samples(o);
         int64_t k = pos / loop;
         size_t i = order_index_at(o, pos % loop);
-        return s->anchor.seq + k * (int64_t)o->n + (int64_t)i;
+        return s->anchor.seq + k * (int64_t)o->n + (int64_t)i - (int64_t)off;
     }
     /* Before the anchor: the last history item already on air. */
     size_t lo = 0, hi = s->nhist;
@@ -200,20 +202,13 @@ static int keep_history(struct sched *s, int64_t after_seq, size_t keep, int64_t
     return 0;
 }
 
-int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t keep,
-                 char *err, size_t errlen)
+/* The first track start after after_seq, in the current order; *index
+ * gets its place in the order. */
+static int64_t next_track_start(const struct sched *s, int64_t after_seq, size_t *index)
 {
-    if (s->anchor.seq > after_seq) {
-        /* The pending order never aired: replace it at the same point. */
-        order_free(&s->order);
-        s->order = *next;
-        memset(next, 0, sizeof *next);
-        memcpy(s->anchor.order_id, s->order.id, sizeof s->anchor.order_id);
-        return 0;
-    }
-    /* The first track start after after_seq, in the current order. */
     const struct order *o = &s->order;
-    int64_t d = after_seq + 1 - s->anchor.seq;
+    int64_t off = s->anchor.offset;
+    int64_t d = after_seq + 1 - s->anchor.seq + off;
     int64_t k = d / (int64_t)o->n;
     size_t i = (size_t)(d % (int64_t)o->n);
     if (!o->segs[i].track_start) {
@@ -223,7 +218,24 @@ int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t 
             k++;
         }
     }
-    int64_t switch_seq = s->anchor.seq + k * (int64_t)o->n + (int64_t)i;
+    *index = i;
+    return s->anchor.seq + k * (int64_t)o->n + (int64_t)i - off;
+}
+
+int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t keep,
+                 char *err, size_t errlen)
+{
+    if (s->anchor.seq > after_seq) {
+        /* The pending order never aired: replace it at the same point. */
+        order_free(&s->order);
+        s->order = *next;
+        memset(next, 0, sizeof *next);
+        memcpy(s->anchor.order_id, s->order.id, sizeof s->anchor.order_id);
+        s->anchor.offset = 0;
+        return 0;
+    }
+    size_t i;
+    int64_t switch_seq = next_track_start(s, after_seq, &i);
     struct sched_item at;
     from_order(s, switch_seq, &at);
 
@@ -235,7 +247,47 @@ int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t 
     s->anchor.time = at.pdt;
     s->anchor.seq = switch_seq;
     s->anchor.disc_before = at.disc_before;
+    s->anchor.offset = 0;
     memcpy(s->anchor.order_id, s->order.id, sizeof s->anchor.order_id);
+    return 0;
+}
+
+int sched_insert(struct sched *s, const struct sched_hist *v, size_t n, int64_t after_seq, size_t keep,
+                 int64_t *at_seq, char *err, size_t errlen)
+{
+    if (n == 0 || !v[0].disc)
+        return err_set(err, errlen, "an insert must start a track");
+    int64_t seq;
+    size_t resume;
+    if (s->anchor.seq > after_seq) {
+        /* An insert or a new order not yet on air: this one goes after the
+         * former, before the latter, and the order resumes as planned. */
+        seq = s->anchor.seq;
+        resume = (size_t)s->anchor.offset;
+    } else {
+        seq = next_track_start(s, after_seq, &resume);
+    }
+    struct sched_item at;
+    from_order(s, seq, &at);
+    if (keep_history(s, after_seq, keep, seq, err, errlen) != 0)
+        return -1;
+    int64_t samples = 0, starts = 0;
+    for (size_t j = 0; j < n; j++) {
+        struct sched_hist h = v[j];
+        h.seq = seq + (int64_t)j;
+        h.pdt = at.pdt + (double)samples / s->order.rate;
+        h.duration = (double)h.samples / s->order.rate;
+        h.disc_before = at.disc_before + starts;
+        if (sched_hist_push(s, &h) != 0)
+            return err_set(err, errlen, "out of memory");
+        samples += h.samples;
+        starts += h.disc != 0;
+    }
+    s->anchor.time = at.pdt + (double)samples / s->order.rate;
+    s->anchor.seq = seq + (int64_t)n;
+    s->anchor.disc_before = at.disc_before + starts;
+    s->anchor.offset = (int64_t)resume;
+    *at_seq = seq;
     return 0;
 }
 
@@ -252,5 +304,6 @@ int sched_restart(struct sched *s, int64_t after_seq, double time, size_t keep, 
     s->anchor.time = time;
     s->anchor.seq = after_seq + 1;
     s->anchor.disc_before = disc_before;
+    s->anchor.offset = 0;
     return 0;
 }

@@ -42,6 +42,9 @@ struct sched_anchor {
     double time;
     int64_t seq;
     int64_t disc_before;
+    /* The order's segment index at seq: 0 when the order starts from its
+     * top there, more when it resumes where it was after queued items. */
+    int64_t offset;
     char order_id[65];
 };
 
@@ -79,6 +82,13 @@ int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t 
  * to after_seq keep what they were; later ones, never published, are
  * dropped, a pending order switch with them. */
 int sched_restart(struct sched *s, int64_t after_seq, double time, size_t keep, char *err, size_t errlen);
+
+/* Inserts n segments (queued tracks, each starting with disc set) at the
+ * first track start after after_seq, or where an insert or order switch
+ * still pending starts; the order then resumes at the segment it would
+ * have played there. *at gets the first inserted sequence number. */
+int sched_insert(struct sched *s, const struct sched_hist *v, size_t n, int64_t after_seq, size_t keep,
+                 int64_t *at, char *err, size_t errlen);
 
 /* Forgets history below min_seq. */
 void sched_prune(struct sched *s, int64_t min_seq);

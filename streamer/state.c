@@ -18,6 +18,7 @@ void state_free(struct streamer_state *s)
 {
     station_memory_free(&s->mem);
     free(s->playlists);
+    free(s->acks);
     memset(s, 0, sizeof *s);
 }
 
@@ -52,9 +53,10 @@ int state_save(const char *path, const struct streamer_state *s, char *err, size
     json_object_set_new(root, "version", json_integer(STATE_VERSION));
     json_object_set_new(root, "epoch", json_real(m->epoch));
     json_object_set_new(root, "target_duration", json_integer(m->target));
-    json_object_set_new(root, "anchor", json_pack("{s:f, s:I, s:I, s:s}", "time", m->anchor.time,
+    json_object_set_new(root, "anchor", json_pack("{s:f, s:I, s:I, s:I, s:s}", "time", m->anchor.time,
                                                   "seq", (json_int_t)m->anchor.seq, "disc_before",
-                                                  (json_int_t)m->anchor.disc_before, "order_id",
+                                                  (json_int_t)m->anchor.disc_before, "offset",
+                                                  (json_int_t)m->anchor.offset, "order_id",
                                                   m->anchor.order_id));
     json_object_set_new(root, "history", hist_json(m->hist, m->nhist));
     json_object_set_new(root, "window", hist_json(m->window, m->nwindow));
@@ -63,6 +65,20 @@ int state_save(const char *path, const struct streamer_state *s, char *err, size
     for (size_t i = 0; i < s->nplaylists; i++)
         json_array_append_new(pls, json_string(s->playlists[i]));
     json_object_set_new(root, "playlists", pls);
+    json_t *acks = json_array();
+    int bad = !acks;
+    for (size_t i = 0; !bad && i < s->nacks; i++) {
+        const struct queue_ack *a = &s->acks[i];
+        bad = json_array_append_new(acks, json_pack("{s:s, s:s, s:I, s:f, s:f, s:s}", "id", a->id, "track",
+                                                     a->track, "first_sequence", (json_int_t)a->first_seq,
+                                                     "air_time", a->air_time, "accepted", a->accepted, "state",
+                                                     queue_ack_state_name(a->state))) != 0;
+    }
+    bad |= json_object_set_new(root, "queue", acks) != 0;
+    if (bad) {
+        json_decref(root);
+        return err_set(err, errlen, "out of memory");
+    }
     /* 17 significant digits: doubles (air times) round-trip exactly. */
     char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
     json_decref(root);
@@ -112,6 +128,34 @@ static int load_hist(json_t *a, struct sched_hist **out, size_t *n, const char *
     return 0;
 }
 
+static int load_acks(json_t *a, struct streamer_state *s, char *err, size_t errlen)
+{
+    if (!a)
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) > QUEUE_REMEMBER)
+        return err_set(err, errlen, "\"queue\" must be a list of at most %d items", QUEUE_REMEMBER);
+    s->acks = calloc(json_array_size(a) + 1, sizeof *s->acks);
+    if (!s->acks)
+        return err_set(err, errlen, "out of memory");
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const char *id, *track, *state;
+        json_int_t seq;
+        double air, accepted;
+        struct queue_ack *q = &s->acks[i];
+        if (json_unpack(json_array_get(a, i), "{s:s, s:s, s:I, s:F, s:F, s:s}", "id", &id, "track", &track,
+                        "first_sequence", &seq, "air_time", &air, "accepted", &accepted, "state", &state) != 0 ||
+            strlen(id) > QUEUE_ID_MAX || strlen(track) > QUEUE_TRACK_MAX || queue_ack_state_parse(state, &q->state) != 0)
+            return err_set(err, errlen, "\"queue\" item %zu is malformed", i);
+        snprintf(q->id, sizeof q->id, "%s", id);
+        snprintf(q->track, sizeof q->track, "%s", track);
+        q->first_seq = seq;
+        q->air_time = air;
+        q->accepted = accepted;
+        s->nacks++;
+    }
+    return 0;
+}
+
 int state_load(const char *path, struct streamer_state *s, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
@@ -125,13 +169,14 @@ int state_load(const char *path, struct streamer_state *s, char *err, size_t err
     struct station_memory *m = &s->mem;
     const char *fmt, *order_id, *name = "";
     json_int_t ver, target, aseq, adb;
+    json_int_t aoff = 0;
     double epoch, atime;
-    json_t *hist, *window, *pls = NULL;
-    if (json_unpack_ex(root, &je, 0, "{s:s, s:I, s:F, s:I, s:{s:F, s:I, s:I, s:s}, s:o, s:o, s?s, s?o}",
+    json_t *hist, *window, *pls = NULL, *acks = NULL;
+    if (json_unpack_ex(root, &je, 0, "{s:s, s:I, s:F, s:I, s:{s:F, s:I, s:I, s?I, s:s}, s:o, s:o, s?s, s?o, s?o}",
                        "format", &fmt, "version", &ver, "epoch", &epoch, "target_duration", &target,
-                       "anchor", "time", &atime, "seq", &aseq, "disc_before", &adb, "order_id",
-                       &order_id, "history", &hist, "window", &window, "ipns_name", &name,
-                       "playlists", &pls) != 0) {
+                       "anchor", "time", &atime, "seq", &aseq, "disc_before", &adb, "offset", &aoff,
+                       "order_id", &order_id, "history", &hist, "window", &window, "ipns_name", &name,
+                       "playlists", &pls, "queue", &acks) != 0) {
         err_set(err, errlen, "%s: %s", path, je.text);
         goto out;
     }
@@ -139,7 +184,7 @@ int state_load(const char *path, struct streamer_state *s, char *err, size_t err
         err_set(err, errlen, "%s: not a version %d streamer state", path, STATE_VERSION);
         goto out;
     }
-    if (target < 1 || aseq < 0 || adb < 0 || !isfinite(atime) || strlen(order_id) != 64) {
+    if (target < 1 || aseq < 0 || adb < 0 || aoff < 0 || !isfinite(atime) || strlen(order_id) != 64) {
         err_set(err, errlen, "%s: anchor or target out of range", path);
         goto out;
     }
@@ -148,6 +193,7 @@ int state_load(const char *path, struct streamer_state *s, char *err, size_t err
     m->anchor.time = atime;
     m->anchor.seq = aseq;
     m->anchor.disc_before = adb;
+    m->anchor.offset = aoff;
     memcpy(m->anchor.order_id, order_id, 65);
     if (load_hist(hist, &m->hist, &m->nhist, "history", err, errlen) != 0 ||
         load_hist(window, &m->window, &m->nwindow, "window", err, errlen) != 0) {
@@ -161,6 +207,10 @@ int state_load(const char *path, struct streamer_state *s, char *err, size_t err
             err_set(err, errlen, "out of memory");
             goto out;
         }
+    }
+    if (load_acks(acks, s, err, errlen) != 0) {
+        err_prefix(err, errlen, "%s", path);
+        goto out;
     }
     m->have = 1;
     rc = 0;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "cid.h"
+#include "queue.h"
 #include "station.h"
 
 #define STATE_FORMAT "ipfs-radio-streamer-state"
@@ -19,6 +20,8 @@ struct streamer_state {
     char ipns_name[128];
     char (*playlists)[CID_MAX_STR];  /* published playlist CIDs still pinned, oldest first */
     size_t nplaylists;
+    struct queue_ack *acks;          /* queue requests acted on, oldest first */
+    size_t nacks;
 };
 
 void state_free(struct streamer_state *s);

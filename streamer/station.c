@@ -96,12 +96,19 @@ int station_open(struct station *st, const struct station_opts *opts, struct ord
     const struct sched_hist *last = mem->nwindow ? &mem->window[mem->nwindow - 1] : NULL;
     int rc = 0;
     if (strcmp(mem->anchor.order_id, o->id) == 0) {
+        if (mem->anchor.offset < 0 || mem->anchor.offset >= (int64_t)o->n || !o->segs[mem->anchor.offset].track_start) {
+            station_close(st);
+            order_free(o);
+            return err_set(err, errlen, "remembered anchor offset %lld is not a track start of the order",
+                           (long long)mem->anchor.offset);
+        }
         sched_init(&st->sched, o, &mem->anchor);
         rc = push_all(&st->sched, mem->hist, mem->nhist);
     } else {
         /* The order changed while we were off and the old one is gone:
          * the new one starts after the last segment listeners were given. */
         a = mem->anchor;
+        a.offset = 0;
         if (last) {
             a.seq = last->seq + 1;
             a.disc_before = last->disc_before + last->disc;
@@ -292,6 +299,25 @@ int station_reload(struct station *st, struct order *o, double now, char *err, s
     }
     rc = sched_switch(&st->sched, o, after, st->opts.window, err, errlen);
     return rc == 0 ? 1 : rc;
+}
+
+int station_insert(struct station *st, const struct sched_hist *v, size_t n, double now, int64_t *at,
+                   char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rounded = (int)lround((double)v[i].samples / st->sched.order.rate);
+        if (rounded > st->target)
+            return err_set(err, errlen,
+                           "a queued segment lasts %d s; the station's target duration is %d s and cannot grow "
+                           "while on air", rounded, st->target);
+    }
+    int64_t after = st->newest;
+    if (after < 0) {
+        after = sched_seq_at(&st->sched, now);
+        if (after < 0)
+            after = st->sched.anchor.seq - 1;
+    }
+    return sched_insert(&st->sched, v, n, after, st->opts.window, at, err, errlen);
 }
 
 static int copy_hist(struct sched_hist *d, const struct sched_item *it)

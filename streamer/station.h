@@ -97,6 +97,13 @@ enum station_tick_result station_tick(struct station *st, double now, struct sta
  * would need a larger target duration. Takes *o unless refused. */
 int station_reload(struct station *st, struct order *o, double now, char *err, size_t errlen);
 
+/* Puts segments (whole tracks, from a queue) on air at the next track
+ * boundary, or after those already queued, and the running order on
+ * where it was; *at gets the first one's sequence number. Refuses
+ * segments longer than the target duration allows. */
+int station_insert(struct station *st, const struct sched_hist *v, size_t n, double now, int64_t *at,
+                   char *err, size_t errlen);
+
 /* When the segment on air at `now` ends: the next moment worth a tick. */
 double station_next_boundary(const struct station *st, double now);
 

@@ -95,10 +95,18 @@ static json_t *status_json(const struct status_view *v)
         }
         json_object_set_new(root, "ipns_targets", a);
     }
+    json_t *took = v->have_order_from ? json_pack("{s:I, s:o}", "first_sequence", (json_int_t)v->order_from_seq,
+                                                  "air_time", when(v->order_from_time))
+                                      : json_null();
     json_object_set_new(root, "running_order",
-                        json_pack("{s:s, s:I, s:s?, s:o}", "id", v->order_id, "segments",
+                        json_pack("{s:s, s:I, s:s?, s:o, s:o?}", "id", v->order_id, "segments",
                                   (json_int_t)v->order_segments, "last_error", v->reload_error,
-                                  "last_error_time", when(v->reload_error ? v->reload_error_time : 0)));
+                                  "last_error_time", when(v->reload_error ? v->reload_error_time : 0),
+                                  "took_effect", took));
+    if (v->queue && json_object_set_new(root, "queue", queue_status_json(v->queue)) != 0) {
+        json_decref(root);
+        return NULL;
+    }
     if (v->failover && json_object_set_new(root, "failover", status_failover_json(v->failover)) != 0) {
         json_decref(root);
         return NULL;

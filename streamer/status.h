@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "publisher.h"
+#include "queue.h"
 #include "record_target.h"
 #include "schedule.h"
 #include "standby.h"
@@ -36,6 +37,10 @@ struct status_view {
     double reload_error_time;
     const char *order_id;
     int64_t order_segments;
+    int have_order_from;             /* the last order accepted since start: where it takes effect */
+    int64_t order_from_seq;
+    double order_from_time;
+    const struct queue *queue;       /* may be NULL */
     const struct standby_view *failover;  /* failover_role active|standby, else NULL */
 };
 

@@ -6,9 +6,11 @@
 #include "key_cmd.h"
 #include "log.h"
 #include "m3u8.h"
+#include "node_check.h"
 #include "order.h"
 #include "order_keep.h"
 #include "publisher.h"
+#include "queue.h"
 #include "recover.h"
 #include "standby.h"
 #include "streamer_metrics.h"
@@ -43,6 +45,11 @@ struct daemon {
     struct status_writer status;
     struct upcoming_writer upcoming; /* schedule.json, what is coming */
     int upcoming_failing;            /* its last write failed (logged once) */
+    struct queue queue;              /* processed/queue.json and what it got */
+    struct ipfs_client check_ipfs;   /* the node checks before a change airs */
+    int have_order_from;             /* the last order accepted: where it takes effect */
+    int64_t order_from_seq;
+    double order_from_time;
     char live_path[4096];
     char keep_path[4096];            /* the last accepted running order */
     double started;
@@ -96,7 +103,12 @@ static void save_state(struct daemon *d)
     struct publisher_status ps;
     publisher_status(&d->pub, &ps);
     snprintf(ss.ipns_name, sizeof ss.ipns_name, "%s", ps.name);
-    if (station_remember(&d->st, &ss.mem) != 0 || publisher_ring(&d->pub, &ss.playlists, &ss.nplaylists) != 0) {
+    if ((ss.acks = calloc(d->queue.nacks + 1, sizeof *ss.acks)) != NULL && d->queue.nacks) {
+        memcpy(ss.acks, d->queue.acks, d->queue.nacks * sizeof *ss.acks);
+        ss.nacks = d->queue.nacks;
+    }
+    if (!ss.acks || station_remember(&d->st, &ss.mem) != 0 ||
+        publisher_ring(&d->pub, &ss.playlists, &ss.nplaylists) != 0) {
         log_ev(LOG_ERROR, "cannot snapshot the state (out of memory)", NULL);
     } else if (state_save(d->state_path, &ss, err, sizeof err) != 0) {
         log_ev(LOG_ERROR, "cannot save the state", "error", err, NULL);
@@ -162,7 +174,12 @@ static void write_status(struct daemon *d, double now)
         .reload_error_time = d->reload_error_time,
         .order_id = d->st.sched.order.id,
         .order_segments = (int64_t)d->st.sched.order.n,
+        .have_order_from = d->have_order_from,
+        .order_from_seq = d->order_from_seq,
+        .order_from_time = d->order_from_time,
+        .queue = &d->queue,
     };
+    queue_refresh(&d->queue, &d->st.sched, now);
     struct standby_view fv;
     if (d->failover) {
         standby_status(&d->standby, &fv);
@@ -239,6 +256,8 @@ static void try_reload(struct daemon *d, double now, int forced)
     int rc = order_load(d->cfg->processed_dir, &o, &texts, err, sizeof err);
     if (rc == 0)
         rc = check_timing(d, &o, err, sizeof err);
+    if (rc == 0 && strcmp(o.id, d->st.sched.order.id) != 0)
+        rc = node_check_order(&d->check_ipfs, &o, d->cfg->processed_dir, err, sizeof err);
     if (rc == 0 && (rc = station_reload(&d->st, &o, now, err, sizeof err)) == 0) {
         d->reload_error[0] = '\0';
         order_texts_free(&texts);
@@ -262,12 +281,29 @@ static void try_reload(struct daemon *d, double now, int forced)
     snprintf(seq, sizeof seq, "%lld", (long long)d->st.sched.anchor.seq);
     m3u8_format_time(d->st.sched.anchor.time, at);
     d->reloads++;
+    d->have_order_from = 1;
+    d->order_from_seq = d->st.sched.anchor.seq;
+    d->order_from_time = d->st.sched.anchor.time;
     log_ev(LOG_INFO, "running order loaded; it starts at a track boundary", "order", d->st.sched.order.id,
            "from_sequence", seq, "at", at, NULL);
     if (give_segments(d) != 0)
         log_ev(LOG_ERROR, "out of memory handing segments to the publisher", NULL);
     save_state(d);
     keep_order(d, &texts);
+}
+
+/* What processed/queue.json newly asks for goes on the timeline; an order
+ * switch still to come then takes effect after it. */
+static void try_queue(struct daemon *d, double now, int forced)
+{
+    char err[ERR_MSG_MAX];
+    if (queue_poll(&d->queue, &d->st, d->cfg->processed_dir, &d->check_ipfs, now, forced, err, sizeof err) != 1)
+        return;
+    if (d->have_order_from && d->order_from_seq >= d->queue.change_seq) {
+        d->order_from_seq = d->st.sched.anchor.seq;
+        d->order_from_time = d->st.sched.anchor.time;
+    }
+    save_state(d);
 }
 
 /* Failover: 1 when this streamer is on air; after a takeover, first takes
@@ -514,6 +550,8 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     status_writer_init(&d.status, d.status_path, cfg->status_heartbeat_seconds);
     if (upcoming_writer_init(&d.upcoming, cfg->state_dir, cfg->schedule_horizon_seconds, err, errlen) != 0)
         return -1;
+    if (queue_init(&d.queue, cfg->processed_dir, err, errlen) != 0)
+        return -1;
     snprintf(d.live_path, sizeof d.live_path, "%s/live.m3u8", cfg->state_dir);
     snprintf(d.keep_path, sizeof d.keep_path, "%s/%s", cfg->state_dir, ORDER_KEEP_FILE);
 
@@ -533,8 +571,17 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         return -1;
     }
     ipfs.timeout = cfg->ipfs_timeout_seconds;
+    if (ipfs_client_init(&d.check_ipfs, cfg->ipfs_api, auth, err, errlen) != 0) {
+        ipfs_client_free(&ipfs);
+        order_free(&o);
+        return -1;
+    }
+    /* A check on the station's clock: one quick answer or a refusal. */
+    d.check_ipfs.timeout = cfg->queue_check_seconds;
+    d.check_ipfs.retries = 0;
     if (strcmp(cfg->ipns_mode, "station") == 0 && start_records(&d, auth, err, errlen) != 0) {
         ipfs_client_free(&ipfs);
+        ipfs_client_free(&d.check_ipfs);
         order_free(&o);
         return -1;
     }
@@ -590,6 +637,8 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         station_close(&d.st);
         goto fail_state;
     }
+    if (queue_restore(&d.queue, ss.acks, ss.nacks) != 0)
+        log_ev(LOG_ERROR, "out of memory restoring the queue's acknowledgements", NULL);
     state_free(&ss);
     give_segments(&d);
     char seq[32], tgt[16];
@@ -605,6 +654,7 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
             int forced = sig->reload;
             sig->reload = 0;
             try_reload(&d, now, forced);
+            try_queue(&d, now, forced);
             next_reload = clk->mono(clk->ctx) + cfg->reload_check_seconds;
         }
         tick(&d, now);
@@ -639,6 +689,8 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     station_close(&d.st);
     status_writer_free(&d.status);
     upcoming_writer_free(&d.upcoming);
+    queue_free(&d.queue);
+    ipfs_client_free(&d.check_ipfs);
     log_ev(LOG_INFO, "stopped; state saved", NULL);
     return 0;
 
@@ -648,6 +700,8 @@ fail_client:
     if (d.station_key)
         record_publisher_free(&d.records);
     ipfs_client_free(&ipfs);
+    ipfs_client_free(&d.check_ipfs);
+    queue_free(&d.queue);
     return -1;
 }
 

@@ -69,6 +69,9 @@ const struct cfg_key streamer_config_keys[] = {
     K(schedule_horizon_seconds, CFG_NUMBER, "3600", 0, 604800, NULL,
       "state_dir/schedule.json lists the tracks due on air this far ahead (track, first sequence, air time, "
       "duration), for a program that decides what plays; rewritten when it changes. 0: no file"),
+    K(queue_check_seconds, CFG_NUMBER, "5", 0.1, 600, NULL,
+      "Time limit of the node check (are the segments pinned?) before processed/queue.json or a new running "
+      "order is accepted; a node that does not answer in time gets the change refused, the station plays on"),
     K(status_heartbeat_seconds, CFG_NUMBER, "60", 0, 86400, NULL,
       "status.json is written when something in it changes, and unchanged at most this often (its \"updated\" "
       "time then shows the streamer alive; 0: only on change)"),

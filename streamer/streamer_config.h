@@ -34,6 +34,7 @@ struct streamer_config {
     double recover_from_node_seconds;
     double status_heartbeat_seconds;
     double schedule_horizon_seconds;
+    double queue_check_seconds;
     double clock_back_hold_targets;
     double shutdown_grace_seconds;
     char *local_gateway;

@@ -10,6 +10,12 @@ target_link_libraries(test_upcoming PRIVATE radio_streamer_lib PkgConfig::CMOCKA
 add_test(NAME test_upcoming COMMAND test_upcoming)
 set_tests_properties(test_upcoming PROPERTIES LABELS unit)
 
+# processed/queue.json: parsing, resolving, and what the timeline does with it, on a fake clock.
+add_executable(test_queue unit/test_queue.c unit/timeline_fixture.c)
+target_link_libraries(test_queue PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_queue COMMAND test_queue)
+set_tests_properties(test_queue PROPERTIES LABELS unit)
+
 add_executable(test_streamer_config unit/test_streamer_config.c)
 target_link_libraries(test_streamer_config PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 target_compile_definitions(test_streamer_config PRIVATE RADIO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
@@ -63,6 +69,11 @@ set_tests_properties(test_recover PROPERTIES LABELS unit)
 # good order at all (a clear refusal), state/ lost (the name's timeline
 # goes on), a publish the node did but reported failed (its playlist stays).
 radio_integration_test(test_streamer_recovery $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+
+# The deciding program's contract: a script reads schedule.json, adds a
+# track cut elsewhere, queues it with a library track and a jingle, and
+# checks from the gateway that they aired where status.json acknowledged.
+radio_integration_test(test_streamer_queue $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
 
 
 # Both move the streamer's clock with libfaketime, which cannot be preloaded

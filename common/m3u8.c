@@ -25,6 +25,7 @@ void m3u8_free(struct m3u8_playlist *pl)
     free(pl->segs);
     for (size_t i = 0; i < pl->nranges; i++) {
         free(pl->ranges[i].title);
+        free(pl->ranges[i].artwork);
     }
     free(pl->ranges);
     memset(pl, 0, sizeof *pl);
@@ -234,6 +235,14 @@ static void put_text(struct buf *b, const char *t, int quoted)
     put(b, "%s", clean);
 }
 
+int m3u8_attr_safe(const char *s)
+{
+    for (; *s; s++)
+        if (*s == '"' || (unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
 /* A track on air, for players that show what plays (hls.js, Safari) and
  * for US webcasting rules that want artist and title shown: an
  * EXT-X-DATERANGE per track, its ID fixed by the track's first media
@@ -245,7 +254,10 @@ static void put_daterange(struct buf *b, const struct m3u8_daterange *r)
     put(b, "#EXT-X-DATERANGE:ID=\"track-%lld\",CLASS=\"" M3U8_TRACK_CLASS "\",START-DATE=\"%s\",DURATION=%.*f,"
         "X-TITLE=\"", (long long)r->first_seq, when, M3U8_DURATION_DECIMALS, r->duration);
     put_text(b, r->title, 1);
-    put(b, "\"\n");
+    put(b, "\"");
+    if (r->artwork && m3u8_attr_safe(r->artwork))
+        put(b, ",X-ARTWORK=\"%s\"", r->artwork);
+    put(b, "\n");
 }
 
 int m3u8_render(const struct m3u8_playlist *pl, char **out, size_t *len)

@@ -30,6 +30,7 @@ struct m3u8_daterange {
     double start;                 /* air time of that segment, Unix seconds */
     double duration;              /* the whole track's, seconds */
     char *title;
+    char *artwork;                /* "/ipfs/<cid>" (X-ARTWORK), or NULL */
 };
 
 struct m3u8_playlist {
@@ -46,6 +47,10 @@ struct m3u8_playlist {
     struct m3u8_daterange *ranges;  /* rendered after the header tags */
     size_t nranges;
 };
+
+/* Whether s may stand inside a quoted attribute value as it is: no '"',
+ * no control characters (RFC 8216 4.2). */
+int m3u8_attr_safe(const char *s);
 
 /* Renders a live media playlist: no PLAYLIST-TYPE, no ENDLIST, the lowest
  * EXT-X-VERSION its tags need, PROGRAM-DATE-TIME on every segment. The

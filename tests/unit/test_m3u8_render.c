@@ -186,6 +186,32 @@ static void tracks_are_rendered_as_dateranges(void **state)
     free(out);
 }
 
+/* The track's artwork as X-ARTWORK after its title; a value that could end
+ * the quoted string or the line is left out, never written. */
+static void artwork_is_an_attribute_of_the_track_range(void **state)
+{
+    (void)state;
+    struct m3u8_segment seg = {.seq = 7, .duration = 6.0, .uri = "/ipfs/bafkreiexample", .title = "A - T",
+                               .pdt = 1.8e9};
+    struct m3u8_daterange r[3] = {
+        {.first_seq = 7, .start = 1.8e9, .duration = 6, .title = "A", .artwork = "/ipfs/bafkreiart"},
+        {.first_seq = 8, .start = 1.8e9 + 6, .duration = 6, .title = "B", .artwork = "/ipfs/x\",X-EVIL=\"1"},
+        {.first_seq = 9, .start = 1.8e9 + 12, .duration = 6, .title = "C", .artwork = "/ipfs/x\n#EXT-X-ENDLIST"},
+    };
+    struct m3u8_playlist pl = {.target_duration = 6, .media_sequence = 7, .segs = &seg, .nsegs = 1,
+                               .ranges = r, .nranges = 3};
+    char *out;
+    size_t len;
+    assert_int_equal(m3u8_render(&pl, &out, &len), 0);
+    if (!strstr(out, "DURATION=6.000,X-TITLE=\"A\",X-ARTWORK=\"/ipfs/bafkreiart\"\n"))
+        fail_msg("no X-ARTWORK for A in\n%s", out);
+    assert_non_null(strstr(out, "X-TITLE=\"B\"\n"));
+    assert_non_null(strstr(out, "X-TITLE=\"C\"\n"));
+    assert_null(strstr(out, "X-EVIL"));
+    assert_null(strstr(out, "\n#EXT-X-ENDLIST"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +219,7 @@ int main(void)
         cmocka_unit_test(a_long_title_is_cut_at_a_character_boundary),
         cmocka_unit_test(the_listen_delay_is_published_as_ext_x_start),
         cmocka_unit_test(tracks_are_rendered_as_dateranges),
+        cmocka_unit_test(artwork_is_an_attribute_of_the_track_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,7 +24,7 @@ struct m3u8_segment {
 /* The class of the streamer's EXT-X-DATERANGE tags, one per track. */
 #define M3U8_TRACK_CLASS "org.ipfs-radio.track"
 
-/* A track's time on air, rendered as EXT-X-DATERANGE (not parsed back). */
+/* A track's time on air, rendered as EXT-X-DATERANGE (parsed back: ID and X-ARTWORK only). */
 struct m3u8_daterange {
     int64_t first_seq;            /* the track's first media sequence number: its ID */
     double start;                 /* air time of that segment, Unix seconds */
@@ -44,7 +44,8 @@ struct m3u8_playlist {
     double start_offset;          /* its TIME-OFFSET, seconds (negative: from the end) */
     struct m3u8_segment *segs;
     size_t nsegs;
-    struct m3u8_daterange *ranges;  /* rendered after the header tags */
+    struct m3u8_daterange *ranges;  /* rendered after the header tags; parsing reads back
+                                     * only track ranges with X-ARTWORK (ID, artwork) */
     size_t nranges;
 };
 

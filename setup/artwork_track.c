@@ -58,14 +58,15 @@ void arttrack_check(const struct arttrack_ctx *c, const struct manifest_track *o
     }
     /* The source is unchanged (the track is fresh), so is its picture;
      * and with artwork turned off no picture matters. */
-    if (strcmp(s->from, "embedded") == 0 || c->opts->nsizes == 0) {
+    if ((strcmp(s->from, "embedded") == 0 && !s->error) || c->opts->nsizes == 0) {
         out->stale = 0;
         return;
     }
     char dir[4096], name[256], path[4400];
     dir_of(source_path, dir, sizeof dir);
     int found = artwork_cover_file(dir, c->opts->names, name, sizeof name);
-    if (strcmp(s->from, "none") == 0) {
+    /* No picture, or an embedded one that cannot be used: a cover file may come. */
+    if (strcmp(s->from, "file") != 0) {
         out->stale = found;
         snprintf(out->why, sizeof out->why, "a cover file appeared");
         return;
@@ -145,6 +146,24 @@ static int store(const struct arttrack_ctx *c, struct artwork_image *img, size_t
     return 0;
 }
 
+/* Renders a picture and stores the images. Returns 0 when stored, 1 when
+ * the picture is unusable (why says so), -1 for the environment's errors. */
+static int try_picture(const struct arttrack_ctx *c, uint8_t *data, size_t len, struct arttrack *out, char *why,
+                       size_t whylen, char *err, size_t errlen)
+{
+    struct artwork_image img[ARTWORK_MAX_SIZES];
+    size_t n = 0;
+    int rc = artwork_render(data, len, c->opts, img, &n, why, whylen);
+    free(data);
+    if (rc == ERR_ENVIRONMENT)
+        return err_env(err, errlen, "%s", why);
+    if (rc != 0)
+        return 1;
+    rc = store(c, img, n, out, err, errlen);
+    artwork_images_free(img, n);
+    return rc == 0 ? 0 : -1;
+}
+
 int arttrack_make(const struct arttrack_ctx *c, const char *source_path, struct arttrack *out, char *err,
                   size_t errlen)
 {
@@ -153,50 +172,44 @@ int arttrack_make(const struct arttrack_ctx *c, const char *source_path, struct 
     src->known = 1;
     memcpy(src->params, c->params, sizeof src->params);
     out->made = 1;
-    if (c->opts->nsizes == 0) {
-        snprintf(src->from, sizeof src->from, "none");
+    snprintf(src->from, sizeof src->from, "none");
+    if (c->opts->nsizes == 0)
         return 0;
-    }
-    char why[ERR_MSG_MAX] = "";
+    char why[ERR_MSG_MAX] = "", embedded_why[ERR_MSG_MAX] = "";
     uint8_t *data = NULL;
     size_t len = 0;
     int rc = artwork_embedded(source_path, c->opts->max_bytes, &data, &len, why, sizeof why);
     if (rc == ERR_ENVIRONMENT)
         return err_env(err, errlen, "%s", why);
-    snprintf(src->from, sizeof src->from, "embedded");
-    if (rc == 0) {
-        char dir[4096], name[256], path[4400];
-        dir_of(source_path, dir, sizeof dir);
-        if (!artwork_cover_file(dir, c->opts->names, name, sizeof name)) {
-            snprintf(src->from, sizeof src->from, "none");
-            return 0;
-        }
-        snprintf(src->from, sizeof src->from, "file");
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        if (!(src->path = strdup(name)))
-            return err_env(err, errlen, "out of memory");
-        rc = read_cover(c, path, &data, &len, src, why, sizeof why);
-        if (rc == ERR_ENVIRONMENT) {
-            free(data);
-            return err_env(err, errlen, "%s", why);
-        }
+    if (rc == 1 && (rc = try_picture(c, data, len, out, why, sizeof why, err, errlen)) <= 0) {
+        snprintf(src->from, sizeof src->from, "embedded");
+        return rc;
     }
-    if (rc >= 0) {
-        struct artwork_image img[ARTWORK_MAX_SIZES];
-        size_t n = 0;
-        rc = artwork_render(data, len, c->opts, img, &n, why, sizeof why);
-        free(data);
-        data = NULL;
-        if (rc == ERR_ENVIRONMENT)
-            return err_env(err, errlen, "%s", why);
-        if (rc == 0) {
-            rc = store(c, img, n, out, err, errlen);
-            artwork_images_free(img, n);
-            return rc;
+    /* An embedded picture that cannot be used gives way to a cover file beside the track. */
+    if (rc != 0)
+        snprintf(embedded_why, sizeof embedded_why, "embedded picture: %s", why);
+    char dir[4096], name[256], path[4400];
+    dir_of(source_path, dir, sizeof dir);
+    if (!artwork_cover_file(dir, c->opts->names, name, sizeof name)) {
+        if (embedded_why[0]) {
+            snprintf(src->from, sizeof src->from, "embedded");
+            if (!(src->error = strdup(embedded_why)))
+                return err_env(err, errlen, "out of memory");
         }
+        return 0;
     }
-    free(data);
-    if (!(src->error = strdup(why[0] ? why : "picture unusable")))
+    snprintf(src->from, sizeof src->from, "file");
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!(src->path = strdup(name)))
+        return err_env(err, errlen, "out of memory");
+    rc = read_cover(c, path, &data, &len, src, why, sizeof why);
+    if (rc == ERR_ENVIRONMENT)
+        return err_env(err, errlen, "%s", why);
+    if (rc == 0 && (rc = try_picture(c, data, len, out, why, sizeof why, err, errlen)) <= 0)
+        return rc;
+    char msg[2 * ERR_MSG_MAX + 300];
+    snprintf(msg, sizeof msg, "%s%s%s: %s", embedded_why, embedded_why[0] ? "; " : "", name, why);
+    if (!(src->error = strdup(msg)))
         return err_env(err, errlen, "out of memory");
     return 0;
 }

@@ -36,13 +36,16 @@ struct arttrack {
 /* Whether the artwork `old` records (NULL: a new or re-cut track) still
  * stands for the source at source_path: same settings, its files in
  * place, and the same picture (an unchanged source keeps its embedded
- * one; a cover file must be the same file, unchanged). Only stats files. */
+ * one; a cover file must be the same file, unchanged; a track without a
+ * usable picture is looked at again when a cover file appears). Only
+ * stats files. */
 void arttrack_check(const struct arttrack_ctx *c, const struct manifest_track *old, const char *source_path,
                     struct arttrack *out);
 
-/* Makes the artwork of the track at source_path. A picture that cannot be
- * used is recorded in out->src.error (returns 0); -1 is the environment's
- * (disk, node, memory), and err says why. */
+/* Makes the artwork of the track at source_path: its embedded picture, or
+ * the cover file beside it when it has none or one that cannot be used. A
+ * picture that cannot be used is recorded in out->src.error (returns 0);
+ * -1 is the environment's (disk, node, memory), and err says why. */
 int arttrack_make(const struct arttrack_ctx *c, const char *source_path, struct arttrack *out, char *err,
                   size_t errlen);
 

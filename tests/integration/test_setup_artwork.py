@@ -30,7 +30,8 @@ processed = os.path.join(work, "processed")
 state = os.path.join(work, "state")
 pics = os.path.join(work, "pics")
 for d in (music, jingles, pics, os.path.join(music, "album"), os.path.join(music, "damaged"),
-          os.path.join(music, "huge"), os.path.join(music, "empty")):
+          os.path.join(music, "huge"), os.path.join(music, "empty"), os.path.join(music, "bmp"),
+          os.path.join(music, "bmp-only")):
     os.makedirs(d)
 procs = []
 config_path = os.path.join(work, "setup.json")
@@ -54,15 +55,17 @@ def song(path, freq, *out_args, pic=None):
 
 
 # Source picture: (colour as RGB, width, height) per track that gets artwork.
-RED, GREEN, BLUE, YELLOW, MAGENTA = (255, 0, 0), (0, 128, 0), (0, 0, 255), (255, 255, 0), (255, 0, 255)
+RED, GREEN, BLUE, YELLOW, CYAN = (255, 0, 0), (0, 128, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255)
 EXPECT = {
     "01 apic.mp3": (RED, 600, 400, "embedded"),
     "02 picture.flac": (GREEN, 200, 200, "embedded"),
     "03 covr.m4a": (BLUE, 300, 300, "embedded"),
     "album/04 folder.ogg": (YELLOW, 400, 400, "file"),
+    # An embedded picture setup cannot use (BMP) gives way to the cover file beside it.
+    "bmp/09 bmp.mp3": (CYAN, 120, 90, "file"),
 }
 BROKEN = {"damaged/05 truncated.wav": "truncated", "huge/06 huge.wav": "artwork_max_pixels",
-          "empty/07 empty.wav": "empty"}
+          "empty/07 empty.wav": "empty", "bmp-only/10 bmp only.mp3": "neither JPEG nor PNG"}
 
 
 def absurd_jpeg(src, dst, w, h):
@@ -90,6 +93,11 @@ def make_library():
     song(os.path.join(music, "empty", "07 empty.wav"), 880, "-c:a", "pcm_s16le")
     open(os.path.join(music, "empty", "front.jpg"), "wb").close()
     song(os.path.join(music, "08 plain.wav"), 990, "-c:a", "pcm_s16le")
+    bmp = picture("white.bmp", "white", 64, 64, "bmp")
+    song(os.path.join(music, "bmp", "09 bmp.mp3"), 1200, "-c:a", "libmp3lame", "-id3v2_version", "3", pic=bmp)
+    os.rename(picture("cyan.png", "cyan", 120, 90, "png"), os.path.join(music, "bmp", "front.png"))
+    song(os.path.join(music, "bmp-only", "10 bmp only.mp3"), 1300, "-c:a", "libmp3lame", "-id3v2_version", "3",
+         pic=bmp)
     song(os.path.join(jingles, "id.flac"), 1100, "-c:a", "flac", pic=picture("jingle.png", "white", 100, 100, "png"))
 
 
@@ -154,8 +162,8 @@ def test_first_run_renders_every_picture_and_reports_the_broken_ones():
     for f, word in BROKEN.items():
         check(word in bad[f], f"{f}: reason {bad[f]!r} does not say {word!r}")
     done = rt.last_event(p.stderr, "setup done")
-    check(done["skipped"] == "0" and done["artwork_errors"] == "3", f"summary {done}")
-    check(done["artwork_made"] == "8", f"artwork made for every music track: {done}")
+    check(done["skipped"] == "0" and done["artwork_errors"] == str(len(BROKEN)), f"summary {done}")
+    check(done["artwork_made"] == "10", f"artwork made for every music track: {done}")
     tracks = by_source(manifest())
     # The tracks with broken covers still air.
     for f in list(BROKEN) + ["08 plain.wav"]:
@@ -192,7 +200,7 @@ def test_unchanged_library_encodes_nothing():
     done = rt.last_event(p.stderr, "setup done")
     check(done["artwork_made"] == "0" and done["encoded"] == "0", f"summary {done}")
     check("nothing decoded, nothing uploaded" in p.stderr, "says that nothing changed")
-    check(done["artwork_errors"] == "3", f"broken covers reported again: {done}")
+    check(done["artwork_errors"] == str(len(BROKEN)), f"broken covers reported again: {done}")
     check(rt.tree_state(processed) == before, "processed/ untouched")
 
 

@@ -225,6 +225,23 @@ def test_changed_cover_redoes_only_that_artwork():
     first["album/04 folder.ogg"] = tracks["album/04 folder.ogg"]
 
 
+def test_a_cover_file_that_appears_gives_artwork_to_that_track_only():
+    """08 plain.wav had no picture; the mp3 and flac beside it have embedded ones, which win."""
+    os.rename(picture("folder.jpg", "white", 150, 150), os.path.join(music, "folder.jpg"))
+    p = rt.setup_run(SETUP, config_path, 3)
+    done = rt.last_event(p.stderr, "setup done")
+    check(done["artwork_made"] == "1" and done["encoded"] == "0", f"summary {done}")
+    tracks = by_source(manifest())
+    plain = tracks["08 plain.wav"]
+    check(plain["artwork_source"]["from"] == "file" and plain["artwork_source"]["path"] == "folder.jpg",
+          f"08 plain.wav: {plain['artwork_source']}")
+    check([(a["width"], a["height"]) for a in plain["artwork"]] == [(96, 96), (150, 150)], f"{plain['artwork']}")
+    for f in EXPECT:
+        check(tracks[f]["artwork"] == first[f]["artwork"], f"{f}: artwork changed")
+    first["08 plain.wav"] = plain
+    EXPECT["08 plain.wav"] = ((255, 255, 255), 150, 150, "file")
+
+
 def test_live_playlist_names_the_artwork():
     cfg = rt.write_streamer_config(os.path.join(work, "streamer.json"), processed, state, API, GATEWAY,
                                    window_segments=30, reload_check_seconds=0.5)

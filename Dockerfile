@@ -3,7 +3,7 @@
 FROM debian:bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
-      libavformat-dev libavcodec-dev libswresample-dev libavutil-dev \
+      libavformat-dev libavcodec-dev libswresample-dev libswscale-dev libavutil-dev \
       libcurl4-openssl-dev libjansson-dev libsodium-dev libebur128-dev \
       libcmocka-dev libmicrohttpd-dev python3 nodejs npm \
     && rm -rf /var/lib/apt/lists/*
@@ -19,7 +19,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libavformat59 libavcodec59 libswresample4 libavutil57 \
+      libavformat59 libavcodec59 libswresample4 libswscale6 libavutil57 \
       libcurl4 libjansson4 libsodium23 libebur128-1 libmicrohttpd12 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /data radio

@@ -25,6 +25,7 @@ void m3u8_free(struct m3u8_playlist *pl)
     free(pl->segs);
     for (size_t i = 0; i < pl->nranges; i++) {
         free(pl->ranges[i].title);
+        free(pl->ranges[i].artwork);
     }
     free(pl->ranges);
     memset(pl, 0, sizeof *pl);
@@ -234,6 +235,14 @@ static void put_text(struct buf *b, const char *t, int quoted)
     put(b, "%s", clean);
 }
 
+int m3u8_attr_safe(const char *s)
+{
+    for (; *s; s++)
+        if (*s == '"' || (unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
 /* A track on air, for players that show what plays (hls.js, Safari) and
  * for US webcasting rules that want artist and title shown: an
  * EXT-X-DATERANGE per track, its ID fixed by the track's first media
@@ -245,7 +254,10 @@ static void put_daterange(struct buf *b, const struct m3u8_daterange *r)
     put(b, "#EXT-X-DATERANGE:ID=\"track-%lld\",CLASS=\"" M3U8_TRACK_CLASS "\",START-DATE=\"%s\",DURATION=%.*f,"
         "X-TITLE=\"", (long long)r->first_seq, when, M3U8_DURATION_DECIMALS, r->duration);
     put_text(b, r->title, 1);
-    put(b, "\"\n");
+    put(b, "\"");
+    if (r->artwork && m3u8_attr_safe(r->artwork))
+        put(b, ",X-ARTWORK=\"%s\"", r->artwork);
+    put(b, "\n");
 }
 
 int m3u8_render(const struct m3u8_playlist *pl, char **out, size_t *len)
@@ -337,6 +349,68 @@ static int parse_start(const char *attrs, double *offset)
         p++;
     }
     return -1;
+}
+
+/* The value of attribute `name` in an attribute list (quotes removed), or
+ * -1 when it is absent or longer than outlen allows. */
+static int attr_value(const char *attrs, const char *name, char *out, size_t outlen)
+{
+    size_t nl = strlen(name);
+    const char *p = attrs;
+    while (*p) {
+        const char *eq = strchr(p, '=');
+        if (!eq)
+            return -1;
+        const char *v = eq + 1, *end;
+        if (*v == '"') {
+            end = strchr(v + 1, '"');
+            if (!end)
+                return -1;
+            v++;
+        } else {
+            end = v + strcspn(v, ",");
+        }
+        if ((size_t)(eq - p) == nl && strncmp(p, name, nl) == 0) {
+            if ((size_t)(end - v) >= outlen)
+                return -1;
+            memcpy(out, v, (size_t)(end - v));
+            out[end - v] = '\0';
+            return 0;
+        }
+        p = end + (*end == '"');
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return -1;
+    }
+    return -1;
+}
+
+/* A track range's X-ARTWORK, read back so that a streamer rebuilding its
+ * history from a published playlist names the same artwork. Anything else
+ * in the tag, or a tag that does not hold up, is ignored like an unknown tag. */
+static int parse_track_artwork(const char *attrs, struct m3u8_playlist *pl)
+{
+    char id[64], art[M3U8_MAX_LINE / 2];
+    long long seq;
+    if (attr_value(attrs, "ID", id, sizeof id) != 0 || strncmp(id, "track-", 6) != 0 ||
+        parse_int(id + 6, 0, INT64_MAX / 2, &seq) != 0 || attr_value(attrs, "X-ARTWORK", art, sizeof art) != 0 ||
+        strncmp(art, "/ipfs/", 6) != 0 || !m3u8_attr_safe(art) || pl->nranges >= M3U8_MAX_SEGMENTS)
+        return 0;
+    if ((pl->nranges & (pl->nranges - 1)) == 0) {
+        size_t cap = pl->nranges ? pl->nranges * 2 : 8;
+        struct m3u8_daterange *nv = realloc(pl->ranges, cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        pl->ranges = nv;
+    }
+    struct m3u8_daterange *r = &pl->ranges[pl->nranges];
+    memset(r, 0, sizeof *r);
+    r->first_seq = seq;
+    r->title = strdup("");
+    r->artwork = strdup(art);
+    pl->nranges++;
+    return r->title && r->artwork ? 0 : -1;
 }
 
 int m3u8_parse(const char *text, size_t len, struct m3u8_playlist *pl, char *err, size_t errlen)
@@ -438,6 +512,11 @@ int m3u8_parse(const char *text, size_t len, struct m3u8_playlist *pl, char *err
             free(pending_title);
             pending_title = strdup(*end == ',' ? end + 1 : "");
             if (!pending_title) {
+                err_set(err, errlen, "out of memory");
+                goto fail;
+            }
+        } else if (strncmp(line, "#EXT-X-DATERANGE:", 17) == 0) {
+            if (parse_track_artwork(line + 17, pl) != 0) {
                 err_set(err, errlen, "out of memory");
                 goto fail;
             }

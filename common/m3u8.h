@@ -24,12 +24,13 @@ struct m3u8_segment {
 /* The class of the streamer's EXT-X-DATERANGE tags, one per track. */
 #define M3U8_TRACK_CLASS "org.ipfs-radio.track"
 
-/* A track's time on air, rendered as EXT-X-DATERANGE (not parsed back). */
+/* A track's time on air, rendered as EXT-X-DATERANGE (parsed back: ID and X-ARTWORK only). */
 struct m3u8_daterange {
     int64_t first_seq;            /* the track's first media sequence number: its ID */
     double start;                 /* air time of that segment, Unix seconds */
     double duration;              /* the whole track's, seconds */
     char *title;
+    char *artwork;                /* "/ipfs/<cid>" (X-ARTWORK), or NULL */
 };
 
 struct m3u8_playlist {
@@ -43,9 +44,14 @@ struct m3u8_playlist {
     double start_offset;          /* its TIME-OFFSET, seconds (negative: from the end) */
     struct m3u8_segment *segs;
     size_t nsegs;
-    struct m3u8_daterange *ranges;  /* rendered after the header tags */
+    struct m3u8_daterange *ranges;  /* rendered after the header tags; parsing reads back
+                                     * only track ranges with X-ARTWORK (ID, artwork) */
     size_t nranges;
 };
+
+/* Whether s may stand inside a quoted attribute value as it is: no '"',
+ * no control characters (RFC 8216 4.2). */
+int m3u8_attr_safe(const char *s);
 
 /* Renders a live media playlist: no PLAYLIST-TYPE, no ENDLIST, the lowest
  * EXT-X-VERSION its tags need, PROGRAM-DATE-TIME on every segment. The

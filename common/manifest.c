@@ -13,6 +13,10 @@
 
 #define MANIFEST_MAX_SEGMENTS_PER_TRACK 1000000
 #define MANIFEST_MAX_TRACKS 10000000
+/* Bounds on artwork entries another program may write: a few renderings
+ * of a picture no screen needs larger. */
+#define MANIFEST_MAX_ARTWORK 16
+#define MANIFEST_MAX_ARTWORK_PX 16384
 
 void manifest_fingerprint(const struct manifest_encoding *e, char out[65])
 {
@@ -30,8 +34,33 @@ void manifest_fingerprint(const struct manifest_encoding *e, char out[65])
     sodium_bin2hex(out, 65, h, sizeof h);
 }
 
+void manifest_artwork_free(struct manifest_artwork *a, size_t n)
+{
+    for (size_t i = 0; a && i < n; i++)
+        free(a[i].file);
+    free(a);
+}
+
+void manifest_artwork_source_free(struct manifest_artwork_source *s)
+{
+    free(s->path);
+    free(s->error);
+    memset(s, 0, sizeof *s);
+}
+
+const struct manifest_artwork *manifest_artwork_pick(const struct manifest_track *t, int max_size)
+{
+    const struct manifest_artwork *best = NULL;
+    for (size_t i = 0; i < t->nart; i++)
+        if (t->art[i].size <= max_size && (!best || t->art[i].size > best->size))
+            best = &t->art[i];
+    return best;
+}
+
 void manifest_track_free(struct manifest_track *t)
 {
+    manifest_artwork_free(t->art, t->nart);
+    manifest_artwork_source_free(&t->art_src);
     free(t->id);
     free(t->source);
     free(t->artist);
@@ -184,6 +213,30 @@ static json_t *track_json(const struct manifest_track *t)
                              "measured_true_peak_dbtp", jreal(t->measured_true_peak_dbtp),
                              "gain_db", jreal(t->gain_db)));
     bad |= set(o, "segments", segs);
+    if (t->nart) {
+        json_t *art = json_array();
+        for (size_t i = 0; i < t->nart && !bad; i++) {
+            const struct manifest_artwork *a = &t->art[i];
+            bad |= append(art, json_pack("{s:i, s:i, s:i, s:s, s:I, s:s}", "size", a->size, "width", a->width,
+                                         "height", a->height, "cid", a->cid, "bytes", (json_int_t)a->bytes,
+                                         "file", a->file));
+        }
+        bad |= set(o, "artwork", art);
+    }
+    if (t->art_src.known) {
+        const struct manifest_artwork_source *as = &t->art_src;
+        json_t *src = json_pack("{s:s, s:s}", "from", as->from, "params", as->params);
+        if (as->path)
+            bad |= set(src, "path", json_string(as->path));
+        if (strcmp(as->from, "file") == 0) {
+            bad |= set(src, "size", json_integer(as->size));
+            bad |= set(src, "mtime_ns", json_integer(as->mtime_ns));
+            bad |= set(src, "sha256", json_string(as->sha256));
+        }
+        if (as->error)
+            bad |= set(src, "error", json_string(as->error));
+        bad |= set(o, "artwork_source", src);
+    }
     if (bad) {
         json_decref(o);
         return NULL;
@@ -335,7 +388,92 @@ static int parse_segment(json_t *js, struct manifest_segment *s, const char *whe
     return 0;
 }
 
-static int parse_track(json_t *jt, struct manifest_track *t, const char *origin, size_t idx,
+static int art_bad(struct manifest *m, const char *where, const char *why)
+{
+    if (m->art_invalid++ == 0)
+        snprintf(m->art_invalid_why, sizeof m->art_invalid_why, "%.180s: %s", where, why);
+    return -1;
+}
+
+/* Artwork only decorates a track: an entry that does not hold up is
+ * dropped (and counted), never a reason to refuse the manifest. */
+static int parse_artwork_one(json_t *ja, struct manifest_artwork *a, struct manifest *m, const char *where)
+{
+    json_t *size = json_object_get(ja, "size"), *w = json_object_get(ja, "width");
+    json_t *h = json_object_get(ja, "height"), *c = json_object_get(ja, "cid");
+    json_t *bytes = json_object_get(ja, "bytes"), *file = json_object_get(ja, "file");
+    uint8_t bin[CID_MAX_BIN];
+    if (!json_is_integer(size) || !json_is_integer(w) || !json_is_integer(h) ||
+        json_integer_value(size) < 1 || json_integer_value(size) > MANIFEST_MAX_ARTWORK_PX ||
+        json_integer_value(w) < 1 || json_integer_value(w) > json_integer_value(size) ||
+        json_integer_value(h) < 1 || json_integer_value(h) > json_integer_value(size))
+        return art_bad(m, where, "\"size\", \"width\" or \"height\" missing or out of range");
+    if (!json_is_string(c) || cid_decode(json_string_value(c), bin, sizeof bin) < 0 ||
+        cid_to_base32(json_string_value(c), a->cid, sizeof a->cid) != 0)
+        return art_bad(m, where, "\"cid\" missing or not a CID");
+    if (!json_is_integer(bytes) || json_integer_value(bytes) < 1)
+        return art_bad(m, where, "\"bytes\" missing or not a positive integer");
+    if (!json_is_string(file) || strstr(json_string_value(file), "..") || json_string_value(file)[0] == '/' ||
+        !json_string_value(file)[0])
+        return art_bad(m, where, "\"file\" missing or outside processed/");
+    if (!(a->file = strdup(json_string_value(file))))
+        return -2;
+    a->size = (int)json_integer_value(size);
+    a->width = (int)json_integer_value(w);
+    a->height = (int)json_integer_value(h);
+    a->bytes = json_integer_value(bytes);
+    return 0;
+}
+
+static int parse_artwork(json_t *jt, struct manifest_track *t, struct manifest *m, const char *where)
+{
+    json_t *art = json_object_get(jt, "artwork");
+    if (art && (!json_is_array(art) || json_array_size(art) > MANIFEST_MAX_ARTWORK)) {
+        art_bad(m, where, "\"artwork\" is not a short list");
+        art = NULL;
+    }
+    if (art && json_array_size(art)) {
+        if (!(t->art = calloc(json_array_size(art), sizeof *t->art)))
+            return -1;
+        for (size_t i = 0; i < json_array_size(art); i++) {
+            int rc = parse_artwork_one(json_array_get(art, i), &t->art[t->nart], m, where);
+            if (rc == -2)
+                return -1;
+            if (rc == 0)
+                t->nart++;
+        }
+    }
+    json_t *src = json_object_get(jt, "artwork_source");
+    if (!src)
+        return 0;
+    json_t *from = json_object_get(src, "from"), *params = json_object_get(src, "params");
+    json_t *path = json_object_get(src, "path"), *error = json_object_get(src, "error");
+    struct manifest_artwork_source *as = &t->art_src;
+    int file = json_is_string(from) && strcmp(json_string_value(from), "file") == 0;
+    if (!json_is_string(from) || (!file && strcmp(json_string_value(from), "embedded") != 0 &&
+                                  strcmp(json_string_value(from), "none") != 0) ||
+        !json_is_string(params) || strlen(json_string_value(params)) != 64 ||
+        (error && !json_is_string(error)) || (file && (!json_is_string(path) || strchr(json_string_value(path), '/')))) {
+        art_bad(m, where, "\"artwork_source\" is not valid");
+        return 0;
+    }
+    char why[ERR_MSG_MAX];
+    if (file && (get_int(src, "size", 0, &as->size, where, why, sizeof why) != 0 ||
+                 get_int(src, "mtime_ns", INT64_MIN, &as->mtime_ns, where, why, sizeof why) != 0 ||
+                 copy_hex64(src, "sha256", as->sha256, where, why, sizeof why) != 0)) {
+        art_bad(m, where, why);
+        return 0;
+    }
+    snprintf(as->from, sizeof as->from, "%s", json_string_value(from));
+    memcpy(as->params, json_string_value(params), 65);
+    if ((file && !(as->path = strdup(json_string_value(path)))) ||
+        (error && !(as->error = strdup(json_string_value(error)))))
+        return -1;
+    as->known = 1;
+    return 0;
+}
+
+static int parse_track(json_t *jt, struct manifest_track *t, struct manifest *m, const char *origin, size_t idx,
                        char *err, size_t errlen)
 {
     char where[256];
@@ -389,6 +527,8 @@ static int parse_track(json_t *jt, struct manifest_track *t, const char *origin,
         if (parse_segment(json_array_get(segs, i), &t->segs[i], sw, err, errlen) != 0)
             return -1;
     }
+    if (t->kind == MANIFEST_MUSIC && parse_artwork(jt, t, m, where) != 0)
+        return err_set(err, errlen, "out of memory");
     return 0;
 }
 
@@ -453,7 +593,7 @@ int manifest_parse(const char *json_text, const char *origin, struct manifest *m
         goto out;
     }
     for (size_t i = 0; i < m->ntracks; i++)
-        if (parse_track(json_array_get(tracks, i), &m->tracks[i], origin, i, err, errlen) != 0)
+        if (parse_track(json_array_get(tracks, i), &m->tracks[i], m, origin, i, err, errlen) != 0)
             goto out;
     /* Remembered failures only save work; an unreadable list is ignored. */
     json_t *sk = json_object_get(root, "skipped");

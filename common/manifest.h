@@ -24,6 +24,29 @@ struct manifest_segment {
 
 enum manifest_kind { MANIFEST_MUSIC, MANIFEST_JINGLE };
 
+/* One rendering of a track's cover art (JPEG). Optional: older manifests,
+ * jingles and tracks without a picture have none. */
+struct manifest_artwork {
+    int size;                /* the image's longer side in pixels */
+    int width, height;
+    char cid[CID_MAX_STR];
+    int64_t bytes;
+    char *file;              /* relative to processed/, e.g. artwork/<cid>.jpg */
+};
+
+/* Where a track's artwork came from, so that an unchanged picture is not
+ * decoded again and an unusable one is reported again without a retry. */
+struct manifest_artwork_source {
+    int known;               /* 0: not recorded (an older manifest) */
+    char from[16];           /* "embedded", "file" or "none" */
+    char *path;              /* the cover file's name beside the track ("file" only) */
+    int64_t size;
+    int64_t mtime_ns;
+    char sha256[65];         /* of the cover file ("file" only) */
+    char params[65];         /* fingerprint of the artwork settings used */
+    char *error;             /* why the picture could not be used, or NULL */
+};
+
 struct manifest_track {
     char *id;                /* stable, filesystem- and URL-safe */
     enum manifest_kind kind;
@@ -43,6 +66,9 @@ struct manifest_track {
     double gain_db;
     struct manifest_segment *segs;
     size_t nsegs;
+    struct manifest_artwork *art;  /* ascending by size */
+    size_t nart;
+    struct manifest_artwork_source art_src;
 };
 
 struct manifest_encoding {
@@ -74,6 +100,9 @@ struct manifest {
     char *playlist_options;  /* JSON text of the options that produced playlist.m3u, or NULL */
     struct manifest_track *tracks;
     size_t ntracks;
+    /* Artwork entries the parser dropped as invalid (the tracks stay). */
+    size_t art_invalid;
+    char art_invalid_why[256];
 };
 
 /* The fingerprint of the parameters that affect a segment's bytes. */
@@ -96,6 +125,12 @@ const struct manifest_skip *manifest_find_skip(const struct manifest *m, enum ma
                                                const char *source, int64_t size, int64_t mtime_ns);
 int manifest_add_skip(struct manifest *m, enum manifest_kind kind, const char *source,
                       int64_t size, int64_t mtime_ns, const char *reason);
+
+void manifest_artwork_free(struct manifest_artwork *a, size_t n);
+void manifest_artwork_source_free(struct manifest_artwork_source *s);
+
+/* The largest rendering whose size is at most max_size, or NULL. */
+const struct manifest_artwork *manifest_artwork_pick(const struct manifest_track *t, int max_size);
 
 /* "Artist - Title", or the title alone, into out. */
 void manifest_track_label(const struct manifest_track *t, char *out, size_t outlen);

@@ -134,7 +134,10 @@ int main(int argc, char **argv)
         snprintf(music, sizeof music, "%d", res.music);
         snprintf(jingles, sizeof jingles, "%d", res.jingles);
         snprintf(missing, sizeof missing, "%d", res.missing);
-        int nothing = res.encoded == 0 && res.reuploaded == 0 && res.removed == 0 && res.unpinned == 0 &&
+        char art_made[16], art_errors[16];
+        snprintf(art_made, sizeof art_made, "%d", res.artwork_made);
+        snprintf(art_errors, sizeof art_errors, "%d", res.artwork_errors);
+        int nothing = res.encoded == 0 && res.artwork_made == 0 && res.reuploaded == 0 && res.removed == 0 && res.unpinned == 0 &&
                       !res.playlist_written && !res.manifest_written && !res.page.added &&
                       !res.page.written;
         if (res.page_error[0])
@@ -144,14 +147,17 @@ int main(int argc, char **argv)
         else if (cfg.page_dir[0])
             log_ev(LOG_INFO, res.page.added ? "listener page added" : "listener page unchanged",
                    "cid", res.page.cid, NULL);
-        log_ev(res.skipped || res.missing || res.damaged || res.left_out || res.silent ? LOG_WARN : LOG_INFO,
+        int content_errors = res.skipped || res.missing || res.damaged || res.left_out || res.silent ||
+                             res.artwork_errors;
+        log_ev(content_errors ? LOG_WARN : LOG_INFO,
                nothing ? "setup done: nothing changed, nothing decoded, nothing uploaded"
                        : "setup done",
                "encoded", enc, "cached", cached, "skipped", skipped, "damaged", damaged, "silent", silent, "removed", removed,
-               "unpinned", unpinned, "segments_readded", reup, "music", music, "jingles", jingles, "missing", missing, "left_out", left_out, "playlist",
+               "unpinned", unpinned, "segments_readded", reup, "music", music, "jingles", jingles, "missing", missing, "left_out", left_out,
+               "artwork_made", art_made, "artwork_errors", art_errors, "playlist",
                res.playlist_written ? "written" : "unchanged", "manifest",
                res.manifest_written ? "written" : "unchanged", NULL);
-        if (res.skipped || res.missing || res.damaged || res.left_out || res.silent)
+        if (content_errors)
             status = EXIT_SKIPPED;
         if (res.page_error[0])
             status = EXIT_FAIL;

@@ -1,8 +1,10 @@
 #include "setup_config.h"
 
+#include "artwork.h"
 #include "err.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #define K(name, type, def, lo, hi, choices, doc) \
     {#name, type, offsetof(struct setup_config, name), def, lo, hi, choices, doc}
@@ -64,6 +66,18 @@ const struct cfg_key setup_config_keys[] = {
     K(unpin_unreferenced, CFG_BOOL, "true", 0, 0, NULL,
       "After the new manifest is in place, unpin the segments the previous manifest named and "
       "the new one does not (removed or re-encoded tracks); their files are deleted either way"),
+    K(artwork_sizes, CFG_STRING, "\"96,256,512\"", 0, 0, NULL,
+      "Track artwork renderings: the longer side of each in pixels, comma-separated, ascending "
+      "(16 to 4096); never larger than the picture itself. Empty: no track artwork"),
+    K(artwork_files, CFG_STRING_LIST, "[\"cover\", \"folder\", \"front\"]", 0, 0, NULL,
+      "Cover files beside a track that has no embedded picture, by name without extension "
+      "(.jpg, .jpeg or .png; case-insensitive), the first found wins"),
+    K(artwork_quality, CFG_INT, "3", 2, 31, NULL, "JPEG quantiser scale of the artwork: 2 best, 31 smallest"),
+    K(artwork_max_pixels, CFG_INT, "36000000", 1, 1000000000, NULL,
+      "A picture declaring more pixels (width x height) than this is refused before decoding; "
+      "the track airs without artwork and is reported"),
+    K(artwork_max_bytes, CFG_INT, "16777216", 1, 1073741824, NULL,
+      "A picture (embedded or cover file) larger than this many bytes is refused the same way"),
     K(audio_extensions, CFG_STRING_LIST,
       "[\"mp3\", \"flac\", \"wav\", \"ogg\", \"oga\", \"opus\", \"m4a\", \"aac\", \"mp4\", \"wma\", "
       "\"aif\", \"aiff\", \"ape\", \"wv\", \"mka\", \"webm\", \"mpc\", \"ac3\", \"caf\"]",
@@ -113,6 +127,16 @@ int setup_config_check(const struct setup_config *c, const char *origin, char *e
                        "segment_seconds (%g)", origin, c->min_tail_seconds, c->segment_seconds);
     if (!c->processed_dir[0])
         return err_set(err, errlen, "%s: key \"processed_dir\" must not be empty", origin);
+    int sizes[ARTWORK_MAX_SIZES];
+    size_t nsizes;
+    char why[ERR_MSG_MAX];
+    if (artwork_parse_sizes(c->artwork_sizes, SETUP_ARTWORK_MIN_PX, SETUP_ARTWORK_MAX_PX, sizes, &nsizes, why,
+                            sizeof why) != 0)
+        return err_set(err, errlen, "%s: key \"artwork_sizes\" is %s", origin, why);
+    for (size_t i = 0; i < c->artwork_files.n; i++)
+        if (!c->artwork_files.v[i][0] || strchr(c->artwork_files.v[i], '/'))
+            return err_set(err, errlen, "%s: key \"artwork_files\" item %zu must be a file name without '/'",
+                           origin, i + 1);
     for (size_t i = 0; i < c->audio_extensions.n; i++)
         if (!c->audio_extensions.v[i][0])
             return err_set(err, errlen, "%s: key \"audio_extensions\" has an empty entry", origin);

@@ -36,6 +36,11 @@ struct setup_config {
     double ipfs_retry_backoff_seconds;
     int ipfs_add_batch;
     int unpin_unreferenced;
+    char *artwork_sizes;
+    struct cfg_strlist artwork_files;
+    int artwork_quality;
+    int artwork_max_pixels;
+    int artwork_max_bytes;
     struct cfg_strlist audio_extensions;
     char *progress;
     char *log_level;
@@ -55,6 +60,10 @@ extern const struct cfg_key setup_config_keys[];
 extern const size_t setup_config_nkeys;
 extern const struct cfg_key playlist_config_keys[];
 extern const size_t playlist_config_nkeys;
+
+/* Smallest and largest artwork size a setting may ask for, in pixels. */
+#define SETUP_ARTWORK_MIN_PX 16
+#define SETUP_ARTWORK_MAX_PX 4096
 
 /* Extra cross-key checks after the per-key ones. */
 int setup_config_check(const struct setup_config *c, const char *origin, char *err, size_t errlen);

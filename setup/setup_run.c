@@ -1,5 +1,6 @@
 #include "setup_run.h"
 
+#include "artwork_track.h"
 #include "atomic.h"
 #include "cache.h"
 #include "err.h"
@@ -46,6 +47,7 @@ struct job {
     char version[32];                /* the folder under segments/<id>/ its new segments go to */
     struct manifest_track out;
     char why[ERR_MSG_MAX];           /* when skipped */
+    struct arttrack art;
 };
 
 struct run {
@@ -67,6 +69,8 @@ struct run {
     char *old_manifest_text;         /* as found on disk, or NULL */
     char *old_playlist_text;
     struct progress prog;
+    struct artwork_opts art_opts;
+    struct arttrack_ctx art;
     pthread_mutex_t lock;
 };
 
@@ -432,8 +436,11 @@ static int restore_pins(struct run *r, int *reuploaded, char *err, size_t errlen
         struct job *j = &r->jobs[i];
         if ((j->stale && !j->keep_old) || !j->old)
             continue;
-        for (size_t s = 0; s < j->old->nsegs; s++) {
-            const char *cid = j->old->segs[s].cid;
+        /* Artwork made again in this run was just added; the old one needs no pin. */
+        size_t nart = j->art.stale ? 0 : j->old->nart;
+        for (size_t s = 0; s < j->old->nsegs + nart; s++) {
+            int is_art = s >= j->old->nsegs;
+            const char *cid = is_art ? j->old->art[s - j->old->nsegs].cid : j->old->segs[s].cid;
             if (pins.n && bsearch(&cid, pins.v, pins.n, sizeof *pins.v, cmp_str))
                 continue;
             if (n == cap) {
@@ -450,11 +457,12 @@ static int restore_pins(struct run *r, int *reuploaded, char *err, size_t errlen
                 }
             }
             char path[4096];
-            snprintf(path, sizeof path, "%s/%s", r->cfg->processed_dir, j->old->segs[s].file);
+            snprintf(path, sizeof path, "%s/%s", r->cfg->processed_dir,
+                     is_art ? j->old->art[s - j->old->nsegs].file : j->old->segs[s].file);
             paths[n] = strdup(path);
             memset(&files[n], 0, sizeof files[n]);
             files[n].path = paths[n];
-            files[n].size = j->old->segs[s].bytes;
+            files[n].size = is_art ? j->old->art[s - j->old->nsegs].bytes : j->old->segs[s].bytes;
             snprintf(files[n].expect, sizeof files[n].expect, "%s", cid);
             n++;
         }
@@ -462,7 +470,7 @@ static int restore_pins(struct run *r, int *reuploaded, char *err, size_t errlen
     if (rc == 0 && n > 0) {
         char cnt[32];
         snprintf(cnt, sizeof cnt, "%zu", n);
-        log_ev(LOG_NOTICE, "node lacks segments the manifest names; re-adding them from processed/",
+        log_ev(LOG_NOTICE, "node lacks segments or artwork the manifest names; re-adding them from processed/",
                "segments", cnt, NULL);
         rc = upload_files(&r->ipfs, files, n, r->cfg->ipfs_add_batch, err, errlen);
     }
@@ -564,12 +572,12 @@ static int strset_has(const struct strset *s, const char *x)
     return s->n && bsearch(&x, s->v, s->n, sizeof *s->v, cmp_str) != NULL;
 }
 
-/* The segment files, or the CIDs, a manifest names (borrowed strings). */
+/* The segment files, or the CIDs of segments and artwork, a manifest names (borrowed strings). */
 static int manifest_strings(const struct manifest *m, int cids, struct strset *out)
 {
     size_t n = 0;
     for (size_t i = 0; i < m->ntracks; i++)
-        n += m->tracks[i].nsegs;
+        n += m->tracks[i].nsegs + m->tracks[i].nart;
     out->n = 0;
     out->v = calloc(n + 1, sizeof *out->v);
     if (!out->v)
@@ -577,6 +585,9 @@ static int manifest_strings(const struct manifest *m, int cids, struct strset *o
     for (size_t i = 0; i < m->ntracks; i++)
         for (size_t k = 0; k < m->tracks[i].nsegs; k++)
             out->v[out->n++] = cids ? m->tracks[i].segs[k].cid : m->tracks[i].segs[k].file;
+    for (size_t i = 0; cids && i < m->ntracks; i++)
+        for (size_t k = 0; k < m->tracks[i].nart; k++)
+            out->v[out->n++] = m->tracks[i].art[k].cid;
     if (out->n)
         qsort(out->v, out->n, sizeof *out->v, cmp_str);
     return 0;
@@ -698,6 +709,7 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
             if ((rc = move_in(r, j, err, errlen)) != 0)
                 break;
             moved[i] = 1;
+            arttrack_apply(&j->art, &j->out);
             m.tracks[m.ntracks++] = j->out;
             memset(&j->out, 0, sizeof j->out);
         } else {
@@ -709,6 +721,7 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
             t->source_mtime_ns = j->src->mtime_ns;
             if (j->dec.hashed)
                 memcpy(t->source_sha256, j->dec.sha256, sizeof t->source_sha256);
+            arttrack_apply(&j->art, t);
         }
     }
     manifest_sort(&m);
@@ -764,6 +777,7 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
             fs_path(segdir, sizeof segdir, NULL, 0, "%s/segments", r->cfg->processed_dir) == 0)
             remove_unnamed(segdir, "segments", &named, 0);
         free(named.v);
+        arttrack_prune(r->cfg->processed_dir, &m);
         /* Files first: a streamer that still airs the old order re-adds
          * missing pins from files, and must find none. */
         struct manifest before = {0};
@@ -900,6 +914,34 @@ static void clean_stale_staging(const char *dir)
     closedir(d);
 }
 
+/* Every playable music track's artwork: kept where it still stands, made
+ * again where not. Jingles get none (the page shows the station's). */
+static int artwork_stage(struct run *r, struct setup_result *res, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < r->nmusic; i++) {
+        struct job *j = &r->jobs[i];
+        if (j->keep_old || !j->ok)
+            continue;
+        const struct manifest_track *old = j->stale ? NULL : j->old;
+        arttrack_check(&r->art, old, j->src->path, &j->art);
+        const char *error = j->art.stale ? NULL : old->art_src.error;
+        if (j->art.stale) {
+            log_ev(LOG_DEBUG, "artwork is stale", "file", j->src->path, "reason", j->art.why, NULL);
+            char why[ERR_MSG_MAX];
+            if (arttrack_make(&r->art, j->src->path, &j->art, why, sizeof why) != 0)
+                return err_set(err, errlen, "%s: artwork: %s", j->src->path, why);
+            res->artwork_made++;
+            error = j->art.src.error;
+        }
+        if (error) {
+            log_ev(LOG_WARN, "artwork unusable; the track airs without it", "file", j->src->path, "reason", error,
+                   j->art.stale ? NULL : "note", "unchanged since it failed", NULL);
+            res->artwork_errors++;
+        }
+    }
+    return 0;
+}
+
 int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
               struct setup_result *res, char *err, size_t errlen)
 {
@@ -947,6 +989,19 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         crypto_hash_sha256(h, (const unsigned char *)keyed, strlen(keyed));
         sodium_bin2hex(r.fingerprint, sizeof r.fingerprint, h, sizeof h);
     }
+
+    r.art_opts.quality = cfg->artwork_quality;
+    r.art_opts.max_pixels = cfg->artwork_max_pixels;
+    r.art_opts.max_bytes = cfg->artwork_max_bytes;
+    r.art_opts.names = &cfg->artwork_files;
+    /* Checked with the config already; cannot fail here. */
+    artwork_parse_sizes(cfg->artwork_sizes, SETUP_ARTWORK_MIN_PX, SETUP_ARTWORK_MAX_PX, r.art_opts.sizes,
+                        &r.art_opts.nsizes, NULL, 0);
+    r.art.opts = &r.art_opts;
+    artwork_params(&r.art_opts, r.art.params);
+    r.art.processed_dir = cfg->processed_dir;
+    r.art.ipfs = &r.ipfs;
+    r.art.add_batch = cfg->ipfs_add_batch;
 
     struct scan_list files = {0};
     struct manifest old = {0};
@@ -1082,6 +1137,8 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
             goto out;
         }
     }
+    if (artwork_stage(&r, res, err, errlen) != 0)
+        goto out;
     /* After the workers: a track whose new version failed keeps its old segments, which need their pins too. */
     if (restore_pins(&r, &res->reuploaded, err, errlen) != 0) {
         err_prefix(err, errlen, "checking the node's pins");
@@ -1123,8 +1180,10 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
 out:
     if (r.staging[0])
         fs_remove_tree(r.staging, NULL, 0);
-    for (size_t i = 0; r.jobs && i < r.njobs; i++)
+    for (size_t i = 0; r.jobs && i < r.njobs; i++) {
         manifest_track_free(&r.jobs[i].out);
+        arttrack_free(&r.jobs[i].art);
+    }
     free(r.jobs);
     free(r.old_manifest_text);
     free(r.old_playlist_text);

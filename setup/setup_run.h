@@ -22,6 +22,8 @@ struct setup_result {
     int removed;
     int unpinned;            /* segments of the previous manifest the new one dropped */
     int reuploaded;
+    int artwork_made;        /* tracks whose artwork was made again */
+    int artwork_errors;      /* tracks airing without artwork since their picture is unusable */
     int playlist_written;
     int manifest_written;
     int music;               /* music entries in the running order */

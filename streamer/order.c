@@ -2,6 +2,8 @@
 
 #include "atomic.h"
 #include "err.h"
+#include "log.h"
+#include "m3u8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -26,6 +28,7 @@ void order_free(struct order *o)
     for (size_t i = 0; i < o->ntracks; i++) {
         free(o->tracks[i].id);
         free(o->tracks[i].label);
+        free(o->tracks[i].artwork);
     }
     for (size_t i = 0; o->segs && i < o->n; i++)
         free(o->segs[i].file);
@@ -90,6 +93,18 @@ int order_build(const struct manifest *m, const struct playlist *pl, struct orde
             return err_set(err, errlen, "out of memory");
         }
         crypto_hash_sha256_update(&h, (const unsigned char *)label, strlen(label) + 1);
+        const struct manifest_artwork *art = t->kind == MANIFEST_MUSIC ? manifest_artwork_pick(t, ORDER_ARTWORK_MAX_PX) : NULL;
+        if (art) {
+            char path[CID_MAX_STR + 8];
+            snprintf(path, sizeof path, "/ipfs/%s", art->cid);
+            if (m3u8_attr_safe(path) && !(ot->artwork = strdup(path))) {
+                order_free(o);
+                return err_set(err, errlen, "out of memory");
+            }
+            /* A new picture is a new order (players learn it at the next track); an order without any keeps its identity. */
+            if (ot->artwork)
+                crypto_hash_sha256_update(&h, (const unsigned char *)ot->artwork, strlen(ot->artwork) + 1);
+        }
         for (size_t s = 0; s < t->nsegs; s++, k++) {
             struct order_seg *os = &o->segs[k];
             memcpy(os->cid, t->segs[s].cid, sizeof os->cid);
@@ -195,6 +210,12 @@ int order_parse(const struct order_texts *t, const char *origin, struct order *o
     struct playlist pl;
     if (manifest_parse(t->manifest, mname, &m, err, errlen) != 0)
         return -1;
+    if (m.art_invalid) {
+        char n[32];
+        snprintf(n, sizeof n, "%zu", m.art_invalid);
+        log_ev(LOG_WARN, "invalid artwork entries ignored; those tracks air without them", "entries", n, "first",
+               m.art_invalid_why, NULL);
+    }
     if (playlist_parse(t->playlist ? t->playlist : "", t->playlist_len, pname, &pl, err, errlen) != 0) {
         manifest_free(&m);
         return -1;

@@ -12,6 +12,10 @@
 #include "manifest.h"
 #include "playlist.h"
 
+/* The largest artwork rendering a playlist names, in pixels: what the
+ * listener page and lock screens show at most. */
+#define ORDER_ARTWORK_MAX_PX 512
+
 /* Segments per second of audio a running order may hold, on average: the
  * station's sequence floor (station.c) counts faster than any timeline. */
 #define ORDER_MAX_SEGMENTS_PER_SECOND 10
@@ -29,6 +33,7 @@ struct order_track {
     size_t count;
     char *id;
     char *label;             /* "Artist - Title" */
+    char *artwork;           /* "/ipfs/<cid>" of its picture, or NULL */
 };
 
 struct order {

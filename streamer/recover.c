@@ -43,6 +43,7 @@ int recover_from_playlist(const char *text, size_t len, int rate, struct station
         goto out;
     }
     int64_t disc_before = pl.discontinuity_sequence;
+    size_t range = 0;
     for (size_t i = 0; i < pl.nsegs; i++) {
         const struct m3u8_segment *s = &pl.segs[i];
         struct sched_hist *h = &mem->window[mem->nwindow];
@@ -61,8 +62,13 @@ int recover_from_playlist(const char *text, size_t len, int rate, struct station
         disc_before += s->discontinuity;
         h->title = strdup(s->title ? s->title : "");
         h->track_id = strdup("");
+        /* Both ascend in what the streamer renders: one walk, whatever a playlist holds. */
+        while (range < pl.nranges && pl.ranges[range].first_seq < s->seq)
+            range++;
+        const char *art = range < pl.nranges && pl.ranges[range].first_seq == s->seq ? pl.ranges[range].artwork : NULL;
+        h->artwork = art ? strdup(art) : NULL;
         mem->nwindow++;
-        if (!h->title || !h->track_id) {
+        if (!h->title || !h->track_id || (art && !h->artwork)) {
             rc = err_set(err, errlen, "out of memory");
             goto out;
         }

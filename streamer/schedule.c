@@ -23,6 +23,7 @@ static void hist_free_one(struct sched_hist *h)
 {
     free(h->title);
     free(h->track_id);
+    free(h->artwork);
 }
 
 void sched_free(struct sched *s)
@@ -56,6 +57,7 @@ static void from_order(const struct sched *s, int64_t seq, struct sched_item *ou
     out->disc_before = s->anchor.disc_before + k * order_loop_tags(o) + o->tags[i] - o->tags[off];
     out->title = o->tracks[g->track].label;
     out->track_id = o->tracks[g->track].id;
+    out->artwork = o->tracks[g->track].artwork;
 }
 
 int sched_item(const struct sched *s, int64_t seq, struct sched_item *out)
@@ -76,6 +78,7 @@ int sched_item(const struct sched *s, int64_t seq, struct sched_item *out)
     out->disc_before = h->disc_before;
     out->title = h->title;
     out->track_id = h->track_id;
+    out->artwork = h->artwork;
     return 0;
 }
 
@@ -136,7 +139,8 @@ int sched_hist_push(struct sched *s, const struct sched_hist *h)
     *d = *h;
     d->title = strdup(h->title ? h->title : "");
     d->track_id = strdup(h->track_id ? h->track_id : "");
-    if (!d->title || !d->track_id) {
+    d->artwork = h->artwork ? strdup(h->artwork) : NULL;
+    if (!d->title || !d->track_id || (h->artwork && !d->artwork)) {
         hist_free_one(d);
         return -1;
     }
@@ -181,8 +185,9 @@ static int keep_history(struct sched *s, int64_t after_seq, size_t keep, int64_t
         h->disc_before = it.disc_before;
         h->title = strdup(it.title);
         h->track_id = strdup(it.track_id);
+        h->artwork = it.artwork ? strdup(it.artwork) : NULL;
         nk++;
-        if (!h->title || !h->track_id) {
+        if (!h->title || !h->track_id || (it.artwork && !h->artwork)) {
             rc = err_set(err, errlen, "out of memory");
             break;
         }

@@ -24,6 +24,7 @@ struct sched_item {
     int64_t disc_before;     /* discontinuities on lower sequence numbers */
     const char *title;
     const char *track_id;
+    const char *artwork;     /* the track's "/ipfs/<cid>" picture, or NULL */
 };
 
 struct sched_hist {
@@ -36,6 +37,7 @@ struct sched_hist {
     int64_t disc_before;
     char *title;
     char *track_id;
+    char *artwork;           /* or NULL */
 };
 
 struct sched_anchor {

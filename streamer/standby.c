@@ -287,7 +287,8 @@ static int copy_hist(struct station_memory *m)
         *h = m->window[i];
         h->title = strdup(m->window[i].title);
         h->track_id = strdup(m->window[i].track_id);
-        if (!h->title || !h->track_id)
+        h->artwork = m->window[i].artwork ? strdup(m->window[i].artwork) : NULL;
+        if (!h->title || !h->track_id || (m->window[i].artwork && !h->artwork))
             return -1;
     }
     return 0;

@@ -3,6 +3,7 @@
 #include "atomic.h"
 #include "err.h"
 #include "json_file.h"
+#include "m3u8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,13 +36,18 @@ int state_push_playlist(struct streamer_state *s, const char *cid)
 static json_t *hist_json(const struct sched_hist *v, size_t n)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_pack("{s:I, s:s, s:I, s:f, s:f, s:b, s:I, s:s, s:s}", "seq",
-                                           (json_int_t)v[i].seq, "cid", v[i].cid, "samples",
-                                           (json_int_t)v[i].samples, "duration", v[i].duration,
-                                           "pdt", v[i].pdt, "disc", v[i].disc, "disc_before",
-                                           (json_int_t)v[i].disc_before, "title", v[i].title,
-                                           "track", v[i].track_id));
+    for (size_t i = 0; i < n; i++) {
+        json_t *h = json_pack("{s:I, s:s, s:I, s:f, s:f, s:b, s:I, s:s, s:s}", "seq",
+                              (json_int_t)v[i].seq, "cid", v[i].cid, "samples",
+                              (json_int_t)v[i].samples, "duration", v[i].duration,
+                              "pdt", v[i].pdt, "disc", v[i].disc, "disc_before",
+                              (json_int_t)v[i].disc_before, "title", v[i].title,
+                              "track", v[i].track_id);
+        /* Optional: a state written before artwork existed stays valid. */
+        if (h && v[i].artwork)
+            json_object_set_new(h, "artwork", json_string(v[i].artwork));
+        json_array_append_new(a, h);
+    }
     return a;
 }
 
@@ -121,8 +127,11 @@ static int load_hist(json_t *a, struct sched_hist **out, size_t *n, const char *
         h->disc_before = db;
         h->title = strdup(title);
         h->track_id = strdup(track);
+        json_t *art = json_object_get(e, "artwork");
+        if (json_is_string(art) && m3u8_attr_safe(json_string_value(art)))
+            h->artwork = strdup(json_string_value(art));
         (*n)++;
-        if (!h->title || !h->track_id)
+        if (!h->title || !h->track_id || (json_is_string(art) && m3u8_attr_safe(json_string_value(art)) && !h->artwork))
             return err_set(err, errlen, "out of memory");
     }
     return 0;

@@ -13,10 +13,12 @@ void station_memory_free(struct station_memory *m)
     for (size_t i = 0; i < m->nhist; i++) {
         free(m->hist[i].title);
         free(m->hist[i].track_id);
+        free(m->hist[i].artwork);
     }
     for (size_t i = 0; i < m->nwindow; i++) {
         free(m->window[i].title);
         free(m->window[i].track_id);
+        free(m->window[i].artwork);
     }
     free(m->hist);
     free(m->window);
@@ -175,7 +177,8 @@ static int track_ranges(const struct station *st, const struct sched_item *items
         r->first_seq = items[i].seq;
         r->start = items[i].pdt;
         r->title = strdup(items[i].title ? items[i].title : "");
-        if (!r->title)
+        r->artwork = items[i].artwork ? strdup(items[i].artwork) : NULL;
+        if (!r->title || (items[i].artwork && !r->artwork))
             return -1;
         /* In whole milliseconds, as EXTINF shows them: a standby that
          * knows the older segments only from a playlist sums the same. */
@@ -332,7 +335,8 @@ static int copy_hist(struct sched_hist *d, const struct sched_item *it)
     d->disc_before = it->disc_before;
     d->title = strdup(it->title);
     d->track_id = strdup(it->track_id);
-    return d->title && d->track_id ? 0 : -1;
+    d->artwork = it->artwork ? strdup(it->artwork) : NULL;
+    return d->title && d->track_id && (!it->artwork || d->artwork) ? 0 : -1;
 }
 
 int station_remember(const struct station *st, struct station_memory *mem)

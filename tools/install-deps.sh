@@ -6,7 +6,7 @@ set -euo pipefail
 # Libraries and tools, by Debian package.
 PKGS=(
   build-essential cmake pkg-config
-  libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
+  libavformat-dev libavcodec-dev libswresample-dev libswscale-dev libavutil-dev
   libcurl4-openssl-dev libjansson-dev libsodium-dev libebur128-dev
   libcmocka-dev libmicrohttpd-dev
   clang

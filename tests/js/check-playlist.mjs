@@ -32,5 +32,8 @@ console.log(JSON.stringify({
     mediaSequenceNumber: s.mediaSequenceNumber,
     discontinuitySequence: s.discontinuitySequence,
     programDateTime: s.programDateTime ? s.programDateTime.toISOString() : null
-  }))
+  })),
+  // Header and segment date ranges alike, with their client (X-) attributes.
+  dateRanges: [...(pl.dateRanges ?? []), ...pl.segments.filter((s) => s.dateRange).map((s) => s.dateRange)]
+    .map((d) => ({ id: d.id, classId: d.classId, attributes: d.attributes }))
 }))

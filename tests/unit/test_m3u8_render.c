@@ -186,6 +186,59 @@ static void tracks_are_rendered_as_dateranges(void **state)
     free(out);
 }
 
+/* The track's artwork as X-ARTWORK after its title; a value that could end
+ * the quoted string or the line is left out, never written. */
+static void artwork_is_an_attribute_of_the_track_range(void **state)
+{
+    (void)state;
+    struct m3u8_segment seg = {.seq = 7, .duration = 6.0, .uri = "/ipfs/bafkreiexample", .title = "A - T",
+                               .pdt = 1.8e9};
+    struct m3u8_daterange r[3] = {
+        {.first_seq = 7, .start = 1.8e9, .duration = 6, .title = "A", .artwork = "/ipfs/bafkreiart"},
+        {.first_seq = 8, .start = 1.8e9 + 6, .duration = 6, .title = "B", .artwork = "/ipfs/x\",X-EVIL=\"1"},
+        {.first_seq = 9, .start = 1.8e9 + 12, .duration = 6, .title = "C", .artwork = "/ipfs/x\n#EXT-X-ENDLIST"},
+    };
+    struct m3u8_playlist pl = {.target_duration = 6, .media_sequence = 7, .segs = &seg, .nsegs = 1,
+                               .ranges = r, .nranges = 3};
+    char *out;
+    size_t len;
+    assert_int_equal(m3u8_render(&pl, &out, &len), 0);
+    if (!strstr(out, "DURATION=6.000,X-TITLE=\"A\",X-ARTWORK=\"/ipfs/bafkreiart\"\n"))
+        fail_msg("no X-ARTWORK for A in\n%s", out);
+    assert_non_null(strstr(out, "X-TITLE=\"B\"\n"));
+    assert_non_null(strstr(out, "X-TITLE=\"C\"\n"));
+    assert_null(strstr(out, "X-EVIL"));
+    assert_null(strstr(out, "\n#EXT-X-ENDLIST"));
+    free(out);
+}
+
+/* Parsing reads a track range's ID and X-ARTWORK back and nothing it
+ * cannot trust: other ranges, broken tags and unsafe values are ignored. */
+static void track_artwork_is_read_back(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:7\n"
+        "#EXT-X-DATERANGE:ID=\"track-7\",CLASS=\"org.ipfs-radio.track\",X-TITLE=\"a, X-ARTWORK=b\",X-ARTWORK=\"/ipfs/bafyone\"\n"
+        "#EXT-X-DATERANGE:ID=\"ad-1\",X-ARTWORK=\"/ipfs/bafyad\"\n"
+        "#EXT-X-DATERANGE:ID=\"track-8\",X-ARTWORK=\"https://evil/x\"\n"
+        "#EXT-X-DATERANGE:ID=\"track-9\",X-ARTWORK=\"/ipfs/unterminated\n"
+        "#EXT-X-DATERANGE:ID=track-10,X-ARTWORK=\"/ipfs/bafyten\"\n"
+        "#EXT-X-DATERANGE:garbage\n"
+        "#EXTINF:6,\n/ipfs/bafyseg\n";
+    struct m3u8_playlist pl;
+    char err[256];
+    if (m3u8_parse(text, sizeof text - 1, &pl, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(pl.nsegs, 1);
+    assert_int_equal(pl.nranges, 2);
+    assert_int_equal(pl.ranges[0].first_seq, 7);
+    assert_string_equal(pl.ranges[0].artwork, "/ipfs/bafyone");
+    assert_int_equal(pl.ranges[1].first_seq, 10);
+    assert_string_equal(pl.ranges[1].artwork, "/ipfs/bafyten");
+    m3u8_free(&pl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +246,8 @@ int main(void)
         cmocka_unit_test(a_long_title_is_cut_at_a_character_boundary),
         cmocka_unit_test(the_listen_delay_is_published_as_ext_x_start),
         cmocka_unit_test(tracks_are_rendered_as_dateranges),
+        cmocka_unit_test(artwork_is_an_attribute_of_the_track_range),
+        cmocka_unit_test(track_artwork_is_read_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

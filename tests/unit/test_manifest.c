@@ -87,6 +87,62 @@ static void manifest_round_trips_byte_identical(void **state)
 
 /* Every text jansson refuses fails the whole document: never a manifest
  * that silently lacks a track's title, source or skip reason. */
+static void artwork_round_trips_and_older_manifests_stay_valid(void **state)
+{
+    (void)state;
+    struct manifest m;
+    fill(&m, 3);
+    struct manifest_track *t = &m.tracks[1];
+    t->nart = 2;
+    t->art = calloc(2, sizeof *t->art);
+    for (int i = 0; i < 2; i++) {
+        t->art[i] = (struct manifest_artwork){.size = i ? 256 : 96, .width = i ? 256 : 96, .height = i ? 171 : 64,
+                                              .bytes = 1000 + i, .file = strdup(i ? "artwork/b.jpg" : "artwork/a.jpg")};
+        cid_raw_from_bytes(i ? "b" : "a", 1, t->art[i].cid);
+    }
+    t->art_src = (struct manifest_artwork_source){.known = 1, .from = "file", .path = strdup("Cover.JPG"),
+                                                  .size = 48213, .mtime_ns = 1700000000000000001LL};
+    memset(t->art_src.sha256, 'c', 64);
+    memset(t->art_src.params, 'd', 64);
+    m.tracks[2].art_src = (struct manifest_artwork_source){.known = 1, .from = "embedded",
+                                                           .error = strdup("JPEG picture is truncated")};
+    memset(m.tracks[2].art_src.params, 'd', 64);
+    char *a = manifest_to_json(&m);
+    assert_non_null(a);
+    struct manifest back;
+    char err[512];
+    if (manifest_parse(a, "t", &back, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(back.art_invalid, 0);
+    char *b = manifest_to_json(&back);
+    assert_string_equal(a, b);
+    const struct manifest_track *bt = manifest_find(&back, t->id);
+    assert_int_equal(bt->nart, 2);
+    assert_int_equal(bt->art[1].height, 171);
+    assert_string_equal(bt->art_src.path, "Cover.JPG");
+    assert_ptr_equal(manifest_artwork_pick(bt, 200), &bt->art[0]);
+    assert_ptr_equal(manifest_artwork_pick(bt, 512), &bt->art[1]);
+    assert_null(manifest_artwork_pick(bt, 50));
+    assert_string_equal(manifest_find(&back, m.tracks[2].id)->art_src.error, "JPEG picture is truncated");
+    /* A manifest from before artwork: no keys, no artwork, valid. */
+    struct manifest old;
+    fill(&old, 2);
+    char *c = manifest_to_json(&old);
+    assert_null(strstr(c, "artwork"));
+    struct manifest oback;
+    if (manifest_parse(c, "t", &oback, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(oback.tracks[1].nart, 0);
+    assert_false(oback.tracks[1].art_src.known);
+    free(a);
+    free(b);
+    free(c);
+    manifest_free(&m);
+    manifest_free(&back);
+    manifest_free(&old);
+    manifest_free(&oback);
+}
+
 static void text_that_is_not_utf8_fails_the_document(void **state)
 {
     (void)state;
@@ -194,6 +250,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(manifest_round_trips_byte_identical),
+        cmocka_unit_test(artwork_round_trips_and_older_manifests_stay_valid),
         cmocka_unit_test(text_that_is_not_utf8_fails_the_document),
         cmocka_unit_test(fingerprint_changes_with_each_encoding_parameter),
         cmocka_unit_test(broken_manifests_are_refused_with_a_reason),

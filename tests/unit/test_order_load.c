@@ -133,6 +133,99 @@ static void valid_files_load(void **state)
     order_free(&o);
 }
 
+static void add_art(struct manifest_track *t, int size, const char *seed)
+{
+    t->art = realloc(t->art, (t->nart + 1) * sizeof *t->art);
+    struct manifest_artwork *a = &t->art[t->nart++];
+    memset(a, 0, sizeof *a);
+    a->size = a->width = a->height = size;
+    a->bytes = 100;
+    a->file = strdup("artwork/x.jpg");
+    cid_raw_from_bytes(seed, strlen(seed), a->cid);
+}
+
+/* The rendering a playlist names is the largest up to ORDER_ARTWORK_MAX_PX;
+ * a manifest without artwork, or a jingle, gives none. */
+static void the_order_names_the_largest_artwork_up_to_the_limit(void **state)
+{
+    struct dir *d = *state;
+    struct manifest m;
+    memset(&m, 0, sizeof m);
+    m.enc = (struct manifest_encoding){RATE, 2, 128000, 6.0, 0, -16, -1, "", 0.5};
+    manifest_fingerprint(&m.enc, m.enc.fingerprint);
+    add_track(&m, "j1", 1, 288000);
+    m.tracks[0].kind = MANIFEST_JINGLE;
+    add_art(&m.tracks[0], 256, "jingle");
+    add_track(&m, "t1", 3, 288000);
+    add_art(&m.tracks[1], 96, "small");
+    add_art(&m.tracks[1], ORDER_ARTWORK_MAX_PX, "right");
+    add_art(&m.tracks[1], ORDER_ARTWORK_MAX_PX + 1, "too big");
+    char *text = manifest_to_json(&m);
+    assert_non_null(text);
+    put_str(d->manifest, text);
+    free(text);
+    char want[300];
+    snprintf(want, sizeof want, "/ipfs/%s", m.tracks[1].art[1].cid);
+    struct order o;
+    char err[512];
+    if (order_load(d->path, &o, NULL, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_null(o.tracks[0].artwork);
+    assert_non_null(o.tracks[1].artwork);
+    assert_string_equal(o.tracks[1].artwork, want);
+    char with_art[65];
+    memcpy(with_art, o.id, sizeof with_art);
+    order_free(&o);
+    /* Without artwork: a valid order, and another identity (a new picture airs from the next track). */
+    text = manifest_text(288000);
+    put_str(d->manifest, text);
+    free(text);
+    if (order_load(d->path, &o, NULL, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_null(o.tracks[1].artwork);
+    assert_string_not_equal(o.id, with_art);
+    order_free(&o);
+    manifest_free(&m);
+}
+
+/* Artwork only decorates a track: entries that do not hold up are dropped
+ * and counted, and the order still loads. */
+static void invalid_artwork_does_not_refuse_the_order(void **state)
+{
+    struct dir *d = *state;
+    char *text = manifest_text(288000);
+    static const char *const bad[] = {
+        "[{\"size\": 512, \"width\": 512, \"height\": 512, \"cid\": \"not a cid\", \"bytes\": 1, \"file\": \"a.jpg\"}]",
+        "[{\"size\": 512, \"width\": 513, \"height\": 512, \"cid\": \"bafkreiaa42u3e6o6w3fq5tckqkdrdqv2abce2vccj7wtbs7qxzd4k3vsmu\", \"bytes\": 1, \"file\": \"a.jpg\"}]",
+        "[{\"size\": 512, \"width\": 512, \"height\": 512, \"cid\": \"bafkreiaa42u3e6o6w3fq5tckqkdrdqv2abce2vccj7wtbs7qxzd4k3vsmu\", \"bytes\": 1, \"file\": \"../a.jpg\"}]",
+        "{\"size\": 512}",
+        "[1, \"x\", null]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        /* Into track t1 (the tracks are sorted: j1, t1). */
+        const char *t1 = strstr(text, "\"id\": \"t1\"");
+        assert_non_null(t1);
+        size_t at = (size_t)(t1 - text);
+        char *doc = malloc(strlen(text) + strlen(bad[i]) + 32);
+        snprintf(doc, strlen(text) + strlen(bad[i]) + 32, "%.*s\"artwork\": %s, %s", (int)at, text, bad[i], text + at);
+        put_str(d->manifest, doc);
+        struct manifest m;
+        char err[512];
+        if (manifest_parse(doc, "t", &m, err, sizeof err) != 0)
+            fail_msg("%zu: %s", i, err);
+        assert_true(m.art_invalid > 0);
+        assert_int_equal(manifest_find(&m, "t1")->nart, 0);
+        manifest_free(&m);
+        struct order o;
+        if (order_load(d->path, &o, NULL, err, sizeof err) != 0)
+            fail_msg("%zu: %s", i, err);
+        assert_null(o.tracks[1].artwork);
+        order_free(&o);
+        free(doc);
+    }
+    free(text);
+}
+
 static void missing_files_are_refused(void **state)
 {
     struct dir *d = *state;
@@ -296,6 +389,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(valid_files_load, dir_setup, dir_teardown),
         cmocka_unit_test(the_shortest_window_is_found_wherever_it_falls),
         cmocka_unit_test_setup_teardown(the_kept_copy_gives_back_the_same_order, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(the_order_names_the_largest_artwork_up_to_the_limit, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(invalid_artwork_does_not_refuse_the_order, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(missing_files_are_refused, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(truncated_and_invalid_json_is_refused, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(invalid_utf8_is_refused, dir_setup, dir_teardown),

@@ -21,10 +21,18 @@
 #define RATE FX_RATE
 #define START 1.8e9 /* a fixed instant: no test depends on today's date */
 
-static void open_station(struct station *st, const struct station_memory *mem, double now)
+static void open_station_art(struct station *st, const struct station_memory *mem, double now, int art)
 {
     struct manifest m;
     fx_make_small_library(&m);
+    if (art) {
+        struct manifest_track *t1 = (struct manifest_track *)manifest_find(&m, "t1");
+        t1->nart = 1;
+        t1->art = calloc(1, sizeof *t1->art);
+        *t1->art = (struct manifest_artwork){.size = 96, .width = 96, .height = 96, .bytes = 10,
+                                             .file = strdup("artwork/a.jpg")};
+        cid_raw_from_bytes("cover", 5, t1->art->cid);
+    }
     static const char *const ids[] = {"j1", "t1", "t2"};
     struct order o;
     fx_make_order(&m, ids, 3, &o);
@@ -33,6 +41,11 @@ static void open_station(struct station *st, const struct station_memory *mem, d
     struct station_opts opts = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
     if (station_open(st, &opts, &o, mem, now, err, sizeof err) != 0)
         fail_msg("%s", err);
+}
+
+static void open_station(struct station *st, const struct station_memory *mem, double now)
+{
+    open_station_art(st, mem, now, 0);
 }
 
 /* Runs the station from `from` to `to`, returning the last playlist. */
@@ -111,6 +124,49 @@ static void lost_state_continues_after_the_last_playlist(void **state)
     free(prev);
 }
 
+/* A station that rebuilt its history from its last playlist names the
+ * same artwork on every track range that playlist had (X-ARTWORK is the
+ * last attribute, so the rest of the line after it is its value). */
+static void lost_state_keeps_the_artwork_of_published_ranges(void **state)
+{
+    (void)state;
+    struct station st;
+    open_station_art(&st, NULL, START, 1);
+    char *before = run(&st, START, START + 20);
+    station_close(&st);
+    struct station_memory mem;
+    char err[256];
+    if (recover_from_playlist(before, strlen(before), RATE, &mem, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    open_station_art(&st, &mem, START + 21, 1);
+    char *after = run(&st, START + 21, START + 30);
+    size_t shared = 0, with_art = 0;
+    for (const char *p = before; (p = strstr(p, "#EXT-X-DATERANGE:")) != NULL; p++) {
+        const char *id = strstr(p, "ID=\""), *eol = strchr(p, '\n');
+        char key[64];
+        snprintf(key, sizeof key, "%.*s,", (int)(strchr(id + 4, '"') - id + 1), id);
+        const char *q = strstr(after, key);
+        if (!q)
+            continue;
+        const char *qeol = strchr(q, '\n');
+        const char *a = strstr(p, "X-ARTWORK="), *b = strstr(q, "X-ARTWORK=");
+        a = a && a < eol ? a : eol;
+        b = b && b < qeol ? b : qeol;
+        if (eol - a != qeol - b || strncmp(a, b, (size_t)(eol - a)) != 0)
+            fail_msg("range %s: artwork \"%.*s\" became \"%.*s\"", key, (int)(eol - a), a, (int)(qeol - b), b);
+        shared++;
+        with_art += a < eol;
+    }
+    if (shared < 1)
+        fail_msg("no range shared:\n%s\n%s", before, after);
+    if (with_art != 1)
+        fail_msg("%zu ranges with artwork:\n%s\n%s", with_art, before, after);
+    station_memory_free(&mem);
+    station_close(&st);
+    free(before);
+    free(after);
+}
+
 static void lost_state_and_playlist_start_above_every_earlier_sequence(void **state)
 {
     (void)state;
@@ -156,6 +212,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lost_state_continues_after_the_last_playlist),
+        cmocka_unit_test(lost_state_keeps_the_artwork_of_published_ranges),
         cmocka_unit_test(lost_state_and_playlist_start_above_every_earlier_sequence),
         cmocka_unit_test(an_unusable_playlist_is_refused),
     };

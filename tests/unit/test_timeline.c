@@ -495,6 +495,59 @@ static void restart_resumes_by_wall_clock(void **state)
     unlink(path);
 }
 
+/* The artwork a track's DATERANGE names stays on the tag while the track
+ * is in the window: after a new running order (the track is history then)
+ * and after a restart (history comes back from the saved state). */
+static void artwork_in_dateranges_survives_a_reload_and_a_restart(void **state)
+{
+    (void)state;
+    struct manifest m;
+    fx_make_library(&m);
+    struct manifest_track *t1 = (struct manifest_track *)manifest_find(&m, "t1");
+    t1->nart = 1;
+    t1->art = calloc(1, sizeof *t1->art);
+    *t1->art = (struct manifest_artwork){.size = 256, .width = 256, .height = 256, .bytes = 10,
+                                         .file = strdup("artwork/a.jpg")};
+    cid_raw_from_bytes("cover", 5, t1->art->cid);
+    char want[300];
+    snprintf(want, sizeof want, "X-TITLE=\"Artist - t1\",X-ARTWORK=\"/ipfs/%s\"\n", t1->art->cid);
+    struct order o, b;
+    fx_make_order(&m, ORDER_A, 7, &o);
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
+    struct station st;
+    char err[256];
+    assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
+    struct station_out out;
+    assert_int_equal(station_tick(&st, START + 100, &out, err, sizeof err), STATION_PUBLISH);
+    if (!strstr(out.playlist, want))
+        fail_msg("no %s in\n%s", want, out.playlist);
+    /* Only t1 has artwork: one attribute, on its range. */
+    const char *first = strstr(out.playlist, "X-ARTWORK");
+    assert_ptr_equal(first, strstr(strstr(out.playlist, want), "X-ARTWORK"));
+    assert_null(strstr(first + 1, "X-ARTWORK"));
+    free(out.playlist);
+    /* ORDER_B from the end of t1 (about 187 s): t1 becomes history. */
+    fx_make_order(&m, ORDER_B, 5, &b);
+    assert_int_equal(station_reload(&st, &b, START + 100, err, sizeof err), 1);
+    assert_int_equal(station_tick(&st, START + 200, &out, err, sizeof err), STATION_PUBLISH);
+    assert_string_equal(out.now_playing.track_id, "t5"); /* j2, then t5: ORDER_B plays */
+    if (!strstr(out.playlist, want))
+        fail_msg("after the reload, no %s in\n%s", want, out.playlist);
+    free(out.playlist);
+    char path[] = "/tmp/radio-artwork-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    restart(&st, &opts, &m, ORDER_B, 5, START + 210, path);
+    assert_int_equal(station_tick(&st, START + 210, &out, err, sizeof err), STATION_PUBLISH);
+    if (!strstr(out.playlist, want))
+        fail_msg("after the restart, no %s in\n%s", want, out.playlist);
+    free(out.playlist);
+    station_close(&st);
+    manifest_free(&m);
+    close(fd);
+    unlink(path);
+}
+
 static void larger_target_duration_is_refused_while_on_air(void **state)
 {
     (void)state;
@@ -534,6 +587,7 @@ int main(void)
         cmocka_unit_test(fresh_station_lists_the_listen_delay),
         cmocka_unit_test(tracks_in_the_window_are_dateranges_of_their_whole_length),
         cmocka_unit_test(restart_resumes_by_wall_clock),
+        cmocka_unit_test(artwork_in_dateranges_survives_a_reload_and_a_restart),
         cmocka_unit_test(larger_target_duration_is_refused_while_on_air),
     };
     if (getenv("TEST_FILTER"))

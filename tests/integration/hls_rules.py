@@ -9,6 +9,9 @@ import json
 import os
 import re
 import subprocess
+import threading
+import time
+import urllib.request
 
 CHECK_PLAYLIST = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "js",
                               "check-playlist.mjs")
@@ -104,3 +107,44 @@ class Rules:
         self.dsn = max(pl["dsn"], self.dsn or 0)
         self.target = pl["target"]
         return pl
+
+
+class GatewayValidator(threading.Thread):
+    """A listener's player on one gateway: reads /ipns/<name> every
+    `interval` seconds and feeds each new playlist to Rules(strict=False).
+    segs: every segment seen, by sequence number; longest_gap: the longest
+    wall time (s) between two new playlists."""
+
+    def __init__(self, gateway, name, interval=0.3):
+        super().__init__(daemon=True)
+        self.url = f"{gateway}/ipns/{name}"
+        self.name = name
+        self.interval = interval
+        self.rules = Rules(strict=False)
+        self.stop = threading.Event()
+        self.last_text = None
+        self.segs = {}
+        self.last_fresh = None
+        self.longest_gap = 0.0
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                with urllib.request.urlopen(self.url, timeout=10) as r:
+                    text = r.read().decode()
+            except OSError:
+                text = None
+            now = time.monotonic()
+            if text and text != self.last_text:
+                self.last_text = text
+                for s in self.rules.check(text)["segs"]:
+                    self.segs[s["seq"]] = s
+                if self.last_fresh is not None:
+                    self.longest_gap = max(self.longest_gap, now - self.last_fresh)
+                self.last_fresh = now
+            self.stop.wait(self.interval)
+
+    def finish(self):
+        self.stop.set()
+        self.join()
+        return self.rules

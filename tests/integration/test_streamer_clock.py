@@ -10,9 +10,7 @@ import os
 import signal
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import radiotest as rt  # noqa: E402
@@ -66,27 +64,6 @@ def published_seq():
     return status().get("last_publish", {}).get("newest_sequence", -1)
 
 
-class Validator(threading.Thread):
-    def __init__(self, name):
-        super().__init__(daemon=True)
-        self.name = name
-        self.rules = hls_rules.Rules(strict=False)
-        self.stop = threading.Event()
-        self.last_text = None
-
-    def run(self):
-        while not self.stop.is_set():
-            try:
-                with urllib.request.urlopen(f"{gateway}/ipns/{self.name}", timeout=10) as r:
-                    text = r.read().decode()
-            except OSError:
-                text = None
-            if text and text != self.last_text:
-                self.last_text = text
-                self.rules.check(text)
-            self.stop.wait(0.3)
-
-
 def test_station_goes_on_air():
     global validator
     rt.tagged_songs(music, [(220, 4), (330, 3), (440, 5)])
@@ -96,7 +73,7 @@ def test_station_goes_on_air():
     start()
     name = wait_for(lambda: status().get("last_publish", {}).get("time") and status().get("ipns_name"), 60,
                     "the first publish")
-    validator = Validator(name)
+    validator = hls_rules.GatewayValidator(gateway, name)
     validator.start()
     wait_for(lambda: validator.rules.checked >= 2, 30, "the validator's first playlists")
 
@@ -128,9 +105,7 @@ def test_a_restart_on_the_stepped_clock_goes_on():
 
 def test_every_playlist_served_kept_the_players_rules():
     time.sleep(2 * SEG)
-    validator.stop.set()
-    validator.join()
-    r = validator.rules
+    r = validator.finish()
     check(r.checked >= 6, f"only {r.checked} playlists validated")
     check(not r.violations, f"{len(r.violations)} violations: {r.violations[:5]}")
     with open(log) as f:

@@ -13,9 +13,7 @@ import random
 import signal
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import radiotest as rt  # noqa: E402
@@ -71,36 +69,6 @@ def rss_kib(p):
     return None
 
 
-class Validator(threading.Thread):
-    """Reads /ipns/<name> from the node's gateway (not through the proxy)
-    as a listener's player would, and checks every new playlist."""
-
-    def __init__(self, name):
-        super().__init__(daemon=True)
-        self.name = name
-        self.rules = hls_rules.Rules(strict=False)
-        self.stop = threading.Event()
-        self.last_text = None
-        self.last_fresh = None
-        self.longest_gap = 0.0
-
-    def run(self):
-        while not self.stop.is_set():
-            try:
-                with urllib.request.urlopen(f"{gateway}/ipns/{self.name}", timeout=10) as r:
-                    text = r.read().decode()
-            except OSError:
-                text = None
-            now = time.monotonic()
-            if text and text != self.last_text:
-                self.last_text = text
-                self.rules.check(text)
-                if self.last_fresh is not None:
-                    self.longest_gap = max(self.longest_gap, now - self.last_fresh)
-                self.last_fresh = now
-            self.stop.wait(0.5)
-
-
 validator = None
 
 
@@ -119,7 +87,7 @@ def test_station_goes_on_air():
     name = wait_for(lambda: status().get("last_publish", {}).get("time") and status().get("ipns_name"), 60,
                     "the first publish")
     figures["rss_start_kib"] = rss_kib(p)
-    validator = Validator(name)
+    validator = hls_rules.GatewayValidator(gateway, name, interval=0.5)
     validator.start()
     wait_for(lambda: validator.rules.checked >= 1, 30, "the validator's first playlist")
 

@@ -19,9 +19,7 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import radiotest as rt  # noqa: E402
@@ -82,33 +80,6 @@ def alive():
     check(procs[-1].poll() is None, f"the streamer exited ({procs[-1].returncode}):\n{rt.file_tail(log)}")
 
 
-class Validator(threading.Thread):
-    """Reads /ipns/<name> from the node's gateway, as a player reloads;
-    checks every new playlist against all earlier ones and keeps what each
-    sequence number was served as."""
-
-    def __init__(self, name):
-        super().__init__(daemon=True)
-        self.name = name
-        self.rules = hls_rules.Rules(strict=False)
-        self.stop = threading.Event()
-        self.segs = {}
-        self.last = None
-
-    def run(self):
-        while not self.stop.is_set():
-            try:
-                with urllib.request.urlopen(f"{gateway}/ipns/{self.name}", timeout=10) as r:
-                    text = r.read().decode()
-            except OSError:
-                text = None
-            if text and text != self.last:
-                self.last = text
-                for s in self.rules.check(text)["segs"]:
-                    self.segs[s["seq"]] = s
-            self.stop.wait(0.3)
-
-
 def cids_of(manifest, track):
     t = next(t for t in manifest["tracks"] if t["id"] == track)
     return [s["cid"] for s in t["segments"]]
@@ -124,7 +95,7 @@ def test_station_on_air():
     name = wait_for(lambda: status().get("last_publish", {}).get("time") and status().get("ipns_name"), 60,
                     "the first publish")
     global validator
-    validator = Validator(name)
+    validator = hls_rules.GatewayValidator(gateway, name)
     validator.start()
     wait_for(lambda: validator.rules.checked >= 2, 30, "the gateway to serve the station")
 
@@ -331,9 +302,7 @@ def test_a_new_running_order_is_acknowledged_where_it_took_effect():
 
 def test_every_playlist_served_kept_the_players_rules():
     time.sleep(3 * SEG)
-    validator.stop.set()
-    validator.join()
-    r = validator.rules
+    r = validator.finish()
     check(r.checked >= 20, f"only {r.checked} playlists seen")
     check(not r.violations, f"{len(r.violations)} violations, first: {r.violations[:3]}")
 

@@ -13,7 +13,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 
@@ -85,28 +84,6 @@ def served(name):
         return r.read().decode()
 
 
-class Validator(threading.Thread):
-    """Reads /ipns/<name> from the node's gateway (not through the proxy)."""
-
-    def __init__(self, name):
-        super().__init__(daemon=True)
-        self.name = name
-        self.rules = hls_rules.Rules(strict=False)
-        self.stop = threading.Event()
-        self.last_text = None
-
-    def run(self):
-        while not self.stop.is_set():
-            try:
-                text = served(self.name)
-            except OSError:
-                text = None
-            if text and text != self.last_text:
-                self.last_text = text
-                self.rules.check(text)
-            self.stop.wait(0.3)
-
-
 def test_no_good_order_anywhere_refuses_clearly():
     rt.tagged_songs(music, [(220, 4), (330, 3), (440, 5)])
     rt.run_setup(SETUP, work, music, processed_dir=processed, jingles_dir=os.path.join(work, "no-jingles"),
@@ -126,7 +103,7 @@ def test_station_goes_on_air():
     start()
     name = wait_for(lambda: status().get("last_publish", {}).get("time") and status().get("ipns_name"), 60,
                     "the first publish")
-    validator = Validator(name)
+    validator = hls_rules.GatewayValidator(gateway, name)
     validator.start()
     wait_for(lambda: validator.rules.checked >= 2, 30, "the validator's first playlists")
 
@@ -190,9 +167,7 @@ def test_a_publish_the_node_did_but_reported_failed_keeps_its_playlist():
 
 def test_every_playlist_served_kept_the_players_rules():
     time.sleep(2 * SEG)
-    validator.stop.set()
-    validator.join()
-    r = validator.rules
+    r = validator.finish()
     check(r.checked >= 10, f"only {r.checked} playlists validated")
     check(not r.violations, f"{len(r.violations)} violations: {r.violations[:5]}")
 

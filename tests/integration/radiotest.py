@@ -253,6 +253,28 @@ def run_main(main, procs, work, grace=20):
             print(f"kept {work} for a look (logs, listen.json)")
 
 
+def published_seq(state):
+    """The newest media sequence the streamer has published, from its
+    status.json (-1 before the first publish); unlike the counts there, it
+    carries across restarts."""
+    return read_status(state).get("last_publish", {}).get("newest_sequence", -1)
+
+
+def replace_in(folder, name, data):
+    """Writes data (bytes) to folder/name as other programs must write into
+    processed/: a temporary file beside it, renamed over it."""
+    path = os.path.join(folder, name)
+    with open(path + ".tmp", "wb") as f:
+        f.write(data)
+    os.rename(path + ".tmp", path)
+
+
+def log_waiter(log):
+    """wait_for, whose failure message ends with the tail of the log file."""
+    return lambda pred, timeout, what: wait_for(pred, timeout, what,
+                                                diagnose=lambda: "streamer log:\n" + file_tail(log))
+
+
 def read_status(state):
     """The streamer's status.json, {} while there is none (or it is half written)."""
     try:

@@ -40,8 +40,7 @@ def status():
     return rt.read_status(state)
 
 
-def wait_for(pred, timeout, what):
-    return rt.wait_for(pred, timeout, what, diagnose=lambda: "streamer log:\n" + rt.file_tail(log))
+wait_for = rt.log_waiter(log)
 
 
 def set_clock(offset):
@@ -60,10 +59,6 @@ def start():
     return rt.spawn(procs, [STREAMER, "--config", cfg], log, env=env)
 
 
-def published_seq():
-    return status().get("last_publish", {}).get("newest_sequence", -1)
-
-
 def test_station_goes_on_air():
     global validator
     rt.tagged_songs(music, [(220, 4), (330, 3), (440, 5)])
@@ -79,11 +74,11 @@ def test_station_goes_on_air():
 
 
 def goes_on_within_the_hold(what):
-    before = published_seq()
+    before = rt.published_seq(state)
     t0 = time.monotonic()
-    wait_for(lambda: published_seq() > before, HOLD_TARGETS * SEG + 20, f"a new playlist after {what}")
+    wait_for(lambda: rt.published_seq(state) > before, HOLD_TARGETS * SEG + 20, f"a new playlist after {what}")
     took = time.monotonic() - t0
-    wait_for(lambda: published_seq() >= before + 3, 20, f"publishing to go on after {what}")
+    wait_for(lambda: rt.published_seq(state) >= before + 3, 20, f"publishing to go on after {what}")
     check(not status().get("held_by_clock"), f"still held by the clock after {what}")
     return took
 

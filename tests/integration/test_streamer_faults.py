@@ -48,8 +48,7 @@ def status():
     return rt.read_status(state)
 
 
-def wait_for(pred, timeout, what):
-    return rt.wait_for(pred, timeout, what, diagnose=lambda: "streamer log:\n" + rt.file_tail(log))
+wait_for = rt.log_waiter(log)
 
 
 def config():
@@ -92,16 +91,11 @@ def test_station_goes_on_air():
     wait_for(lambda: validator.rules.checked >= 1, 30, "the validator's first playlist")
 
 
-def published_seq():
-    """Newest sequence published: unlike the counts, it carries across restarts."""
-    return status().get("last_publish", {}).get("newest_sequence", -1)
-
-
 def publishes_go_on(seconds, what):
-    before = published_seq()
+    before = rt.published_seq(state)
     time.sleep(seconds)
     alive(procs[-1])
-    after = published_seq()
+    after = rt.published_seq(state)
     check(after >= before + 2, f"{what}: published sequence {before} -> {after} in {seconds} s")
 
 
@@ -152,7 +146,7 @@ def test_a_hanging_publish_never_delays_the_timeline():
     moved = status()["newest_sequence"] - on_air
     check(moved >= 6 * SEG / SEG - 1, f"the timeline moved {moved} segments in {time.time() - t0:.1f}s of hanging publishes")
     proxy.clear()
-    wait_for(lambda: published_seq() >= status()["newest_sequence"] - 1, 3 * SEG + 3,
+    wait_for(lambda: rt.published_seq(state) >= status()["newest_sequence"] - 1, 3 * SEG + 3,
              "the newest playlist to go out once the node answers")
 
 

@@ -5,7 +5,6 @@ streamer off the air. It plays the last good running order, takes a valid
 one at a track boundary, says each distinct problem once in its log and
 shows the latest in status.json, and every playlist it writes keeps the
 players' rules (tests/integration/hls_rules.py)."""
-import json
 import os
 import sys
 import tempfile
@@ -34,14 +33,6 @@ api, gateway = rt.node_urls()
 good = {}
 
 
-def replace(name, data):
-    """Writes a file of processed/ as a well-behaved program does: temp file, rename."""
-    path = os.path.join(processed, name)
-    with open(path + ".tmp", "wb") as f:
-        f.write(data)
-    os.rename(path + ".tmp", path)
-
-
 def overwrite(name, data):
     """Writes in place, as a careless program does: a reader may see it half written."""
     with open(os.path.join(processed, name), "wb") as f:
@@ -66,8 +57,8 @@ def remove(name):
 
 
 def restore():
-    replace("manifest.json", good["manifest.json"])
-    replace("playlist.m3u", good["playlist.m3u"])
+    rt.replace_in(processed, "manifest.json", good["manifest.json"])
+    rt.replace_in(processed, "playlist.m3u", good["playlist.m3u"])
 
 
 def reversed_order():
@@ -80,14 +71,14 @@ def reversed_order():
 # unusable until the next valid write.
 FAULTS = [
     ("truncated manifest", lambda: overwrite("manifest.json", good["manifest.json"][:len(good["manifest.json"]) // 2])),
-    ("invalid UTF-8", lambda: replace("manifest.json", good["manifest.json"].replace(b'"Artist', b'"\xc3Artist', 1))),
-    ("not JSON", lambda: replace("manifest.json", b"\x00\x01garbage")),
+    ("invalid UTF-8", lambda: rt.replace_in(processed, "manifest.json", good["manifest.json"].replace(b'"Artist', b'"\xc3Artist', 1))),
+    ("not JSON", lambda: rt.replace_in(processed, "manifest.json", b"\x00\x01garbage")),
     ("manifest missing", lambda: remove("manifest.json")),
-    ("playlist names an unknown track", lambda: replace("playlist.m3u", b"#EXTM3U\n#EXTINF:1,x\nno-such-track\n")),
+    ("playlist names an unknown track", lambda: rt.replace_in(processed, "playlist.m3u", b"#EXTM3U\n#EXTINF:1,x\nno-such-track\n")),
     ("empty playlist", lambda: overwrite("playlist.m3u", b"")),
     ("manifest is a FIFO", lambda: fifo("manifest.json")),
     ("manifest larger than its bound", lambda: sparse("manifest.json", 600 << 20)),
-    ("playlist with a NUL", lambda: replace("playlist.m3u", b"#EXTM3U\nt\x00\n")),
+    ("playlist with a NUL", lambda: rt.replace_in(processed, "playlist.m3u", b"#EXTM3U\nt\x00\n")),
 ]
 
 
@@ -95,8 +86,7 @@ def status():
     return rt.read_status(state)
 
 
-def wait_for(pred, timeout, what):
-    return rt.wait_for(pred, timeout, what, diagnose=lambda: "streamer log:\n" + rt.file_tail(log))
+wait_for = rt.log_waiter(log)
 
 
 def alive():
@@ -152,7 +142,7 @@ def test_station_goes_on_air():
 def test_one_problem_written_again_and_again_is_logged_once():
     before = len(refused_lines())
     for _ in range(5):
-        replace("playlist.m3u", b"#EXTM3U\n#EXTINF:1,x\nsame-missing-track\n")
+        rt.replace_in(processed, "playlist.m3u", b"#EXTM3U\n#EXTINF:1,x\nsame-missing-track\n")
         time.sleep(0.5)
     alive()
     wait_for(lambda: "same-missing-track" in (status().get("running_order", {}).get("last_error") or ""), 10,
@@ -172,15 +162,15 @@ def test_rewrite_storm_keeps_the_station_on_air():
     while time.time() < deadline:
         # Broken, broken, valid (alternately the original and the reversed order), ...
         if i % 3 == 2:
-            replace("manifest.json", good["manifest.json"])
-            replace("playlist.m3u", reversed_order() if valid_writes % 2 == 0 else good["playlist.m3u"])
+            rt.replace_in(processed, "manifest.json", good["manifest.json"])
+            rt.replace_in(processed, "playlist.m3u", reversed_order() if valid_writes % 2 == 0 else good["playlist.m3u"])
             valid_writes += 1
         else:
             FAULTS[kinds % len(FAULTS)][1]()
             kinds += 1
             if kinds % len(FAULTS) in (0, 1):
                 # Some faults leave the other file broken too; make the next one start clean.
-                replace("playlist.m3u", good["playlist.m3u"])
+                rt.replace_in(processed, "playlist.m3u", good["playlist.m3u"])
         i += 1
         time.sleep(REWRITE_EVERY)
         alive()

@@ -48,20 +48,11 @@ def status():
     return rt.read_status(state)
 
 
-def wait_for(pred, timeout, what):
-    return rt.wait_for(pred, timeout, what, diagnose=lambda: "streamer log:\n" + rt.file_tail(log))
-
-
-def replace(name, data):
-    """As the contract says: a temporary file in processed/, renamed over."""
-    path = os.path.join(processed, name)
-    with open(path + ".tmp", "wb") as f:
-        f.write(data)
-    os.rename(path + ".tmp", path)
+wait_for = rt.log_waiter(log)
 
 
 def write_queue(items):
-    replace("queue.json", json.dumps({"format": "ipfs-radio-queue", "version": 1,
+    rt.replace_in(processed, "queue.json", json.dumps({"format": "ipfs-radio-queue", "version": 1,
                                       "items": [{"id": i, "track": t} for i, t in items]}).encode())
 
 
@@ -116,7 +107,7 @@ def test_a_track_cut_elsewhere_is_added_without_setup():
     shutil.copytree(os.path.join(other, "segments", entry["id"]),
                     os.path.join(processed, "segments", entry["id"]))
     manifest["tracks"].append(entry)
-    replace("manifest.json", json.dumps(manifest, indent=1).encode())
+    rt.replace_in(processed, "manifest.json", json.dumps(manifest, indent=1).encode())
     ctx["guest"] = entry["id"]
     # A new manifest with the same running order changes nothing on air.
     time.sleep(1)
@@ -235,7 +226,7 @@ def test_bad_queues_are_refused_and_the_station_plays_on():
         s["cid"] = fake_cid(f"never added {k}".encode())
         s["file"] = f"segments/ghost-track/{k}.ts"  # nowhere in processed/ either
     manifest["tracks"].append(ghost)
-    replace("manifest.json", json.dumps(manifest, indent=1).encode())
+    rt.replace_in(processed, "manifest.json", json.dumps(manifest, indent=1).encode())
     before = status()["queue"]
     cases = [
         (b'{"format": "ipfs-radio-queue", "version": 1, "items": [', "not JSON"),
@@ -251,7 +242,7 @@ def test_bad_queues_are_refused_and_the_station_plays_on():
         n = len(refusals())
         seq = status()["newest_sequence"]
         for _ in range(3):  # written again and again: said once
-            replace("queue.json", text)
+            rt.replace_in(processed, "queue.json", text)
             time.sleep(0.5)
         wait_for(lambda: why in (status()["queue"].get("last_error") or ""), 10, f"the refusal ({why})")
         new = refusals()[n:]
@@ -271,7 +262,7 @@ def test_a_queue_written_before_its_manifest_entry_is_taken_once_the_entry_is_th
     late = json.loads(json.dumps(next(t for t in manifest["tracks"] if t["id"] == ctx["guest"])))
     late["id"] = "late-track"
     manifest["tracks"].append(late)
-    replace("manifest.json", json.dumps(manifest, indent=1).encode())
+    rt.replace_in(processed, "manifest.json", json.dumps(manifest, indent=1).encode())
     st = wait_for(lambda: status()["queue"]["items"][-1]["id"] == "late-1" and status()["queue"], 10,
                   "the queue to be taken without being rewritten")
     check(not st["last_error"], st)
@@ -282,12 +273,12 @@ def test_a_new_running_order_is_acknowledged_where_it_took_effect():
         lines = f.read().splitlines()
     entries = [lines[i:i + 2] for i in range(1, len(lines) - 1, 2)]
     # Segments neither pinned on the node nor in processed/: refused.
-    replace("playlist.m3u", ("#EXTM3U\n#EXTINF:4,x\nghost-track\n" + "".join(f"{a}\n{b}\n" for a, b in entries)).encode())
+    rt.replace_in(processed, "playlist.m3u", ("#EXTM3U\n#EXTINF:4,x\nghost-track\n" + "".join(f"{a}\n{b}\n" for a, b in entries)).encode())
     wait_for(lambda: "the node lacks" in (status()["running_order"].get("last_error") or ""), 10,
              "the refusal of an order whose segments the node lacks")
     # The library's order reversed: taken at a track boundary.
     new = list(reversed(entries))
-    replace("playlist.m3u", ("#EXTM3U\n" + "".join(f"{a}\n{b}\n" for a, b in new)).encode())
+    rt.replace_in(processed, "playlist.m3u", ("#EXTM3U\n" + "".join(f"{a}\n{b}\n" for a, b in new)).encode())
     took = wait_for(lambda: not status()["running_order"].get("last_error") and status()["running_order"]["took_effect"],
                     10, "the new order's acknowledgement")
     first = new[0][1]

@@ -44,8 +44,7 @@ def status():
     return rt.read_status(state)
 
 
-def wait_for(pred, timeout, what):
-    return rt.wait_for(pred, timeout, what, diagnose=lambda: "streamer log:\n" + rt.file_tail(log))
+wait_for = rt.log_waiter(log)
 
 
 def config():
@@ -68,17 +67,6 @@ def alive():
     check(p.poll() is None, f"the streamer exited ({p.returncode}):\n{rt.file_tail(log)}")
 
 
-def replace(name, data):
-    path = os.path.join(processed, name)
-    with open(path + ".tmp", "wb") as f:
-        f.write(data)
-    os.rename(path + ".tmp", path)
-
-
-def published_seq():
-    return status().get("last_publish", {}).get("newest_sequence", -1)
-
-
 def served(name):
     with urllib.request.urlopen(f"{gateway}/ipns/{name}", timeout=10) as r:
         return r.read().decode()
@@ -91,11 +79,11 @@ def test_no_good_order_anywhere_refuses_clearly():
     for n in ("manifest.json", "playlist.m3u"):
         with open(os.path.join(processed, n), "rb") as f:
             good[n] = f.read()
-    replace("playlist.m3u", b"#EXTM3U\n#EXTINF:1,x\nno-such-track\n")
+    rt.replace_in(processed, "playlist.m3u", b"#EXTM3U\n#EXTINF:1,x\nno-such-track\n")
     p = rt.run([STREAMER, "--config", config()], check=False, timeout=60)
     check(p.returncode != 0, "a streamer with no valid running order at all started")
     check("no-such-track" in p.stderr and "no earlier one kept" in p.stderr, p.stderr[-800:])
-    replace("playlist.m3u", good["playlist.m3u"])
+    rt.replace_in(processed, "playlist.m3u", good["playlist.m3u"])
 
 
 def test_station_goes_on_air():
@@ -110,15 +98,15 @@ def test_station_goes_on_air():
 
 def test_processed_broken_at_start_plays_the_last_order():
     stop()
-    before = published_seq()
-    replace("manifest.json", b"{ not json")
+    before = rt.published_seq(state)
+    rt.replace_in(processed, "manifest.json", b"{ not json")
     start()
-    wait_for(lambda: published_seq() > before + 2, 30, "publishing with processed/ broken at start")
+    wait_for(lambda: rt.published_seq(state) > before + 2, 30, "publishing with processed/ broken at start")
     alive()
     e = status().get("running_order", {}).get("last_error") or ""
     check("manifest.json" in e, f"status.json does not show the refused processed/: {e!r}")
     check(status()["running_order"]["id"], "no running order on air")
-    replace("manifest.json", good["manifest.json"])
+    rt.replace_in(processed, "manifest.json", good["manifest.json"])
     wait_for(lambda: not status().get("running_order", {}).get("last_error"), 10,
              "the refusal to clear once processed/ is valid again")
 
@@ -131,7 +119,7 @@ def test_lost_state_continues_the_names_timeline():
     start()
     wait_for(lambda: status().get("last_publish", {}).get("time"), 30, "publishing after state/ was lost")
     alive()
-    first, msn = published_seq(), status()["media_sequence"]
+    first, msn = rt.published_seq(state), status()["media_sequence"]
     # Its first playlist already continues the name's: not from 0, not from the floor.
     check(newest < first < newest + 60,
           f"after state/ was lost the timeline went from {newest} to {first}; streamer log:\n{rt.file_tail(log)}")

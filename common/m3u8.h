@@ -24,6 +24,10 @@ struct m3u8_segment {
 /* The class of the streamer's EXT-X-DATERANGE tags, one per track. */
 #define M3U8_TRACK_CLASS "org.ipfs-radio.track"
 
+/* The class of the one EXT-X-DATERANGE that announces the next track: a
+ * START-DATE in the future, so a page can show what comes next. */
+#define M3U8_NEXT_CLASS "org.ipfs-radio.next"
+
 /* A track's time on air, rendered as EXT-X-DATERANGE (not parsed back). */
 struct m3u8_daterange {
     int64_t first_seq;            /* the track's first media sequence number: its ID */
@@ -45,6 +49,7 @@ struct m3u8_playlist {
     size_t nsegs;
     struct m3u8_daterange *ranges;  /* rendered after the header tags */
     size_t nranges;
+    struct m3u8_daterange *next;    /* the track after the newest segment's, or NULL */
 };
 
 /* Renders a live media playlist: no PLAYLIST-TYPE, no ENDLIST, the lowest

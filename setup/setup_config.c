@@ -1,6 +1,7 @@
 #include "setup_config.h"
 
 #include "err.h"
+#include "page.h"
 
 #include <stddef.h>
 
@@ -17,6 +18,17 @@ const struct cfg_key setup_config_keys[] = {
     K(page_dir, CFG_STRING, "\"web\"", 0, 0, NULL,
       "Listener page folder; its files are added to IPFS as one directory, recorded in "
       "processed/page.json. Empty: no page"),
+    K(station_name, CFG_STRING, "\"IPFS radio\"", 0, 0, NULL,
+      "The station's name: the listener page's heading and title, and its social preview (og:title)"),
+    K(station_description, CFG_STRING, "\"\"", 0, 0, NULL,
+      "One line about the station, under its name on the page and in its social preview "
+      "(og:description)"),
+    K(station_link, CFG_STRING, "\"\"", 0, 0, NULL,
+      "The station's website, linked from the page; an http:// or https:// URL, or empty for none"),
+    K(station_artwork, CFG_STRING, "\"\"", 0, 0, NULL,
+      "An image file (png, jpg, jpeg, webp, gif) copied into the page: the station's picture, its "
+      "social preview image, and the artwork shown for jingles and tracks without cover art. "
+      "Empty: the page's own artwork.svg"),
     K(segment_seconds, CFG_NUMBER, "6", 1, 30,  NULL,
       "Target segment length; cut at AAC frame boundaries, averaging this exactly"),
     K(min_tail_seconds, CFG_NUMBER, "0.5", 0, 15, NULL,
@@ -113,6 +125,10 @@ int setup_config_check(const struct setup_config *c, const char *origin, char *e
                        "segment_seconds (%g)", origin, c->min_tail_seconds, c->segment_seconds);
     if (!c->processed_dir[0])
         return err_set(err, errlen, "%s: key \"processed_dir\" must not be empty", origin);
+    struct page_identity id = {c->station_name, c->station_description, c->station_link, c->station_artwork};
+    char why[512];
+    if (c->page_dir[0] && page_identity_check(&id, why, sizeof why) != 0)
+        return err_set(err, errlen, "%s: %s", origin, why);
     for (size_t i = 0; i < c->audio_extensions.n; i++)
         if (!c->audio_extensions.v[i][0])
             return err_set(err, errlen, "%s: key \"audio_extensions\" has an empty entry", origin);

@@ -56,8 +56,9 @@ test('history keeps every track seen across playlists, without announcements, up
 })
 
 test('next up: the first track starting after the programme time, its own tag before an announcement', () => {
-  const rs = [track(1, 0, 100, 'A'), track(20, 100, 50, 'B'), next(20, 100, 50, 'B (announced)'), next(30, 150, 60, 'C')]
+  const rs = [track(1, 0, 100, 'A'), next(20, 100, 50, 'B (announced)'), track(20, 100, 50, 'B'), next(30, 150, 60, 'C')]
   assert.equal(N.nextUp(rs, T0 + 10000).title, 'B')
+  assert.equal(N.nextUp([...rs].reverse(), T0 + 10000).title, 'B')
   assert.equal(N.nextUp(rs, T0 + 100000).title, 'C') // B has started: C comes next
   assert.equal(N.nextUp([next(30, 150, 60, 'C')], T0 + 10000).title, 'C')
   assert.equal(N.nextUp(rs, T0 + 150000), null)

@@ -124,7 +124,8 @@
     if (typeof s.playlistAge === 'number' && s.delay !== null &&
         s.playlistAge > s.delay + 2 * (s.target || 0)) return 'off-air'
     if (!s.loaded) return 'connecting'
-    if (!s.started) return 'ready'
+    // Play pressed, nothing heard yet: loading, as a listener sees it.
+    if (!s.started) return s.wanted ? 'buffering' : 'ready'
     if (s.paused) return 'paused'
     if (s.waiting) return 'buffering'
     return 'playing'

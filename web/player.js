@@ -91,7 +91,8 @@
     track: null,           // {title, elapsed, duration} from the EXT-X-DATERANGE playing
     shown: null,           // {title, artwork, next, recent, behind, status}: what the page shows
     loaded: false,         // a playlist arrived
-    waiting: false,        // the media element waits for data
+    waiting: false,        // reconnecting after a fatal error, until playing again
+    wanted: false,         // the listener pressed Play
     playlistAge: null,     // the newest playlist's age: now minus its newest fragment's end, s
     nudged: false,         // the playback rate is being nudged
     unaligned: false       // air time minus the delay is outside the playlist (a clock far off)
@@ -109,7 +110,10 @@
     const kind = Now.listenerStatus({
       health: stats.health, playlistAge: stats.playlistAge, delay: stats.wantDelay,
       target: (details() || {}).targetduration, loaded: stats.loaded, started: stats.started,
-      paused: audio.paused, waiting: stats.waiting
+      paused: audio.paused, wanted: stats.wanted,
+      // From the element itself: its events say when waiting starts, not
+      // always when it ends (a seek inside the buffer).
+      waiting: stats.waiting || audio.seeking || audio.readyState < audio.HAVE_FUTURE_DATA
     });
     const text = sticky && kind !== 'playing' ? sticky : Now.STATUS_TEXT[kind];
     if (statusEl.textContent !== text) statusEl.textContent = text;
@@ -301,6 +305,7 @@
   }
 
   function play() {
+    stats.wanted = true;
     if (hls && !loading) startAtAirTime();
     const p = audio.play();
     if (p && p.catch) p.catch((err) => status('The browser refused to play: ' + err.message, true));
@@ -361,7 +366,6 @@
     button.textContent = 'Pause';
     sticky = null;
     stats.waiting = false;
-    showStatus();
     if (!stats.started) {
       stats.started = true;
       stats.startWall = performance.now();
@@ -369,9 +373,10 @@
       stats.lastAdvanceWall = stats.startWall;
       stats.lastPos = audio.currentTime;
     }
+    showTrack();
   });
   audio.addEventListener('pause', () => { button.textContent = 'Play'; showStatus(); });
-  audio.addEventListener('waiting', () => { stats.waiting = true; showStatus(); });
+  audio.addEventListener('waiting', showStatus);
 
   // Playback time against wall time, sampled: a stall is any stretch in
   // which the position stood still while the listener wanted to hear it.

@@ -49,6 +49,8 @@ function shown () {
     wallEpochMs: Date.now(),
     programTimeMs: d ? d.getTime() : null,
     paused: a.paused,
+    readyState: a.readyState,
+    seeking: a.seeking,
     volume: a.volume,
     now: text('#now'),
     docTitle: document.title,
@@ -102,7 +104,9 @@ try {
   // Playing, with something aired and something announced.
   await page.waitForFunction(() => {
     const a = document.getElementById('audio')
-    return !a.paused && a.currentTime > 0 && document.getElementById('now').textContent &&
+    // started: the media element said "playing" (a position alone may be
+    // the start hls.js seeked to, before any data).
+    return !a.paused && window.radioListener.stats.started && document.getElementById('now').textContent &&
       document.querySelector('#recent .title') && document.querySelector('#next .title')
   }, null, { timeout: READY_MS, polling: 500 })
   for (let i = 0; i < SAMPLES; i++) {

@@ -65,7 +65,9 @@ def make_station(api):
     music, jingles = os.path.join(work, "music"), os.path.join(work, "jingles")
     os.makedirs(music)
     os.makedirs(jingles)
-    rt.tagged_songs(music, [(220 + 110 * i, secs) for i, secs in enumerate((16, 20, 18, 22))])
+    # Tracks longer than the delay: for a while the next one is beyond the
+    # playlist's end, named only by the streamer's announcement.
+    rt.tagged_songs(music, [(220 + 110 * i, secs) for i, secs in enumerate((36, 40, 34, 38))])
     rt.ffmpeg("-f", "lavfi", "-i", "sine=f=880:d=3", "-metadata", "artist=Station",
               "-metadata", "title=Jingle", "-c:a", "flac", os.path.join(jingles, "id.flac"))
     art = os.path.join(work, "art.png")
@@ -137,7 +139,7 @@ def parse_ranges(text):
         attrs = dict((k, v.strip('"')) for k, v in re.findall(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)', line[17:]))
         start = time.mktime(time.strptime(attrs["START-DATE"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
         start += float("0" + attrs["START-DATE"][19:-1])
-        out[attrs["ID"]] = {"cls": attrs["CLASS"], "start": start * 1000, "end": (start + float(attrs["DURATION"])) * 1000,
+        out[attrs["ID"]] = {"id": attrs["ID"], "cls": attrs["CLASS"], "start": start * 1000, "end": (start + float(attrs["DURATION"])) * 1000,
                             "title": attrs["X-TITLE"], "artwork": attrs.get("X-ARTWORK")}
     return out
 
@@ -152,14 +154,15 @@ def poll_playlists(url, seen, stop):
             seen["texts"] += 1
             for k, v in parse_ranges(text).items():
                 seen.setdefault("ranges", {})[k] = v
+                seen.setdefault("first", {}).setdefault(k, time.time() * 1000)
         except OSError:
             pass
         stop.wait(0.5)
 
 
-def judge_titles(samples, ranges):
+def judge_titles(samples, ranges, first):
     tracks = [r for r in ranges.values() if r["cls"] == "org.ipfs-radio.track"]
-    judged = announced = 0
+    judged = announced = playing = 0
     for s in samples:
         t = s["programTimeMs"]
         if t is None:
@@ -178,20 +181,29 @@ def judge_titles(samples, ranges):
                         key=lambda r: (r["start"], r["cls"] != "org.ipfs-radio.track"))
         if coming and coming[0]["start"] - t > EDGE_S * 1000:
             check(s["next"] == coming[0]["title"], f"next up {s['next']!r}, the playlists say {coming[0]['title']!r}")
-            announced += coming[0]["cls"] == "org.ipfs-radio.next"
+            # Its own tag was not in any playlist yet: only the announcement named it.
+            seq = coming[0]["id"].split("-")[1]
+            announced += (first.get(f"track-{seq}", float("inf")) > s["wallEpochMs"] + 1000
+                          and first.get(f"next-{seq}", float("inf")) < s["wallEpochMs"])
         aired = sorted((r for r in tracks if r["end"] <= t - EDGE_S * 1000), key=lambda r: -r["start"])
         if aired:
             check(s["recent"] and s["recent"][0] == aired[0]["title"],
                   f"recently played {s['recent']}, the playlists say {aired[0]['title']!r} ended last")
         want_art = "station-artwork.png" if not on[0]["artwork"] else on[0]["artwork"]
         check(s["cover"]["src"].endswith(want_art) and s["cover"]["loaded"], f"cover {s['cover']} for {want_art}")
-        check(s["status"] == "Playing", f"status {s['status']!r} while playing")
+        # Buffering only while the media element really lacks data (HAVE_FUTURE_DATA is 3).
+        starved = s["seeking"] or s["readyState"] < 3
+        check(s["status"] == "Playing" or (starved and s["status"] == "Buffering…"),
+              f"status {s['status']!r} while playing (readyState {s['readyState']}, seeking {s['seeking']})")
+        playing += s["status"] == "Playing"
+        check(re.fullmatch(r"\d+ seconds behind live", s["behind"] or ""), f"behind live shows {s['behind']!r}")
         behind = int(s["behind"].split()[0])
         check(abs(behind - DELAY) <= 1, f"{s['behind']!r}: the page plays {DELAY} s behind air")
         check(0 < s["bar"]["value"] <= s["bar"]["max"] and abs(s["bar"]["max"] - (on[0]["end"] - on[0]["start"]) / 1000) < 0.01,
               f"progress {s['bar']} for a track of {(on[0]['end'] - on[0]['start']) / 1000}s")
         judged += 1
     check(judged >= MIN_JUDGED, f"only {judged} samples away from track boundaries")
+    check(playing >= MIN_JUDGED, f"the status said Playing in only {playing} of {judged} samples")
     # Some of the time the next track is not in the playlist yet: only its announcement names it.
     check(announced > 0, "next up never came from the next-track date range")
     return judged, announced
@@ -264,7 +276,7 @@ def main():
         for n in ("desktop.png", "phone.png"):
             shutil.copy(os.path.join(SHOTS, n), os.environ["RADIO_SCREENSHOTS"])
 
-    judged, announced = judge_titles(rec["samples"], seen["ranges"])
+    judged, announced = judge_titles(rec["samples"], seen["ranges"], seen["first"])
     check(any(r["cls"] == "org.ipfs-radio.next" for r in seen["ranges"].values()), "no next-track date range")
     judge_layout("desktop 1280x800", rec["desktop"])
     judge_layout("phone 390x844", rec["phone"])

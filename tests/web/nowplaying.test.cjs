@@ -103,6 +103,7 @@ test('the listener status: off air on an old playlist or a down station, else wh
   assert.equal(N.listenerStatus({ ...base, waiting: true }), 'buffering')
   assert.equal(N.listenerStatus({ ...base, paused: true }), 'paused')
   assert.equal(N.listenerStatus({ ...base, started: false }), 'ready')
+  assert.equal(N.listenerStatus({ ...base, started: false, wanted: true }), 'buffering')
   assert.equal(N.listenerStatus({ ...base, loaded: false, playlistAge: null }), 'connecting')
   assert.equal(N.listenerStatus({ ...base, playlistAge: 56 }), 'playing')
   assert.equal(N.listenerStatus({ ...base, playlistAge: 58 }), 'off-air')

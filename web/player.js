@@ -33,8 +33,6 @@
   // After a seek, playback needs a moment before its position means anything.
   const SETTLE_MS = 1500;
   const Air = window.RadioAirtime;
-  // The streamer's EXT-X-DATERANGE class for a track on air.
-  const TRACK_CLASS = 'org.ipfs-radio.track';
   const TRACK_MS = 500;
   const Now = window.RadioNowPlaying;
   const RECENT_SHOWN = 5;
@@ -385,6 +383,7 @@
     const now = performance.now();
     const pos = audio.currentTime;
     if (pos > stats.lastPos) {
+      stats.waiting = false; // sound again after a fatal error, with or without a "playing" event
       const idle = now - stats.lastAdvanceWall;
       if (idle >= STALL_MIN_MS) stats.stalls.push({ atWall: stats.lastAdvanceWall, ms: idle });
       stats.lastAdvanceWall = now;

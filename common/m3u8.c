@@ -28,6 +28,9 @@ void m3u8_free(struct m3u8_playlist *pl)
         free(pl->ranges[i].artwork);
     }
     free(pl->ranges);
+    if (pl->next)
+        free(pl->next->title);
+    free(pl->next);
     memset(pl, 0, sizeof *pl);
 }
 
@@ -260,6 +263,19 @@ static void put_daterange(struct buf *b, const struct m3u8_daterange *r)
     put(b, "\n");
 }
 
+/* The next track, announced before it airs (a date range may lie in the
+ * future): its own class, so a player never takes it for the track on air,
+ * and its own ID, so it never clashes with the track's tag once it airs. */
+static void put_next(struct buf *b, const struct m3u8_daterange *r)
+{
+    char when[M3U8_TIME_LEN];
+    m3u8_format_time(r->start, when);
+    put(b, "#EXT-X-DATERANGE:ID=\"next-%lld\",CLASS=\"" M3U8_NEXT_CLASS "\",START-DATE=\"%s\",DURATION=%.*f,"
+        "X-TITLE=\"", (long long)r->first_seq, when, M3U8_DURATION_DECIMALS, r->duration);
+    put_text(b, r->title, 1);
+    put(b, "\"\n");
+}
+
 int m3u8_render(const struct m3u8_playlist *pl, char **out, size_t *len)
 {
     struct buf b = {malloc(4096), 0, 4096, 0};
@@ -276,6 +292,8 @@ int m3u8_render(const struct m3u8_playlist *pl, char **out, size_t *len)
         put(&b, "#EXT-X-START:TIME-OFFSET=%.*f\n", M3U8_DURATION_DECIMALS, pl->start_offset);
     for (size_t i = 0; i < pl->nranges; i++)
         put_daterange(&b, &pl->ranges[i]);
+    if (pl->next)
+        put_next(&b, pl->next);
     for (size_t i = 0; i < pl->nsegs; i++) {
         const struct m3u8_segment *s = &pl->segs[i];
         if (s->discontinuity)

@@ -24,6 +24,10 @@ struct m3u8_segment {
 /* The class of the streamer's EXT-X-DATERANGE tags, one per track. */
 #define M3U8_TRACK_CLASS "org.ipfs-radio.track"
 
+/* The class of the one EXT-X-DATERANGE that announces the next track: a
+ * START-DATE in the future, so a page can show what comes next. */
+#define M3U8_NEXT_CLASS "org.ipfs-radio.next"
+
 /* A track's time on air, rendered as EXT-X-DATERANGE (parsed back: ID and X-ARTWORK only). */
 struct m3u8_daterange {
     int64_t first_seq;            /* the track's first media sequence number: its ID */
@@ -47,6 +51,7 @@ struct m3u8_playlist {
     struct m3u8_daterange *ranges;  /* rendered after the header tags; parsing reads back
                                      * only track ranges with X-ARTWORK (ID, artwork) */
     size_t nranges;
+    struct m3u8_daterange *next;    /* the track after the newest segment's, or NULL */
 };
 
 /* Whether s may stand inside a quoted attribute value as it is: no '"',

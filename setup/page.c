@@ -12,6 +12,10 @@
 #include <sys/stat.h>
 
 #define PAGE_JSON_MAX (1u << 20)
+/* No page file (hls.js is the largest, about 400 KiB) comes near this;
+ * it bounds what one read takes into memory. */
+#define PAGE_FILE_MAX (64u << 20)
+#define PAGE_STAGING ".page-staging"
 
 struct page_files {
     char **names;
@@ -163,8 +167,108 @@ static int upload(const struct ipfs_client *c, const char *dir, const struct pag
     return rc;
 }
 
-int page_publish(const struct ipfs_client *c, const char *page_dir, const char *processed_dir,
-                 struct page_result *res, char *err, size_t errlen)
+static const char *const ARTWORK_TYPES[] = {"png", "jpg", "jpeg", "webp", "gif"};
+
+/* The artwork's extension, lower case, when it is an image type browsers show. */
+static int artwork_ext(const char *path, char out[8])
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot || strchr(dot, '/') || strlen(dot + 1) >= 8)
+        return -1;
+    size_t i = 0;
+    for (const char *p = dot + 1; *p; p++)
+        out[i++] = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
+    out[i] = '\0';
+    for (size_t k = 0; k < sizeof ARTWORK_TYPES / sizeof ARTWORK_TYPES[0]; k++)
+        if (strcmp(out, ARTWORK_TYPES[k]) == 0)
+            return 0;
+    return -1;
+}
+
+int page_identity_check(const struct page_identity *id, char *err, size_t errlen)
+{
+    if (page_link_check(id->link, err, errlen) != 0)
+        return -1;
+    if (!id->artwork_path || !id->artwork_path[0])
+        return 0;
+    char ext[8];
+    struct stat st;
+    if (artwork_ext(id->artwork_path, ext) != 0)
+        return err_set(err, errlen, "station_artwork %s: not a png, jpg, jpeg, webp or gif file", id->artwork_path);
+    if (stat(id->artwork_path, &st) != 0)
+        return err_set(err, errlen, "station_artwork %s: %s", id->artwork_path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return err_set(err, errlen, "station_artwork %s: not a regular file", id->artwork_path);
+    if ((size_t)st.st_size > PAGE_FILE_MAX)
+        return err_set(err, errlen, "station_artwork %s: larger than %u MiB", id->artwork_path,
+                       PAGE_FILE_MAX >> 20);
+    return 0;
+}
+
+static int copy_file(const char *from, const char *to, char *err, size_t errlen)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int rc = atomic_read(from, PAGE_FILE_MAX, &data, &len, err, errlen);
+    if (rc == 0)
+        rc = atomic_write(to, data, len, err, errlen);
+    free(data);
+    return rc;
+}
+
+static int render_index(const char *from, const char *to, const struct page_station *s, char *err,
+                        size_t errlen)
+{
+    char *tmpl = NULL, *out = NULL;
+    size_t len = 0, outlen = 0;
+    int rc = atomic_read(from, PAGE_FILE_MAX, &tmpl, &len, err, errlen);
+    if (rc == 0)
+        rc = page_template_render(tmpl, len, s, &out, &outlen, err, errlen);
+    if (rc == 0)
+        rc = atomic_write(to, out, outlen, err, errlen);
+    free(tmpl);
+    free(out);
+    return rc;
+}
+
+/* The page as it is added: page_dir's files, index.html with the station
+ * written in, and the station's artwork. */
+static int stage(const char *page_dir, const struct page_identity *id, const char *staging,
+                 struct page_files *f, char *err, size_t errlen)
+{
+    char artwork[64] = PAGE_DEFAULT_ARTWORK;
+    if (id->artwork_path && id->artwork_path[0]) {
+        char ext[8];
+        if (page_identity_check(id, err, errlen) != 0 || artwork_ext(id->artwork_path, ext) != 0)
+            return -1;
+        snprintf(artwork, sizeof artwork, "%s.%s", PAGE_ARTWORK_NAME, ext);
+    }
+    struct page_station s = {id->name, id->description, id->link, artwork};
+    if (fs_remove_tree(staging, err, errlen) != 0 || fs_mkdirs(staging, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < f->n; i++) {
+        char from[4096], to[4096];
+        if (fs_path(from, sizeof from, err, errlen, "%s/%s", page_dir, f->names[i]) != 0 ||
+            fs_path(to, sizeof to, err, errlen, "%s/%s", staging, f->names[i]) != 0)
+            return -1;
+        int rc = strcmp(f->names[i], "index.html") == 0 ? render_index(from, to, &s, err, errlen)
+                                                         : copy_file(from, to, err, errlen);
+        if (rc != 0)
+            return -1;
+    }
+    if (strcmp(artwork, PAGE_DEFAULT_ARTWORK) == 0)
+        return 0;
+    char to[4096];
+    if (fs_path(to, sizeof to, err, errlen, "%s/%s", staging, artwork) != 0 ||
+        copy_file(id->artwork_path, to, err, errlen) != 0)
+        return -1;
+    files_free(f);
+    memset(f, 0, sizeof *f);
+    return list_files(staging, f, err, errlen);
+}
+
+int page_publish(const struct ipfs_client *c, const char *page_dir, const struct page_identity *id,
+                 const char *processed_dir, struct page_result *res, char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
     struct stat st;
@@ -175,8 +279,9 @@ int page_publish(const struct ipfs_client *c, const char *page_dir, const char *
     struct page_files f = {0};
     json_t *files = NULL, *doc = NULL;
     char *text = NULL;
-    char json_path[4096], index[4096];
+    char json_path[4096], index[4096], staging[4096];
     int rc = -1;
+    staging[0] = '\0';
     if (list_files(page_dir, &f, err, errlen) != 0)
         goto out;
     if (fs_path(index, sizeof index, err, errlen, "%s/index.html", page_dir) != 0)
@@ -185,6 +290,10 @@ int page_publish(const struct ipfs_client *c, const char *page_dir, const char *
         err_set(err, errlen, "page folder %s has no index.html", page_dir);
         goto out;
     }
+    if (fs_path(staging, sizeof staging, err, errlen, "%s/" PAGE_STAGING, processed_dir) != 0 ||
+        stage(page_dir, id, staging, &f, err, errlen) != 0)
+        goto out;
+    page_dir = staging;
     if (!(files = describe(page_dir, &f, err, errlen)) ||
         fs_path(json_path, sizeof json_path, err, errlen, "%s/page.json", processed_dir) != 0)
         goto out;
@@ -210,6 +319,8 @@ int page_publish(const struct ipfs_client *c, const char *page_dir, const char *
         goto out;
     rc = 0;
 out:
+    if (staging[0])
+        fs_remove_tree(staging, NULL, 0);
     if (rc != 0)
         err_prefix(err, errlen, "listener page");
     free(text);

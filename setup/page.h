@@ -10,6 +10,20 @@
 
 #include "cid.h"
 #include "ipfs.h"
+#include "page_template.h"
+
+/* The file name the station's artwork gets inside the page, before its
+ * extension, and the page's own artwork used when none is configured. */
+#define PAGE_ARTWORK_NAME "station-artwork"
+#define PAGE_DEFAULT_ARTWORK "artwork.svg"
+
+/* Who the station is, as setup's config says. */
+struct page_identity {
+    const char *name;
+    const char *description;
+    const char *link;
+    const char *artwork_path;   /* an image file (png, jpg, jpeg, webp, gif), or empty */
+};
 
 struct page_result {
     int absent;              /* the folder does not exist: no page */
@@ -18,8 +32,15 @@ struct page_result {
     char cid[CID_MAX_STR];   /* the page directory */
 };
 
-/* Adds page_dir's top-level, non-hidden regular files; it must hold index.html. */
-int page_publish(const struct ipfs_client *c, const char *page_dir, const char *processed_dir,
-                 struct page_result *res, char *err, size_t errlen);
+/* Checks the identity before anything is cut: the link's scheme, the
+ * artwork's type and that it can be read. */
+int page_identity_check(const struct page_identity *id, char *err, size_t errlen);
+
+/* Adds page_dir's top-level, non-hidden regular files; it must hold
+ * index.html, which gets the station's identity written in (see
+ * page_template.h), and the station's artwork joins them. The page is put
+ * together in a folder inside processed_dir that is removed afterwards. */
+int page_publish(const struct ipfs_client *c, const char *page_dir, const struct page_identity *id,
+                 const char *processed_dir, struct page_result *res, char *err, size_t errlen);
 
 #endif

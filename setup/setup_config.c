@@ -2,6 +2,7 @@
 
 #include "artwork.h"
 #include "err.h"
+#include "page.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -19,6 +20,17 @@ const struct cfg_key setup_config_keys[] = {
     K(page_dir, CFG_STRING, "\"web\"", 0, 0, NULL,
       "Listener page folder; its files are added to IPFS as one directory, recorded in "
       "processed/page.json. Empty: no page"),
+    K(station_name, CFG_STRING, "\"IPFS radio\"", 0, 0, NULL,
+      "The station's name: the listener page's heading and title, and its social preview (og:title)"),
+    K(station_description, CFG_STRING, "\"\"", 0, 0, NULL,
+      "One line about the station, under its name on the page and in its social preview "
+      "(og:description)"),
+    K(station_link, CFG_STRING, "\"\"", 0, 0, NULL,
+      "The station's website, linked from the page; an http:// or https:// URL, or empty for none"),
+    K(station_artwork, CFG_STRING, "\"\"", 0, 0, NULL,
+      "An image file (png, jpg, jpeg, webp, gif) copied into the page: the station's picture, its "
+      "social preview image, and the artwork shown for jingles and tracks without cover art. "
+      "Empty: the page's own artwork.svg"),
     K(segment_seconds, CFG_NUMBER, "6", 1, 30,  NULL,
       "Target segment length; cut at AAC frame boundaries, averaging this exactly"),
     K(min_tail_seconds, CFG_NUMBER, "0.5", 0, 15, NULL,
@@ -137,6 +149,9 @@ int setup_config_check(const struct setup_config *c, const char *origin, char *e
         if (!c->artwork_files.v[i][0] || strchr(c->artwork_files.v[i], '/'))
             return err_set(err, errlen, "%s: key \"artwork_files\" item %zu must be a file name without '/'",
                            origin, i + 1);
+    struct page_identity id = {c->station_name, c->station_description, c->station_link, c->station_artwork};
+    if (c->page_dir[0] && page_identity_check(&id, why, sizeof why) != 0)
+        return err_set(err, errlen, "%s: %s", origin, why);
     for (size_t i = 0; i < c->audio_extensions.n; i++)
         if (!c->audio_extensions.v[i][0])
             return err_set(err, errlen, "%s: key \"audio_extensions\" has an empty entry", origin);

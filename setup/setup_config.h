@@ -11,6 +11,10 @@ struct setup_config {
     char *jingles_dir;
     char *playlist_config;
     char *page_dir;
+    char *station_name;
+    char *station_description;
+    char *station_link;
+    char *station_artwork;
     double segment_seconds;
     double min_tail_seconds;
     int bitrate_kbps;

@@ -1174,9 +1174,12 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         goto out;
     }
     rc = finish(&r, &old, pc, res, err, errlen);
-    if (rc == 0 && cfg->page_dir[0])
-        page_publish(&r.ipfs, cfg->page_dir, cfg->processed_dir, &res->page, res->page_error,
+    if (rc == 0 && cfg->page_dir[0]) {
+        struct page_identity id = {cfg->station_name, cfg->station_description, cfg->station_link,
+                                   cfg->station_artwork};
+        page_publish(&r.ipfs, cfg->page_dir, &id, cfg->processed_dir, &res->page, res->page_error,
                      sizeof res->page_error);
+    }
 out:
     if (r.staging[0])
         fs_remove_tree(r.staging, NULL, 0);

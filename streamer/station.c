@@ -191,6 +191,32 @@ static int track_ranges(const struct station *st, const struct sched_item *items
     return 0;
 }
 
+/* The track after the one the newest segment belongs to, for "next up":
+ * the schedule knows it ahead. None when the schedule cannot say. */
+static int next_range(const struct station *st, const struct sched_item *newest, struct m3u8_playlist *pl)
+{
+    struct sched_item it;
+    int64_t k = newest->seq + 1;
+    while (sched_item(&st->sched, k, &it) == 0 && !it.disc)
+        k++;
+    if (sched_item(&st->sched, k, &it) != 0)
+        return 0;
+    struct m3u8_daterange *r = calloc(1, sizeof *r);
+    if (!r)
+        return -1;
+    pl->next = r;
+    r->first_seq = it.seq;
+    r->start = it.pdt;
+    if (!(r->title = strdup(it.title ? it.title : "")))
+        return -1;
+    /* Whole milliseconds, summed as the track's own tag sums them. */
+    long long ms = llround(it.duration * 1000.0);
+    for (int64_t j = it.seq + 1; sched_item(&st->sched, j, &it) == 0 && !it.disc; j++)
+        ms += llround(it.duration * 1000.0);
+    r->duration = (double)ms / 1000.0;
+    return 0;
+}
+
 static int render(const struct station *st, const struct sched_item *items, size_t n,
                   struct station_out *out)
 {
@@ -230,6 +256,8 @@ static int render(const struct station *st, const struct sched_item *items, size
     }
     if (rc == 0)
         rc = track_ranges(st, items, n, &pl);
+    if (rc == 0)
+        rc = next_range(st, &items[n - 1], &pl);
     if (rc == 0)
         rc = m3u8_render(&pl, &out->playlist, &out->len);
     m3u8_free(&pl);

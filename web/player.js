@@ -1,5 +1,8 @@
-// The listener page: plays the station's live HLS playlist with hls.js,
-// shows the title on air and, when given, the station's health.
+// The listener page: plays the station's live HLS playlist with hls.js and
+// shows what is on air (title, artwork, progress), what aired, what comes
+// next, how far behind live the listener is, and a status in a listener's
+// words (playing, buffering, station off air; with health=, a station the
+// monitor finds down counts as off air).
 //
 //   index.html?name=<ipns-name>        the playlist at /ipns/<name> on this gateway
 //   index.html?src=<playlist-url>      any playlist URL instead
@@ -30,23 +33,37 @@
   // After a seek, playback needs a moment before its position means anything.
   const SETTLE_MS = 1500;
   const Air = window.RadioAirtime;
-  // The streamer's EXT-X-DATERANGE class for a track on air.
-  const TRACK_CLASS = 'org.ipfs-radio.track';
   const TRACK_MS = 500;
+  const Now = window.RadioNowPlaying;
+  const RECENT_SHOWN = 5;
+  const HISTORY_KEPT = 50;
+  // "Go live" is offered when the listener is this far from the shared
+  // position (more than the seek threshold keepToAirTime fixes by itself).
+  const GO_LIVE_SLACK_S = 1;
+  const VOLUME_KEY = 'radio-volume';
 
   const params = new URLSearchParams(location.search);
   const name = params.get('name');
-  const src = params.get('src') || (name ? '/ipns/' + encodeURIComponent(name) : null);
+  const src = params.get('src') || (name ? Now.gatewayUrl('ipns', name, location) : null);
   const healthUrl = params.get('health');
 
   const audio = document.getElementById('audio');
   const button = document.getElementById('play');
   const nowEl = document.getElementById('now');
   const statusEl = document.getElementById('status');
-  const healthEl = document.getElementById('health');
   const barEl = document.getElementById('bar');
   const timeEl = document.getElementById('time');
-  document.getElementById('station').textContent = src ? src : '';
+  const coverEl = document.getElementById('cover');
+  const nextEl = document.getElementById('next');
+  const recentEl = document.getElementById('recent');
+  const behindEl = document.getElementById('behind');
+  const goLiveEl = document.getElementById('golive');
+  const volumeEl = document.getElementById('volume');
+  // The station's identity is written into the page by setup.
+  const stationName = document.getElementById('station-name').textContent;
+  const stationArt = document.getElementById('station-art').getAttribute('src');
+  const linkEl = document.getElementById('station-link');
+  if (!linkEl.getAttribute('href')) linkEl.hidden = true;
 
   const stats = {
     src,
@@ -70,23 +87,48 @@
     airError: null,        // programme time playing minus where it should be, s
     seeks: 0,              // corrections by seeking
     track: null,           // {title, elapsed, duration} from the EXT-X-DATERANGE playing
+    shown: null,           // {title, artwork, next, recent, behind, status}: what the page shows
+    loaded: false,         // a playlist arrived
+    waiting: false,        // reconnecting after a fatal error, until playing again
+    wanted: false,         // the listener pressed Play
+    playlistAge: null,     // the newest playlist's age: now minus its newest fragment's end, s
     nudged: false,         // the playback rate is being nudged
     unaligned: false       // air time minus the delay is outside the playlist (a clock far off)
   };
 
+  // A message that stands until playback starts (a refusal, a missing
+  // player); otherwise the status follows from what the page knows.
+  let sticky = null;
   function status(text, bad) {
-    statusEl.textContent = text;
-    statusEl.className = bad ? 'bad' : '';
+    sticky = bad ? text : null;
+    showStatus();
+  }
+
+  function showStatus() {
+    const kind = Now.listenerStatus({
+      health: stats.health, playlistAge: stats.playlistAge, delay: stats.wantDelay,
+      target: (details() || {}).targetduration, loaded: stats.loaded, started: stats.started,
+      paused: audio.paused, wanted: stats.wanted,
+      // From the element itself: its events say when waiting starts, not
+      // always when it ends (a seek inside the buffer).
+      waiting: stats.waiting || audio.seeking || audio.readyState < audio.HAVE_FUTURE_DATA
+    });
+    const text = sticky && kind !== 'playing' ? sticky : Now.STATUS_TEXT[kind];
+    if (statusEl.textContent !== text) statusEl.textContent = text;
+    statusEl.className = kind === 'off-air' || (sticky && kind !== 'playing') ? 'off-air' : '';
+    if (stats.shown) stats.shown.status = kind;
   }
 
   function noteSequence(kind, from, to) {
     if (from !== null && to < from) stats.sequenceDecreases.push({ kind, from, to });
   }
 
+  // The EXTINF title of the fragment playing: kept for observers, and
+  // shown while no date range covers the moment (another server's playlist).
+  let extinfTitle = '';
   function onTitle(title) {
     if (!title) return;
-    nowEl.textContent = 'Now playing: ' + title;
-    document.title = title + ' – IPFS radio';
+    extinfTitle = title;
     if (stats.titles[stats.titles.length - 1] !== title) stats.titles.push(title);
   }
 
@@ -109,8 +151,10 @@
     }
     const now = Date.now();
     const until = Air.listedUntil(d);
+    stats.loaded = true;
     if (until !== null) {
       const age = (now - until) / 1000;
+      stats.playlistAge = age;
       stats.oldestPlaylist = stats.oldestPlaylist === null ? age : Math.max(stats.oldestPlaylist, age);
       const need = Air.delayFor(d, now, stats.delay, d.targetduration);
       if (need > stats.delay + 0.001) {
@@ -175,7 +219,8 @@
       if (audio.canPlayType('application/vnd.apple.mpegurl')) {
         audio.src = src; // Safari plays HLS itself
         button.disabled = false;
-        status('Ready.');
+        stats.loaded = true;
+        showStatus();
         return;
       }
       status('This browser cannot play HLS (no Media Source Extensions).', true);
@@ -216,7 +261,7 @@
       onPlaylist(data.details);
       if (button.disabled) {
         button.disabled = false;
-        status('Ready.');
+        showStatus();
       }
     });
     hls.on(E.LEVEL_UPDATED, (_, data) => {
@@ -242,7 +287,8 @@
                   reason: data.reason || (data.error ? String(data.error) : null) };
       if (data.fatal) {
         stats.fatal.push(e);
-        status('Reconnecting…', true);
+        stats.waiting = true;
+        showStatus();
         // A listener never has to reload the page: network trouble restarts
         // loading, a media error rebuilds the decoder, where hls.js says to.
         if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
@@ -257,17 +303,67 @@
   }
 
   function play() {
+    stats.wanted = true;
     if (hls && !loading) startAtAirTime();
     const p = audio.play();
     if (p && p.catch) p.catch((err) => status('The browser refused to play: ' + err.message, true));
   }
 
-  button.addEventListener('click', () => {
+  function toggle() {
+    if (button.disabled) return;
     if (audio.paused) play(); else audio.pause();
+  }
+
+  // Back to the shared position, air time minus the delay: from a pause by
+  // playing (keepToAirTime then seeks there), while playing by a seek.
+  function goLive() {
+    if (audio.paused) {
+      play();
+      return;
+    }
+    const playing = hls && hls.playingDate;
+    if (!playing || stats.delay === null) return;
+    const err = Air.errorOf(playing.getTime(), Date.now(), stats.delay);
+    stats.seeks++;
+    settleUntil = performance.now() + SETTLE_MS;
+    audio.playbackRate = 1;
+    audio.currentTime = audio.currentTime - err;
+  }
+
+  button.addEventListener('click', toggle);
+  goLiveEl.addEventListener('click', goLive);
+
+  // Space and k play and pause, as on video sites; not while typing, and a
+  // focused button already answers space itself.
+  document.addEventListener('keydown', (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const tag = e.target && e.target.tagName;
+    if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') return;
+    if (e.key === 'k' || e.key === 'K' || (e.key === ' ' && tag !== 'BUTTON')) {
+      e.preventDefault();
+      toggle();
+    }
   });
+
+  try {
+    const v = parseFloat(localStorage.getItem(VOLUME_KEY));
+    if (v >= 0 && v <= 1) volumeEl.value = String(v);
+  } catch (e) { /* storage off: the default volume */ }
+  audio.volume = Number(volumeEl.value);
+  volumeEl.addEventListener('input', () => {
+    audio.volume = Number(volumeEl.value);
+    try { localStorage.setItem(VOLUME_KEY, volumeEl.value); } catch (e) { /* not kept */ }
+  });
+
+  if ('mediaSession' in navigator) {
+    navigator.mediaSession.setActionHandler('play', () => { if (audio.paused) play(); });
+    navigator.mediaSession.setActionHandler('pause', () => audio.pause());
+  }
+
   audio.addEventListener('playing', () => {
     button.textContent = 'Pause';
-    status('On air.');
+    sticky = null;
+    stats.waiting = false;
     if (!stats.started) {
       stats.started = true;
       stats.startWall = performance.now();
@@ -275,9 +371,10 @@
       stats.lastAdvanceWall = stats.startWall;
       stats.lastPos = audio.currentTime;
     }
+    showTrack();
   });
-  audio.addEventListener('pause', () => { button.textContent = 'Play'; status('Paused.'); });
-  audio.addEventListener('waiting', () => { if (stats.started) status('Buffering…'); });
+  audio.addEventListener('pause', () => { button.textContent = 'Play'; showStatus(); });
+  audio.addEventListener('waiting', showStatus);
 
   // Playback time against wall time, sampled: a stall is any stretch in
   // which the position stood still while the listener wanted to hear it.
@@ -286,6 +383,7 @@
     const now = performance.now();
     const pos = audio.currentTime;
     if (pos > stats.lastPos) {
+      stats.waiting = false; // sound again after a fatal error, with or without a "playing" event
       const idle = now - stats.lastAdvanceWall;
       if (idle >= STALL_MIN_MS) stats.stalls.push({ atWall: stats.lastAdvanceWall, ms: idle });
       stats.lastAdvanceWall = now;
@@ -301,26 +399,119 @@
     return m + ':' + (r < 10 ? '0' : '') + r;
   }
 
-  // The track playing and how far into it, from the playlist's date ranges:
-  // the whole track's length is known, not only the segments listed.
-  function showTrack() {
-    const d = details();
-    const playing = hls && hls.playingDate;
-    if (!d || !playing || !d.dateRanges) return;
-    const t = playing.getTime();
-    let found = null;
-    for (const id of Object.keys(d.dateRanges)) {
-      const r = d.dateRanges[id];
-      if (r.class !== TRACK_CLASS || !r.startDate || !(r.duration > 0)) continue;
-      const start = r.startDate.getTime();
-      if (t >= start && t < start + r.duration * 1000) found = r;
+  let history = [];
+
+  function absolute(url) {
+    try { return new URL(url, location.href).href; } catch (e) { return url; }
+  }
+
+  function artOf(r) {
+    return r ? Now.artworkUrl(r.artwork, location, stationArt) : stationArt;
+  }
+
+  function setImg(img, url) {
+    if (img.getAttribute('src') !== url) img.setAttribute('src', url);
+  }
+
+  function trackItem(el, r, when) {
+    const img = document.createElement('img');
+    img.className = 'thumb';
+    img.alt = '';
+    img.src = artOf(r);
+    const t = document.createElement('span');
+    t.className = 'title';
+    t.textContent = r.title;
+    el.append(img, t);
+    if (when) {
+      const w = document.createElement('span');
+      w.className = 'when';
+      w.textContent = when;
+      el.append(w);
     }
+  }
+
+  function hhmm(ms) {
+    const d = new Date(ms);
+    return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0');
+  }
+
+  function showOnAir(r, title) {
+    const shown = stats.shown || {};
+    const art = artOf(r);
+    if (shown.title === title && shown.artwork === art) return;
+    nowEl.textContent = title;
+    setImg(coverEl, art);
+    document.title = title ? title + ' – ' + stationName : stationName;
+    if ('mediaSession' in navigator && window.MediaMetadata && title) {
+      const t = Now.splitTitle(title);
+      navigator.mediaSession.metadata = new window.MediaMetadata({
+        title: t.title, artist: t.artist, album: stationName, artwork: [{ src: absolute(art) }]
+      });
+    }
+    stats.shown = Object.assign(shown, { title, artwork: art });
+  }
+
+  function showNext(r) {
+    const key = r ? r.id + '|' + r.title : '';
+    if (stats.shown && stats.shown.nextKey === key) return;
+    nextEl.replaceChildren();
+    if (r) trackItem(nextEl, r, hhmm(r.start));
+    else nextEl.innerHTML = '<span class="empty">Not known yet</span>';
+    stats.shown = Object.assign(stats.shown || {}, { nextKey: key, next: r ? r.title : null });
+  }
+
+  function showRecent(list) {
+    const key = list.map((r) => r.id).join(',');
+    if (stats.shown && stats.shown.recentKey === key) return;
+    recentEl.replaceChildren();
+    for (const r of list) {
+      const li = document.createElement('li');
+      trackItem(li, r, hhmm(r.start));
+      recentEl.append(li);
+    }
+    if (!list.length) recentEl.innerHTML = '<li class="empty">Nothing yet</li>';
+    stats.shown = Object.assign(stats.shown || {}, { recentKey: key, recent: list.map((r) => r.title) });
+  }
+
+  function showBehind(playingMs) {
+    const now = Date.now();
+    const behind = Now.behindLive(playingMs, now);
+    const text = behind === null ? '' : behind + ' seconds behind live';
+    if (behindEl.textContent !== text) behindEl.textContent = text;
+    const away = stats.started && stats.delay !== null &&
+      (audio.paused || Now.awayFromLive(playingMs, now, stats.delay, GO_LIVE_SLACK_S));
+    goLiveEl.disabled = !away;
+    stats.shown = Object.assign(stats.shown || {}, { behind });
+  }
+
+  // The track playing and how far into it, from the playlist's date ranges:
+  // the whole track's length is known, not only the segments listed. Before
+  // Play, "playing" is where Play would start: air time minus the delay.
+  function showTrack() {
+    showStatus();
+    const d = details();
+    const date = hls && hls.playingDate;
+    const t = date ? date.getTime() : (stats.delay !== null ? Date.now() - stats.delay * 1000 : null);
+    if (!d || t === null) return;
+    const ranges = Now.rangesOf(d.dateRanges);
+    history = Now.remember(history, ranges, HISTORY_KEPT);
+    const found = Now.onAir(ranges, t) || Now.onAir(history, t);
+    showOnAir(found, found ? found.title : extinfTitle);
+    showNext(Now.nextUp(ranges, t));
+    showRecent(Now.recentlyPlayed(history, t, RECENT_SHOWN));
+    if (stats.started) showBehind(date ? t : null);
     if (!found) return;
-    const elapsed = (t - found.startDate.getTime()) / 1000;
-    stats.track = { title: found.attr['X-TITLE'] || '', elapsed, duration: found.duration };
+    const elapsed = (t - found.start) / 1000;
+    stats.track = { title: found.title, elapsed, duration: found.duration };
     barEl.max = found.duration;
     barEl.value = elapsed;
     timeEl.textContent = clock(elapsed) + ' / ' + clock(found.duration);
+    if ('mediaSession' in navigator && navigator.mediaSession.setPositionState && stats.started) {
+      try {
+        navigator.mediaSession.setPositionState({ duration: found.duration, position: Math.min(elapsed, found.duration),
+                                                  playbackRate: 1 });
+      } catch (e) { /* a browser refusing the numbers shows no position */ }
+    }
   }
   setInterval(showTrack, TRACK_MS);
 
@@ -330,14 +521,11 @@
       if (!r.ok) throw new Error('HTTP ' + r.status);
       const h = await r.json();
       stats.health = h.status;
-      const why = Array.isArray(h.reasons) && h.reasons.length ? ': ' + h.reasons.join('; ') : '';
-      healthEl.textContent = 'Station health: ' + h.status + why;
-      healthEl.className = h.status === 'ok' ? '' : 'bad';
     } catch (err) {
+      // An unreachable monitor says nothing about the station.
       stats.health = null;
-      healthEl.textContent = 'Station health: not reachable (' + err.message + ')';
-      healthEl.className = 'bad';
     }
+    showStatus();
   }
   if (healthUrl) {
     pollHealth();
@@ -378,7 +566,8 @@
         lastSn: stats.lastSn,
         discontinuities: stats.discontinuities,
         titles: stats.titles,
-        nowPlaying: nowEl.textContent,
+        nowPlaying: 'Now playing: ' + nowEl.textContent,
+        shown: stats.shown,
         health: stats.health,
         wantDelay: stats.wantDelay,
         delay: stats.delay,

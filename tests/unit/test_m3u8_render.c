@@ -239,6 +239,30 @@ static void track_artwork_is_read_back(void **state)
     m3u8_free(&pl);
 }
 
+/* The next track: one tag of its own class, its ID from its first sequence
+ * number, after the tracks' tags and before the segments. */
+static void the_next_track_is_rendered_as_its_own_daterange(void **state)
+{
+    (void)state;
+    struct m3u8_segment seg = {.seq = 7, .duration = 6.0, .uri = "/ipfs/bafkreiexample", .title = "A - T",
+                               .pdt = 1.8e9};
+    struct m3u8_daterange r = {.first_seq = 7, .start = 1.8e9, .duration = 183.25, .title = "A - T"};
+    struct m3u8_daterange nx = {.first_seq = 38, .start = 1.8e9 + 183.25, .duration = 60, .title = "B \"x\""};
+    struct m3u8_playlist pl = {.target_duration = 6, .media_sequence = 7, .segs = &seg, .nsegs = 1,
+                               .ranges = &r, .nranges = 1, .next = &nx};
+    char *out;
+    size_t len;
+    assert_int_equal(m3u8_render(&pl, &out, &len), 0);
+    const char *want = "#EXT-X-DATERANGE:ID=\"next-38\",CLASS=\"" M3U8_NEXT_CLASS "\","
+                       "START-DATE=\"2027-01-15T08:03:03.250Z\",DURATION=60.000,X-TITLE=\"B 'x'\"\n";
+    const char *at = strstr(out, want);
+    if (!at)
+        fail_msg("no %s in\n%s", want, out);
+    assert_true(strstr(out, "ID=\"track-7\"") < at);
+    assert_true(at < strstr(out, "#EXTINF"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +272,7 @@ int main(void)
         cmocka_unit_test(tracks_are_rendered_as_dateranges),
         cmocka_unit_test(artwork_is_an_attribute_of_the_track_range),
         cmocka_unit_test(track_artwork_is_read_back),
+        cmocka_unit_test(the_next_track_is_rendered_as_its_own_daterange),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

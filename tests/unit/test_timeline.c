@@ -408,9 +408,39 @@ static void tracks_in_the_window_are_dateranges_of_their_whole_length(void **sta
     size_t starts = 0, tags = 0;
     for (size_t i = 0; i < pl.nsegs; i++)
         starts += pl.segs[i].discontinuity || i == 0;
-    for (const char *p = text; (p = strstr(p, "#EXT-X-DATERANGE:")) != NULL; p++)
+    for (const char *p = text; (p = strstr(p, "CLASS=\"" M3U8_TRACK_CLASS "\"")) != NULL; p++)
         tags++;
     assert_int_equal(tags, starts);
+    m3u8_free(&pl);
+    free(text);
+}
+
+/* The track after the one on air is announced once, with its own class and
+ * an air time still to come: t2 follows t1, which has just begun. */
+static void the_next_track_is_announced_with_a_future_start(void **state)
+{
+    (void)state;
+    struct m3u8_playlist pl;
+    char *text;
+    first_playlist(50, 20, &pl, &text);
+    const char *next = strstr(text, "#EXT-X-DATERANGE:ID=\"next-");
+    assert_non_null(next);
+    assert_null(strstr(next + 1, "#EXT-X-DATERANGE:ID=\"next-"));
+    const char *eol = strchr(next, '\n');
+    const char *cls = strstr(next, "CLASS=\"" M3U8_NEXT_CLASS "\"");
+    const char *title = strstr(next, "X-TITLE=\"Artist - t2\"");
+    assert_true(cls && cls < eol && title && title < eol);
+    const char *sd = strstr(next, "START-DATE=\"");
+    assert_true(sd && sd < eol);
+    char when[M3U8_TIME_LEN] = {0};
+    memcpy(when, sd + 12, 24);
+    double start;
+    assert_int_equal(m3u8_parse_time(when, &start), 0);
+    /* t1 starts at segs[1] and lasts 184.332 s as its tag says (the sum of
+     * EXTINF's rounded milliseconds, a few off the samples' sum): the next
+     * tag starts where t1 ends. */
+    assert_true(fabs(start - (pl.segs[1].pdt + 184.332)) < 0.01);
+    assert_true(start > START);
     m3u8_free(&pl);
     free(text);
 }
@@ -586,6 +616,7 @@ int main(void)
         cmocka_unit_test(listen_delay_is_published_within_the_window),
         cmocka_unit_test(fresh_station_lists_the_listen_delay),
         cmocka_unit_test(tracks_in_the_window_are_dateranges_of_their_whole_length),
+        cmocka_unit_test(the_next_track_is_announced_with_a_future_start),
         cmocka_unit_test(restart_resumes_by_wall_clock),
         cmocka_unit_test(artwork_in_dateranges_survives_a_reload_and_a_restart),
         cmocka_unit_test(larger_target_duration_is_refused_while_on_air),

@@ -144,7 +144,14 @@ class GatewayValidator(threading.Thread):
                 self.last_fresh = now
             self.stop.wait(self.interval)
 
-    def finish(self):
+    def finish(self, min_checked):
+        """Stops reading; fails unless at least min_checked playlists were
+        validated, all of them without a violation."""
         self.stop.set()
         self.join()
-        return self.rules
+        r = self.rules
+        if r.checked < min_checked:
+            raise AssertionError(f"only {r.checked} playlists validated")
+        if r.violations:
+            raise AssertionError(f"{len(r.violations)} violations, first: {r.violations[:5]}")
+        return r

@@ -100,9 +100,7 @@ def test_a_restart_on_the_stepped_clock_goes_on():
 
 def test_every_playlist_served_kept_the_players_rules():
     time.sleep(2 * SEG)
-    r = validator.finish()
-    check(r.checked >= 6, f"only {r.checked} playlists validated")
-    check(not r.violations, f"{len(r.violations)} violations: {r.violations[:5]}")
+    validator.finish(6)
     with open(log) as f:
         restarts = [kv for level, msg, kv in rt.log_events(f.read()) if msg.startswith("the clock went back")]
     check(len(restarts) >= 2, f"{len(restarts)} timeline restarts logged, expected one per step")

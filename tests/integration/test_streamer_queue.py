@@ -293,9 +293,7 @@ def test_a_new_running_order_is_acknowledged_where_it_took_effect():
 
 def test_every_playlist_served_kept_the_players_rules():
     time.sleep(3 * SEG)
-    r = validator.finish()
-    check(r.checked >= 20, f"only {r.checked} playlists seen")
-    check(not r.violations, f"{len(r.violations)} violations, first: {r.violations[:3]}")
+    validator.finish(20)
 
 
 def stop_everything():

@@ -155,9 +155,7 @@ def test_a_publish_the_node_did_but_reported_failed_keeps_its_playlist():
 
 def test_every_playlist_served_kept_the_players_rules():
     time.sleep(2 * SEG)
-    r = validator.finish()
-    check(r.checked >= 10, f"only {r.checked} playlists validated")
-    check(not r.violations, f"{len(r.violations)} violations: {r.violations[:5]}")
+    validator.finish(10)
 
 
 def stop_everything():

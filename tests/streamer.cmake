@@ -16,6 +16,12 @@ target_link_libraries(test_queue PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 add_test(NAME test_queue COMMAND test_queue)
 set_tests_properties(test_queue PROPERTIES LABELS unit)
 
+# Station IDs on the clock (processed/clock.json), hours of a station on a fake clock.
+add_executable(test_station_ids unit/test_station_ids.c unit/timeline_fixture.c)
+target_link_libraries(test_station_ids PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_station_ids COMMAND test_station_ids)
+set_tests_properties(test_station_ids PROPERTIES LABELS unit)
+
 add_executable(test_streamer_config unit/test_streamer_config.c)
 target_link_libraries(test_streamer_config PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 target_compile_definitions(test_streamer_config PRIVATE RADIO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

@@ -425,6 +425,9 @@ static void tick(struct daemon *d, double now)
         log_ev(LOG_INFO, "now playing", "title", d->playing_title, "track", d->playing_track, "sequence", seq, NULL);
     }
     free(out.playlist);
+    /* The boundary after the one just published, decided at once, so the
+     * schedule written next shows it. */
+    decide_station_id(d, now);
 }
 
 /* Sleeps until `seconds` pass or a signal arrives. */

@@ -81,6 +81,11 @@ radio_integration_test(test_streamer_recovery $<TARGET_FILE:radio-setup> $<TARGE
 # checks from the gateway that they aired where status.json acknowledged.
 radio_integration_test(test_streamer_queue $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
 
+# Station IDs on the clock: setup's station_id_every_minutes of 0.3, read
+# back from the gateway: at most 18 s apart, at track boundaries, never two
+# in a row, forecast in schedule.json, across a kill -9 and restart.
+radio_integration_test(test_streamer_station_ids $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+
 
 # Both move the streamer's clock with libfaketime, which cannot be preloaded
 # into a sanitizer build (ASan must be the first library loaded).

@@ -261,6 +261,11 @@ int station_ids_step(const struct station_ids_rule *r, struct station_ids_memory
     mem->decided = b;
     if (sched_item(s, b, &it) != 0)
         return err_set(err, errlen, "sequence %lld is not on the timeline", (long long)b);
+    /* A last ID later than this boundary: the timeline restarted on a
+     * clock stepped far back. Waiting for that time would mean none for
+     * as long; the boundary counts as the first one. */
+    if (mem->have_last && mem->last_id > it.pdt + STATION_IDS_TIME_SLACK)
+        mem->have_last = 0;
     if (is_id(r, it.track_id)) {
         /* The running order has one here already. */
         mem->have_last = 1;

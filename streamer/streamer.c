@@ -285,12 +285,12 @@ static void decide_station_id(struct daemon *d, double now)
         d->order_from_seq = d->st.sched.anchor.seq;
         d->order_from_time = d->st.sched.anchor.time;
     }
-    struct sched_item it;
+    struct sched_item it = {0};
     char seq[32], when[M3U8_TIME_LEN];
     snprintf(seq, sizeof seq, "%lld", (long long)at);
     m3u8_format_time(sched_item(&d->st.sched, at, &it) == 0 ? it.pdt : 0, when);
-    log_ev(LOG_INFO, "station ID scheduled at a track boundary", "track", it.track_id, "sequence", seq, "at", when,
-           NULL);
+    log_ev(LOG_INFO, "station ID scheduled at a track boundary", "track", it.track_id ? it.track_id : "", "sequence",
+           seq, "at", when, NULL);
     save_state(d);
 }
 

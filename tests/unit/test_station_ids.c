@@ -318,6 +318,36 @@ static void an_overdue_station_id_still_never_follows_another(void **state)
     manifest_free(&m);
 }
 
+static void a_clock_stepped_far_back_keeps_the_rule(void **state)
+{
+    (void)state;
+    struct manifest m;
+    make_library(&m);
+    struct station_ids_rule r;
+    rule_from(&m, RULE_JSON("600", "false"), &r);
+    struct station st;
+    open_station(&m, MUSIC, 5, &st, NULL, START);
+    struct station_ids_memory mem = {.decided = -1};
+    struct log before = {0}, after = {0};
+    double t = run(&st, &r, &mem, START, START + 3600, &before);
+    /* Two hours back: the timeline restarts on the new clock. */
+    t -= 7200;
+    run(&st, &r, &mem, t, t + 3600, &after);
+    check_timeline(&m, &after);
+    no_two_ids_back_to_back(&after);
+    double ids[64] = {0};
+    size_t n = id_starts(&after, ids, 64);
+    assert_true(n >= 5 && n <= 64);
+    assert_true(ids[0] - after.v[0].pdt <= EVERY);
+    for (size_t i = 1; i < n; i++)
+        assert_true(ids[i] - ids[i - 1] <= EVERY + SLACK);
+    free(before.v);
+    free(after.v);
+    station_close(&st);
+    station_ids_rule_free(&r);
+    manifest_free(&m);
+}
+
 static void save_and_load(struct station *st, const struct station_ids_memory *mem, struct streamer_state *out)
 {
     char path[] = "/tmp/radio-ids-state-XXXXXX";
@@ -470,6 +500,7 @@ int main(void)
         cmocka_unit_test(a_station_id_near_the_top_of_every_hour),
         cmocka_unit_test(jingles_of_the_running_order_count_and_never_two_in_a_row),
         cmocka_unit_test(an_overdue_station_id_still_never_follows_another),
+        cmocka_unit_test(a_clock_stepped_far_back_keeps_the_rule),
         cmocka_unit_test(a_restart_from_the_saved_state_decides_the_same),
         cmocka_unit_test(schedule_json_shows_the_next_station_id),
     };

@@ -121,6 +121,15 @@ const struct cfg_key playlist_config_keys[] = {
     P(jingles, CFG_STRING_LIST, "[]", 0, 0, NULL,
       "Jingle rotation order (paths relative to `jingles_dir`, or bare names); empty means every "
       "jingle, by file name"),
+    P(station_id_every_minutes, CFG_NUMBER, "0", 0, 1440, NULL,
+      "A station ID (the next jingle of the rotation) at least this often, inserted by the streamer at a "
+      "track boundary when the running order has none in time; 0: only the order's own jingles"),
+    P(station_id_top_of_hour, CFG_BOOL, "false", 0, 0, NULL,
+      "Also a station ID near the top of every hour (UTC), at a track boundary in the window below"),
+    P(station_id_top_before_seconds, CFG_NUMBER, "120", 0, 1800, NULL,
+      "How long before hh:00 a track boundary counts as the top of the hour"),
+    P(station_id_top_after_seconds, CFG_NUMBER, "120", 0, 1800, NULL,
+      "How long after hh:00 a track boundary counts as the top of the hour"),
 };
 const size_t playlist_config_nkeys = sizeof playlist_config_keys / sizeof playlist_config_keys[0];
 

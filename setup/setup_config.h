@@ -58,6 +58,10 @@ struct playlist_config {
     int scan_subdirectories;
     struct cfg_strlist exclude;
     struct cfg_strlist jingles;          /* empty: every jingle, by file name */
+    double station_id_every_minutes;     /* 0: no station IDs on the clock by interval */
+    int station_id_top_of_hour;
+    double station_id_top_before_seconds;
+    double station_id_top_after_seconds;
 };
 
 extern const struct cfg_key setup_config_keys[];

@@ -560,6 +560,28 @@ static char *playlist_options_json(const struct setup_config *cfg, const struct 
     return s;
 }
 
+/* processed/clock.json: the station IDs on the clock, for the streamer
+ * (docs/programming.md). The jingles are the rotation's, by track id. */
+static char *clock_json(const struct run *r, const struct playlist_config *pc)
+{
+    json_t *jl = json_array();
+    for (size_t i = 0; jl && i < r->njingle_order; i++)
+        if (json_array_append_new(jl, json_string(r->jobs[r->jingle_order[i]].src->id)) != 0) {
+            json_decref(jl);
+            jl = NULL;
+        }
+    if (!jl)
+        return NULL;
+    json_t *o = json_pack("{s:s, s:i, s:{s:f, s:b, s:f, s:f, s:o}}", "format", "ipfs-radio-clock", "version", 1,
+                          "station_ids", "every_seconds", pc->station_id_every_minutes * 60.0, "top_of_hour",
+                          pc->station_id_top_of_hour, "top_of_hour_before_seconds",
+                          pc->station_id_top_before_seconds, "top_of_hour_after_seconds",
+                          pc->station_id_top_after_seconds, "jingles", jl);
+    char *s = o ? json_dumps(o, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    return s;
+}
+
 /* --- after the switch: what no manifest names any more goes --- */
 
 struct strset {
@@ -752,6 +774,16 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
         rc = write_if_changed(mpath, json, &res->manifest_written, err, errlen);
     if (rc == 0)
         rc = write_if_changed(ppath, m3u, &playlist_written, err, errlen);
+    /* After the order, before a manifest without dropped jingles: every
+     * jingle it names is in the manifest a reader meets with it. */
+    if (rc == 0) {
+        char cpath[4096];
+        int clock_written;
+        snprintf(cpath, sizeof cpath, "%s/clock.json", r->cfg->processed_dir);
+        char *cj = clock_json(r, pc);
+        rc = cj ? write_if_changed(cpath, cj, &clock_written, err, errlen) : err_env(err, errlen, "out of memory");
+        free(cj);
+    }
     if (rc == 0 && need_union)
         rc = write_if_changed(mpath, json, &res->manifest_written, err, errlen);
     res->playlist_written = playlist_written;

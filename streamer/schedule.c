@@ -257,21 +257,24 @@ int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t 
     return 0;
 }
 
+int64_t sched_insert_point(const struct sched *s, int64_t after_seq, size_t *resume)
+{
+    if (s->anchor.seq > after_seq) {
+        /* An insert or a new order not yet on air: this one goes after the
+         * former, before the latter, and the order resumes as planned. */
+        *resume = (size_t)s->anchor.offset;
+        return s->anchor.seq;
+    }
+    return next_track_start(s, after_seq, resume);
+}
+
 int sched_insert(struct sched *s, const struct sched_hist *v, size_t n, int64_t after_seq, size_t keep,
                  int64_t *at_seq, char *err, size_t errlen)
 {
     if (n == 0 || !v[0].disc)
         return err_set(err, errlen, "an insert must start a track");
-    int64_t seq;
     size_t resume;
-    if (s->anchor.seq > after_seq) {
-        /* An insert or a new order not yet on air: this one goes after the
-         * former, before the latter, and the order resumes as planned. */
-        seq = s->anchor.seq;
-        resume = (size_t)s->anchor.offset;
-    } else {
-        seq = next_track_start(s, after_seq, &resume);
-    }
+    int64_t seq = sched_insert_point(s, after_seq, &resume);
     struct sched_item at;
     from_order(s, seq, &at);
     if (keep_history(s, after_seq, keep, seq, err, errlen) != 0)

@@ -89,6 +89,10 @@ int sched_restart(struct sched *s, int64_t after_seq, double time, size_t keep, 
  * first track start after after_seq, or where an insert or order switch
  * still pending starts; the order then resumes at the segment it would
  * have played there. *at gets the first inserted sequence number. */
+/* Where sched_insert puts what it is given: the sequence number (a track
+ * start of the running order); *resume gets the order's segment index there. */
+int64_t sched_insert_point(const struct sched *s, int64_t after_seq, size_t *resume);
+
 int sched_insert(struct sched *s, const struct sched_hist *v, size_t n, int64_t after_seq, size_t keep,
                  int64_t *at, char *err, size_t errlen);
 

@@ -81,6 +81,9 @@ int state_save(const char *path, const struct streamer_state *s, char *err, size
                                                      queue_ack_state_name(a->state))) != 0;
     }
     bad |= json_object_set_new(root, "queue", acks) != 0;
+    json_t *ids = json_pack("{s:o, s:I, s:I}", "last_id", s->ids.have_last ? json_real(s->ids.last_id) : json_null(),
+                            "decided", (json_int_t)s->ids.decided, "next", (json_int_t)s->ids.next);
+    bad |= !ids || json_object_set_new(root, "station_ids", ids) != 0;
     if (bad) {
         json_decref(root);
         return err_set(err, errlen, "out of memory");
@@ -180,12 +183,13 @@ int state_load(const char *path, struct streamer_state *s, char *err, size_t err
     json_int_t ver, target, aseq, adb;
     json_int_t aoff = 0;
     double epoch, atime;
-    json_t *hist, *window, *pls = NULL, *acks = NULL;
-    if (json_unpack_ex(root, &je, 0, "{s:s, s:I, s:F, s:I, s:{s:F, s:I, s:I, s?I, s:s}, s:o, s:o, s?s, s?o, s?o}",
+    json_t *hist, *window, *pls = NULL, *acks = NULL, *ids = NULL;
+    s->ids.decided = -1;
+    if (json_unpack_ex(root, &je, 0, "{s:s, s:I, s:F, s:I, s:{s:F, s:I, s:I, s?I, s:s}, s:o, s:o, s?s, s?o, s?o, s?o}",
                        "format", &fmt, "version", &ver, "epoch", &epoch, "target_duration", &target,
                        "anchor", "time", &atime, "seq", &aseq, "disc_before", &adb, "offset", &aoff,
                        "order_id", &order_id, "history", &hist, "window", &window, "ipns_name", &name,
-                       "playlists", &pls, "queue", &acks) != 0) {
+                       "playlists", &pls, "queue", &acks, "station_ids", &ids) != 0) {
         err_set(err, errlen, "%s: %s", path, je.text);
         goto out;
     }
@@ -220,6 +224,20 @@ int state_load(const char *path, struct streamer_state *s, char *err, size_t err
     if (load_acks(acks, s, err, errlen) != 0) {
         err_prefix(err, errlen, "%s", path);
         goto out;
+    }
+    if (ids) {
+        json_t *last = json_object_get(ids, "last_id"), *dec = json_object_get(ids, "decided"),
+               *next = json_object_get(ids, "next");
+        if (!(json_is_null(last) || (json_is_number(last) && isfinite(json_number_value(last)))) ||
+            !json_is_integer(dec) || json_integer_value(dec) < -1 || !json_is_integer(next) ||
+            json_integer_value(next) < 0) {
+            err_set(err, errlen, "%s: \"station_ids\" is malformed", path);
+            goto out;
+        }
+        s->ids.have_last = json_is_number(last);
+        s->ids.last_id = s->ids.have_last ? json_number_value(last) : 0;
+        s->ids.decided = json_integer_value(dec);
+        s->ids.next = (uint64_t)json_integer_value(next);
     }
     m->have = 1;
     rc = 0;

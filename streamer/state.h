@@ -10,6 +10,7 @@
 #include "cid.h"
 #include "queue.h"
 #include "station.h"
+#include "station_ids.h"
 
 #define STATE_FORMAT "ipfs-radio-streamer-state"
 #define STATE_VERSION 1
@@ -22,6 +23,7 @@ struct streamer_state {
     size_t nplaylists;
     struct queue_ack *acks;          /* queue requests acted on, oldest first */
     size_t nacks;
+    struct station_ids_memory ids;   /* the clock's station IDs: what the next decision needs */
 };
 
 void state_free(struct streamer_state *s);

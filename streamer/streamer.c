@@ -11,6 +11,7 @@
 #include "order_keep.h"
 #include "publisher.h"
 #include "queue.h"
+#include "station_ids.h"
 #include "recover.h"
 #include "standby.h"
 #include "streamer_metrics.h"
@@ -46,6 +47,8 @@ struct daemon {
     struct upcoming_writer upcoming; /* schedule.json, what is coming */
     int upcoming_failing;            /* its last write failed (logged once) */
     struct queue queue;              /* processed/queue.json and what it got */
+    struct station_ids_rule ids_rule; /* processed/clock.json: station IDs on the clock */
+    struct station_ids_memory ids;   /* and what deciding the next boundary needs */
     struct ipfs_client check_ipfs;   /* the node checks before a change airs */
     int have_order_from;             /* the last order accepted: where it takes effect */
     int64_t order_from_seq;
@@ -107,6 +110,7 @@ static void save_state(struct daemon *d)
         memcpy(ss.acks, d->queue.acks, d->queue.nacks * sizeof *ss.acks);
         ss.nacks = d->queue.nacks;
     }
+    ss.ids = d->ids;
     if (!ss.acks || station_remember(&d->st, &ss.mem) != 0 ||
         publisher_ring(&d->pub, &ss.playlists, &ss.nplaylists) != 0) {
         log_ev(LOG_ERROR, "cannot snapshot the state (out of memory)", NULL);
@@ -245,11 +249,57 @@ static int start_from_kept(struct daemon *d, struct order *o, char *err, size_t 
     return 0;
 }
 
+/* processed/clock.json as it is now; a refused one leaves the rule in force. */
+static void load_station_ids(struct daemon *d)
+{
+    struct station_ids_rule r;
+    char err[ERR_MSG_MAX];
+    int rc = station_ids_load(d->cfg->processed_dir, d->st.sched.order.rate, &r, err, sizeof err);
+    if (rc < 0) {
+        log_ev(LOG_ERROR, "clock.json refused; station IDs keep the rule they had", "error", err, NULL);
+        return;
+    }
+    station_ids_rule_free(&d->ids_rule);
+    d->ids_rule = r;
+    char every[32], n[32];
+    snprintf(every, sizeof every, "%g", r.every);
+    snprintf(n, sizeof n, "%zu", r.njingles);
+    if (station_ids_active(&r))
+        log_ev(LOG_INFO, "station IDs on the clock", "every_seconds", every, "top_of_hour",
+               r.top_of_hour ? "yes" : "no", "jingles", n, NULL);
+}
+
+/* The next track boundary gets a station ID or not, before it airs. */
+static void decide_station_id(struct daemon *d, double now)
+{
+    char err[ERR_MSG_MAX];
+    int64_t at;
+    int rc = station_ids_step(&d->ids_rule, &d->ids, &d->st, now, &at, err, sizeof err);
+    if (rc < 0) {
+        log_ev(LOG_ERROR, "cannot put a station ID on the timeline", "error", err, NULL);
+        return;
+    }
+    if (rc == 0 || at < 0)
+        return;
+    if (d->have_order_from && d->order_from_seq >= at) {
+        d->order_from_seq = d->st.sched.anchor.seq;
+        d->order_from_time = d->st.sched.anchor.time;
+    }
+    struct sched_item it = {0};
+    char seq[32], when[M3U8_TIME_LEN];
+    snprintf(seq, sizeof seq, "%lld", (long long)at);
+    m3u8_format_time(sched_item(&d->st.sched, at, &it) == 0 ? it.pdt : 0, when);
+    log_ev(LOG_INFO, "station ID scheduled at a track boundary", "track", it.track_id ? it.track_id : "", "sequence",
+           seq, "at", when, NULL);
+    save_state(d);
+}
+
 static void try_reload(struct daemon *d, double now, int forced)
 {
     if (!forced && !watch_changed(&d->watch))
         return;
     watch_mark(&d->watch);
+    load_station_ids(d);
     struct order o;
     struct order_texts texts = {0};
     char err[ERR_MSG_MAX];
@@ -325,6 +375,7 @@ static void tick(struct daemon *d, double now)
     char err[ERR_MSG_MAX] = "";
     if (d->failover && !failover_on_air(d, now))
         return;
+    decide_station_id(d, now);
     enum station_tick_result r = station_tick(&d->st, now, &out, err, sizeof err);
     if (r == STATION_HELD) {
         if (!d->held)
@@ -374,6 +425,9 @@ static void tick(struct daemon *d, double now)
         log_ev(LOG_INFO, "now playing", "title", d->playing_title, "track", d->playing_track, "sequence", seq, NULL);
     }
     free(out.playlist);
+    /* The boundary after the one just published, decided at once, so the
+     * schedule written next shows it. */
+    decide_station_id(d, now);
 }
 
 /* Sleeps until `seconds` pass or a signal arrives. */
@@ -639,6 +693,10 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     }
     if (queue_restore(&d.queue, ss.acks, ss.nacks) != 0)
         log_ev(LOG_ERROR, "out of memory restoring the queue's acknowledgements", NULL);
+    d.ids = ss.ids;
+    if (!ss.mem.have)
+        d.ids = (struct station_ids_memory){.decided = -1};
+    load_station_ids(&d);
     state_free(&ss);
     give_segments(&d);
     char seq[32], tgt[16];
@@ -690,6 +748,7 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     status_writer_free(&d.status);
     upcoming_writer_free(&d.upcoming);
     queue_free(&d.queue);
+    station_ids_rule_free(&d.ids_rule);
     ipfs_client_free(&d.check_ipfs);
     log_ev(LOG_INFO, "stopped; state saved", NULL);
     return 0;

@@ -21,14 +21,16 @@ void watch_init(struct watch *w, const char *processed_dir)
     memset(w, 0, sizeof *w);
     snprintf(w->manifest, sizeof w->manifest, "%s/manifest.json", processed_dir);
     snprintf(w->playlist, sizeof w->playlist, "%s/playlist.m3u", processed_dir);
+    snprintf(w->clock, sizeof w->clock, "%s/clock.json", processed_dir);
     watch_mark(w);
 }
 
 int watch_changed(const struct watch *w)
 {
-    int64_t now[2][3];
+    int64_t now[3][3];
     sig_of(w->manifest, now[0]);
     sig_of(w->playlist, now[1]);
+    sig_of(w->clock, now[2]);
     return memcmp(now, w->sig, sizeof now) != 0;
 }
 
@@ -36,4 +38,5 @@ void watch_mark(struct watch *w)
 {
     sig_of(w->manifest, w->sig[0]);
     sig_of(w->playlist, w->sig[1]);
+    sig_of(w->clock, w->sig[2]);
 }

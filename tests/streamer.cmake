@@ -16,6 +16,12 @@ target_link_libraries(test_queue PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 add_test(NAME test_queue COMMAND test_queue)
 set_tests_properties(test_queue PROPERTIES LABELS unit)
 
+# Station IDs on the clock (processed/clock.json), hours of a station on a fake clock.
+add_executable(test_station_ids unit/test_station_ids.c unit/timeline_fixture.c)
+target_link_libraries(test_station_ids PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_station_ids COMMAND test_station_ids)
+set_tests_properties(test_station_ids PROPERTIES LABELS unit)
+
 add_executable(test_streamer_config unit/test_streamer_config.c)
 target_link_libraries(test_streamer_config PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
 target_compile_definitions(test_streamer_config PRIVATE RADIO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
@@ -74,6 +80,11 @@ radio_integration_test(test_streamer_recovery $<TARGET_FILE:radio-setup> $<TARGE
 # track cut elsewhere, queues it with a library track and a jingle, and
 # checks from the gateway that they aired where status.json acknowledged.
 radio_integration_test(test_streamer_queue $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+
+# Station IDs on the clock: setup's station_id_every_minutes of 0.3, read
+# back from the gateway: at most 18 s apart, at track boundaries, never two
+# in a row, forecast in schedule.json, across a kill -9 and restart.
+radio_integration_test(test_streamer_station_ids $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
 
 
 # Both move the streamer's clock with libfaketime, which cannot be preloaded

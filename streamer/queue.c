@@ -1,6 +1,7 @@
 #include "queue.h"
 
 #include "atomic.h"
+#include "json_file.h"
 #include "log.h"
 #include "m3u8.h"
 #include "node_check.h"
@@ -54,21 +55,11 @@ static int valid_id(const char *s)
 int queue_parse(const char *text, size_t len, struct queue_file *q, char *err, size_t errlen)
 {
     memset(q, 0, sizeof *q);
-    json_error_t je;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root)
-        return err_set(err, errlen, "not JSON (line %d: %s)", je.line, je.text);
+    json_t *root;
+    if (json_versioned_parse(text, len, QUEUE_FORMAT, QUEUE_VERSION, &root, err, errlen) != 0)
+        return -1;
     int rc = -1;
-    json_t *fmt = json_object_get(root, "format"), *ver = json_object_get(root, "version");
     json_t *items = json_object_get(root, "items");
-    if (!json_is_object(root) || !json_is_string(fmt) || strcmp(json_string_value(fmt), QUEUE_FORMAT) != 0) {
-        err_set(err, errlen, "\"format\" must be \"%s\"", QUEUE_FORMAT);
-        goto out;
-    }
-    if (!json_is_integer(ver) || json_integer_value(ver) != QUEUE_VERSION) {
-        err_set(err, errlen, "unknown version (this streamer reads version %d)", QUEUE_VERSION);
-        goto out;
-    }
     if (!json_is_array(items) || json_array_size(items) < 1 || json_array_size(items) > QUEUE_MAX_ITEMS) {
         err_set(err, errlen, "\"items\" must be a list of 1 to %d requests", QUEUE_MAX_ITEMS);
         goto out;

@@ -2,6 +2,7 @@
 
 #include "atomic.h"
 #include "err.h"
+#include "json_file.h"
 #include "order.h"
 
 #include <jansson.h>
@@ -72,22 +73,12 @@ int station_ids_parse(const char *text, size_t len, const struct manifest *m, in
                       char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
-    json_error_t je;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root)
-        return err_set(err, errlen, "not JSON (line %d: %s)", je.line, je.text);
+    json_t *root;
+    if (json_versioned_parse(text, len, STATION_IDS_FORMAT, STATION_IDS_VERSION, &root, err, errlen) != 0)
+        return -1;
     int rc = -1;
-    json_t *fmt = json_object_get(root, "format"), *ver = json_object_get(root, "version");
     json_t *ids = json_object_get(root, "station_ids");
     json_t *top = json_object_get(ids, "top_of_hour"), *jl = json_object_get(ids, "jingles");
-    if (!json_is_object(root) || !json_is_string(fmt) || strcmp(json_string_value(fmt), STATION_IDS_FORMAT) != 0) {
-        err_set(err, errlen, "\"format\" must be \"%s\"", STATION_IDS_FORMAT);
-        goto out;
-    }
-    if (!json_is_integer(ver) || json_integer_value(ver) != STATION_IDS_VERSION) {
-        err_set(err, errlen, "unknown version (this streamer reads version %d)", STATION_IDS_VERSION);
-        goto out;
-    }
     if (!json_is_object(ids)) {
         err_set(err, errlen, "\"station_ids\" must be an object");
         goto out;

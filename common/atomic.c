@@ -115,15 +115,26 @@ int atomic_read(const char *path, size_t max, char **data, size_t *len, char *er
     *data = NULL;
     if (len)
         *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* Opened without blocking: another program may leave a FIFO (or a
+     * device) where a file should be, and a reader must never wait on it. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return err_set(err, errlen, "open %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return err_set(err, errlen, "%s is not a regular file", path);
+    }
     /* A file already too large is refused before a byte of it is read; the
      * loop below still bounds one that grows while being read. */
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > (uintmax_t)max) {
-        fclose(f);
+    if ((uintmax_t)st.st_size > (uintmax_t)max) {
+        close(fd);
         return err_set(err, errlen, "%s is larger than %zu bytes", path, max);
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return err_set(err, errlen, "open %s: %s", path, strerror(errno));
     }
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap + 1);

@@ -13,7 +13,8 @@ int atomic_write_private(const char *path, const void *data, size_t len, char *e
  * by another process, it is left alone and *exists is set (returns 0). */
 int atomic_create_private(const char *path, const void *data, size_t len, int *exists, char *err, size_t errlen);
 
-/* Reads a whole file (NUL-terminated for convenience) up to max bytes. */
+/* Reads a whole regular file (NUL-terminated for convenience) up to max
+ * bytes; anything else (a FIFO, a device, a folder) is refused at once. */
 int atomic_read(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen);
 
 /* Returns 1 if path holds exactly these bytes, 0 otherwise (missing too). */

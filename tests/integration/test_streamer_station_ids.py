@@ -168,9 +168,7 @@ def test_ids_at_least_every_m_minutes_at_boundaries_never_twice_in_a_row():
 
 
 def test_every_playlist_served_kept_the_players_rules():
-    r = validator.finish()
-    check(r.checked >= 20, f"only {r.checked} playlists seen")
-    check(not r.violations, f"{len(r.violations)} violations, first: {r.violations[:3]}")
+    validator.finish(20)
 
 
 def stop_everything():

@@ -13,6 +13,10 @@
 #define MANIFEST_FORMAT "ipfs-radio-manifest"
 #define MANIFEST_VERSION 1
 #define MANIFEST_MAX_BYTES (512u << 20)
+/* processed/clock.json, setup's station-ID rule for the streamer. */
+#define CLOCK_FILE "clock.json"
+#define CLOCK_FORMAT "ipfs-radio-clock"
+#define CLOCK_VERSION 1
 
 struct manifest_segment {
     char *file;              /* relative to processed/, e.g. segments/<id>/0.ts */

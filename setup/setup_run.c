@@ -572,7 +572,7 @@ static char *clock_json(const struct run *r, const struct playlist_config *pc)
         }
     if (!jl)
         return NULL;
-    json_t *o = json_pack("{s:s, s:i, s:{s:f, s:b, s:f, s:f, s:o}}", "format", "ipfs-radio-clock", "version", 1,
+    json_t *o = json_pack("{s:s, s:i, s:{s:f, s:b, s:f, s:f, s:o}}", "format", CLOCK_FORMAT, "version", CLOCK_VERSION,
                           "station_ids", "every_seconds", pc->station_id_every_minutes * 60.0, "top_of_hour",
                           pc->station_id_top_of_hour, "top_of_hour_before_seconds",
                           pc->station_id_top_before_seconds, "top_of_hour_after_seconds",
@@ -779,7 +779,7 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
     if (rc == 0) {
         char cpath[4096];
         int clock_written;
-        snprintf(cpath, sizeof cpath, "%s/clock.json", r->cfg->processed_dir);
+        snprintf(cpath, sizeof cpath, "%s/" CLOCK_FILE, r->cfg->processed_dir);
         char *cj = clock_json(r, pc);
         rc = cj ? write_if_changed(cpath, cj, &clock_written, err, errlen) : err_env(err, errlen, "out of memory");
         free(cj);

@@ -74,7 +74,7 @@ int station_ids_parse(const char *text, size_t len, const struct manifest *m, in
 {
     memset(r, 0, sizeof *r);
     json_t *root;
-    if (json_versioned_parse(text, len, STATION_IDS_FORMAT, STATION_IDS_VERSION, &root, err, errlen) != 0)
+    if (json_versioned_parse(text, len, CLOCK_FORMAT, CLOCK_VERSION, &root, err, errlen) != 0)
         return -1;
     int rc = -1;
     json_t *ids = json_object_get(root, "station_ids");
@@ -132,7 +132,7 @@ int station_ids_load(const char *processed_dir, int rate, struct station_ids_rul
 {
     memset(r, 0, sizeof *r);
     char path[4200], mpath[4200];
-    if (fs_path(path, sizeof path, err, errlen, "%s/%s", processed_dir, STATION_IDS_FILE) != 0 ||
+    if (fs_path(path, sizeof path, err, errlen, "%s/%s", processed_dir, CLOCK_FILE) != 0 ||
         fs_path(mpath, sizeof mpath, err, errlen, "%s/manifest.json", processed_dir) != 0)
         return -1;
     if (access(path, F_OK) != 0)

@@ -16,9 +16,6 @@
 #include "manifest.h"
 #include "station.h"
 
-#define STATION_IDS_FILE "clock.json"
-#define STATION_IDS_FORMAT "ipfs-radio-clock"
-#define STATION_IDS_VERSION 1
 #define STATION_IDS_MAX_BYTES (1u << 20)
 #define STATION_IDS_MAX_JINGLES 1000
 #define STATION_IDS_HOUR 3600.0

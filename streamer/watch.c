@@ -1,5 +1,7 @@
 #include "watch.h"
 
+#include "manifest.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,7 +23,7 @@ void watch_init(struct watch *w, const char *processed_dir)
     memset(w, 0, sizeof *w);
     snprintf(w->manifest, sizeof w->manifest, "%s/manifest.json", processed_dir);
     snprintf(w->playlist, sizeof w->playlist, "%s/playlist.m3u", processed_dir);
-    snprintf(w->clock, sizeof w->clock, "%s/clock.json", processed_dir);
+    snprintf(w->clock, sizeof w->clock, "%s/" CLOCK_FILE, processed_dir);
     watch_mark(w);
 }
 

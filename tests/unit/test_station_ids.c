@@ -181,57 +181,65 @@ static void no_two_ids_back_to_back(const struct log *lg)
     }
 }
 
+/* Three hours on a fake clock under one rule and running order, checked
+ * against the timeline rules and for IDs back to back; sim_end frees it. */
+struct sim {
+    struct manifest m;
+    struct station_ids_rule r;
+    struct station st;
+    struct log lg;
+};
+
+static void sim_run(struct sim *s, const char *rule_json, const char *const *order, size_t n)
+{
+    make_library(&s->m);
+    rule_from(&s->m, rule_json, &s->r);
+    open_station(&s->m, order, n, &s->st, NULL, START);
+    struct station_ids_memory mem = {.decided = -1};
+    s->lg = (struct log){0};
+    run(&s->st, &s->r, &mem, START, START + RUN_SECONDS, &s->lg);
+    check_timeline(&s->m, &s->lg);
+    no_two_ids_back_to_back(&s->lg);
+}
+
+static void sim_end(struct sim *s)
+{
+    free(s->lg.v);
+    station_close(&s->st);
+    station_ids_rule_free(&s->r);
+    manifest_free(&s->m);
+}
+
 static void a_station_id_at_least_every_m_minutes_never_cutting_a_track(void **state)
 {
     (void)state;
-    struct manifest m;
-    make_library(&m);
-    struct station_ids_rule r;
-    rule_from(&m, RULE_JSON("600", "false"), &r);
-    struct station st;
-    open_station(&m, MUSIC, 5, &st, NULL, START);
-    struct station_ids_memory mem = {.decided = -1};
-    struct log lg = {0};
-    run(&st, &r, &mem, START, START + RUN_SECONDS, &lg);
-    check_timeline(&m, &lg);
-    no_two_ids_back_to_back(&lg);
+    struct sim s;
+    sim_run(&s, RULE_JSON("600", "false"), MUSIC, 5);
     double ids[256] = {0};
-    size_t n = id_starts(&lg, ids, 256);
+    size_t n = id_starts(&s.lg, ids, 256);
     /* One at the first boundary, then one at most EVERY later each time,
      * and not needlessly early: never two within EVERY minus the longest track (t2, ~270 s). */
     assert_true(n >= (size_t)(RUN_SECONDS / EVERY) && n <= 256);
-    assert_true(ids[0] - lg.v[0].pdt < 200);
+    assert_true(ids[0] - s.lg.v[0].pdt < 200);
     for (size_t i = 1; i < n; i++) {
         assert_true(ids[i] - ids[i - 1] <= EVERY + SLACK);
         assert_true(ids[i] - ids[i - 1] > EVERY - 280);
     }
     /* The rotation: j1, j2, j1, ... */
     size_t k = 0;
-    for (size_t i = 0; i < lg.n; i++)
-        if (lg.v[i].disc && is_jingle(lg.v[i].track))
-            assert_string_equal(lg.v[i].track, k++ % 2 ? "j2" : "j1");
-    free(lg.v);
-    station_close(&st);
-    station_ids_rule_free(&r);
-    manifest_free(&m);
+    for (size_t i = 0; i < s.lg.n; i++)
+        if (s.lg.v[i].disc && is_jingle(s.lg.v[i].track))
+            assert_string_equal(s.lg.v[i].track, k++ % 2 ? "j2" : "j1");
+    sim_end(&s);
 }
 
 static void a_station_id_near_the_top_of_every_hour(void **state)
 {
     (void)state;
-    struct manifest m;
-    make_library(&m);
-    struct station_ids_rule r;
-    rule_from(&m, RULE_JSON("0", "true"), &r);
-    struct station st;
-    open_station(&m, MUSIC, 5, &st, NULL, START);
-    struct station_ids_memory mem = {.decided = -1};
-    struct log lg = {0};
-    run(&st, &r, &mem, START, START + RUN_SECONDS, &lg);
-    check_timeline(&m, &lg);
-    no_two_ids_back_to_back(&lg);
+    struct sim s;
+    sim_run(&s, RULE_JSON("0", "true"), MUSIC, 5);
     double ids[64] = {0};
-    size_t n = id_starts(&lg, ids, 64);
+    size_t n = id_starts(&s.lg, ids, 64);
     /* The one at the start, then exactly one per hour, inside the window. */
     size_t hours = 0;
     for (double h = ceil(START / 3600) * 3600; h < START + RUN_SECONDS - TOP_AFTER; h += 3600) {
@@ -243,79 +251,52 @@ static void a_station_id_near_the_top_of_every_hour(void **state)
     }
     assert_int_equal(hours, 3);
     assert_int_equal(n, 1 + hours);
-    free(lg.v);
-    station_close(&st);
-    station_ids_rule_free(&r);
-    manifest_free(&m);
+    sim_end(&s);
 }
 
 static void jingles_of_the_running_order_count_and_never_two_in_a_row(void **state)
 {
     (void)state;
-    struct manifest m;
-    make_library(&m);
-    struct station_ids_rule r;
-    rule_from(&m, RULE_JSON("400", "false"), &r);
     /* jingle_every 2, as setup bakes it into playlist.m3u. */
     static const char *const order[] = {"j1", "t1", "t3", "j2", "t4", "t2"};
-    struct station st;
-    open_station(&m, order, 6, &st, NULL, START);
-    struct station_ids_memory mem = {.decided = -1};
-    struct log lg = {0};
-    run(&st, &r, &mem, START, START + RUN_SECONDS, &lg);
-    check_timeline(&m, &lg);
-    no_two_ids_back_to_back(&lg);
+    struct sim s;
+    sim_run(&s, RULE_JSON("400", "false"), order, 6);
     double ids[256] = {0};
-    size_t n = id_starts(&lg, ids, 256);
+    size_t n = id_starts(&s.lg, ids, 256);
     for (size_t i = 1; i < n; i++)
         assert_true(ids[i] - ids[i - 1] <= 400 + SLACK);
     /* The order's own jingles are never more than 394 s apart: nothing
      * needs inserting (bar the first boundary), so the order's two
      * jingles per four music tracks stay as they are. */
     size_t music = 0;
-    for (size_t i = 0; i < lg.n; i++)
-        music += lg.v[i].disc && !is_jingle(lg.v[i].track);
+    for (size_t i = 0; i < s.lg.n; i++)
+        music += s.lg.v[i].disc && !is_jingle(s.lg.v[i].track);
     assert_true(music > 50);
     assert_true(n <= music / 2 + 2);
-    free(lg.v);
-    station_close(&st);
-    station_ids_rule_free(&r);
-    manifest_free(&m);
+    sim_end(&s);
 }
 
 static void an_overdue_station_id_still_never_follows_another(void **state)
 {
     (void)state;
-    struct manifest m;
-    make_library(&m);
-    struct station_ids_rule r;
-    /* Shorter than any music track: an ID is overdue at every boundary. */
-    rule_from(&m, RULE_JSON("120", "true"), &r);
     static const char *const order[] = {"j2", "t1", "t2", "t4", "j1", "t5"};
-    struct station st;
-    open_station(&m, order, 6, &st, NULL, START);
-    struct station_ids_memory mem = {.decided = -1};
-    struct log lg = {0};
-    run(&st, &r, &mem, START, START + RUN_SECONDS, &lg);
-    check_timeline(&m, &lg);
-    no_two_ids_back_to_back(&lg);
+    struct sim s;
+    /* Shorter than any music track: an ID is overdue at every boundary. */
+    sim_run(&s, RULE_JSON("120", "true"), order, 6);
     /* And every music track has one right before it. */
     const char *prev = NULL;
     size_t music = 0;
-    for (size_t i = 0; i < lg.n; i++) {
-        if (!lg.v[i].disc)
+    for (size_t i = 0; i < s.lg.n; i++) {
+        if (!s.lg.v[i].disc)
             continue;
-        if (prev && !is_jingle(lg.v[i].track)) {
+        if (prev && !is_jingle(s.lg.v[i].track)) {
             assert_true(is_jingle(prev));
             music++;
         }
-        prev = lg.v[i].track;
+        prev = s.lg.v[i].track;
     }
     assert_true(music > 30);
-    free(lg.v);
-    station_close(&st);
-    station_ids_rule_free(&r);
-    manifest_free(&m);
+    sim_end(&s);
 }
 
 static void a_clock_stepped_far_back_keeps_the_rule(void **state)

@@ -35,7 +35,7 @@ static int choice_ok(const char *choices, const char *v)
 static void free_field(const struct cfg_key *k, void *out)
 {
     char *field = (char *)out + k->offset;
-    if (k->type == CFG_STRING) {
+    if (k->type == CFG_STRING || k->type == CFG_OBJECT_LIST) {
         free(*(char **)field);
         *(char **)field = NULL;
     } else if (k->type == CFG_STRING_LIST) {
@@ -119,6 +119,20 @@ static int set_value(const struct cfg_key *k, json_t *v, const char *origin, voi
         l->n = n;
         return 0;
     }
+    case CFG_OBJECT_LIST: {
+        if (!json_is_array(v))
+            return err_set(err, errlen, "%s: key \"%s\" must be a list of objects", origin, k->name);
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (!json_is_object(json_array_get(v, i)))
+                return err_set(err, errlen, "%s: key \"%s\" item %zu must be an object", origin, k->name, i + 1);
+        char *text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!text)
+            return err_set(err, errlen, "%s: key \"%s\": out of memory, or text that is not UTF-8", origin,
+                           k->name);
+        free_field(k, out);
+        *(char **)field = text;
+        return 0;
+    }
     }
     return err_set(err, errlen, "%s: key \"%s\" has an unknown type", origin, k->name);
 }
@@ -200,6 +214,7 @@ static const char *type_name(enum cfg_type t)
     case CFG_NUMBER: return "number";
     case CFG_STRING: return "string";
     case CFG_STRING_LIST: return "list of strings";
+    case CFG_OBJECT_LIST: return "list of objects";
     }
     return "?";
 }

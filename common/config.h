@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-enum cfg_type { CFG_BOOL, CFG_INT, CFG_NUMBER, CFG_STRING, CFG_STRING_LIST };
+/* CFG_OBJECT_LIST: a list of JSON objects, kept as the list's compact JSON
+ * text (char *); the program checks the objects itself (each has its own keys). */
+enum cfg_type { CFG_BOOL, CFG_INT, CFG_NUMBER, CFG_STRING, CFG_STRING_LIST, CFG_OBJECT_LIST };
 
 struct cfg_strlist {
     char **v;
@@ -17,7 +19,7 @@ struct cfg_strlist {
 struct cfg_key {
     const char *name;
     enum cfg_type type;
-    size_t offset;              /* field in the program's config struct: int, double, char *, cfg_strlist */
+    size_t offset;              /* field in the program's config struct: int, double, char *, cfg_strlist, char * */
     const char *def;            /* default as JSON text, e.g. "6", "true", "\"music\"", "[]" */
     double min, max;            /* CFG_INT and CFG_NUMBER bounds, inclusive */
     const char *choices;        /* CFG_STRING: '|'-separated allowed values, or NULL for any */

@@ -1,8 +1,10 @@
 #include "setup_config.h"
 
 #include "artwork.h"
+#include "dayparts_config.h"
 #include "err.h"
 #include "page.h"
+#include "tzname.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -125,11 +127,18 @@ const struct cfg_key playlist_config_keys[] = {
       "A station ID (the next jingle of the rotation) at least this often, inserted by the streamer at a "
       "track boundary when the running order has none in time; 0: only the order's own jingles"),
     P(station_id_top_of_hour, CFG_BOOL, "false", 0, 0, NULL,
-      "Also a station ID near the top of every hour (UTC), at a track boundary in the window below"),
+      "Also a station ID near the top of every hour (in `time_zone`), at a track boundary in the window below"),
     P(station_id_top_before_seconds, CFG_NUMBER, "120", 0, 1800, NULL,
       "How long before hh:00 a track boundary counts as the top of the hour"),
     P(station_id_top_after_seconds, CFG_NUMBER, "120", 0, 1800, NULL,
       "How long after hh:00 a track boundary counts as the top of the hour"),
+    P(time_zone, CFG_STRING, "\"UTC\"", 0, 0, NULL,
+      "IANA time zone (`Europe/Berlin`) of the day-parts' times and of the station IDs' top of the hour; "
+      "it must be in the machine's zoneinfo ($TZDIR or /usr/share/zoneinfo), except `UTC`"),
+    P(dayparts, CFG_OBJECT_LIST, "[]", 0, 0, NULL,
+      "Running orders for parts of the day or week (`name`, `days`, `start`, `end`, and `tracks`, `mode`, "
+      "`seed`, `jingles` as above); outside them the main order plays. See "
+      "[docs/playlist.md](docs/playlist.md#day-parts)"),
 };
 const size_t playlist_config_nkeys = sizeof playlist_config_keys / sizeof playlist_config_keys[0];
 
@@ -184,5 +193,12 @@ int playlist_config_check(const struct playlist_config *c, const char *origin, c
         strlist_check(&c->exclude, "exclude", origin, err, errlen) != 0 ||
         strlist_check(&c->jingles, "jingles", origin, err, errlen) != 0)
         return -1;
+    char why[ERR_MSG_MAX];
+    if (tzname_check(c->time_zone, why, sizeof why) != 0)
+        return err_set(err, errlen, "%s: key \"time_zone\" is \"%s\": %s", origin, c->time_zone, why);
+    struct dayparts parts;
+    if (dayparts_parse(c->dayparts, origin, &parts, err, errlen) != 0)
+        return -1;
+    dayparts_free(&parts);
     return 0;
 }

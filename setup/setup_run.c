@@ -3,6 +3,8 @@
 #include "artwork_track.h"
 #include "atomic.h"
 #include "cache.h"
+#include "dayparts_config.h"
+#include "dayparts_file.h"
 #include "err.h"
 #include "ipfs.h"
 #include "log.h"
@@ -50,6 +52,17 @@ struct job {
     struct arttrack art;
 };
 
+/* A running order: the main one (playlist.m3u) or a day-part's. */
+struct order {
+    const struct daypart *part;      /* NULL: the main order */
+    const struct cfg_strlist *tracks, *jingles;
+    enum order_rules_mode mode;
+    uint64_t seed;
+    long *music_picks, *jingle_picks; /* list entries as indices below each kind's first job, or NULL */
+    long *music_order, *jingle_order; /* the running order, as job indices */
+    size_t nmusic_order, njingle_order;
+};
+
 struct run {
     const struct setup_config *cfg;
     struct tc_params tc;
@@ -59,15 +72,15 @@ struct run {
     struct job *jobs;
     size_t njobs;
     size_t nmusic;                   /* jobs[0, nmusic) are music, the rest jingles */
-    long *music_picks, *jingle_picks; /* list entries as indices below each kind's first job, or NULL */
-    size_t nmusic_picks, njingle_picks;
-    long *music_order, *jingle_order; /* the running order, as job indices */
-    size_t nmusic_order, njingle_order;
+    struct order main;
+    struct dayparts dayparts;
+    struct order *parts;             /* one per day-part */
     size_t next;                     /* next job index for a worker */
     int fatal;
     char fatal_msg[ERR_MSG_MAX];
     char *old_manifest_text;         /* as found on disk, or NULL */
     char *old_playlist_text;
+    char *old_dayparts_text;
     struct progress prog;
     struct artwork_opts art_opts;
     struct arttrack_ctx art;
@@ -512,16 +525,17 @@ static int write_if_changed(const char *path, const char *text, int *written, ch
     return 0;
 }
 
-static int build_playlist(struct run *r, struct manifest *m, struct playlist *pl, char *err, size_t errlen)
+static int build_playlist(struct run *r, const struct order *o, struct manifest *m, struct playlist *pl, char *err,
+                          size_t errlen)
 {
-    long count = playlist_interleave(r->nmusic_order, r->njingle_order, r->cfg->jingle_every, NULL, 0);
+    long count = playlist_interleave(o->nmusic_order, o->njingle_order, r->cfg->jingle_every, NULL, 0);
     long *order = calloc((size_t)count + 1, sizeof *order);
     if (!order)
         return err_env(err, errlen, "out of memory");
-    playlist_interleave(r->nmusic_order, r->njingle_order, r->cfg->jingle_every, order, (size_t)count);
+    playlist_interleave(o->nmusic_order, o->njingle_order, r->cfg->jingle_every, order, (size_t)count);
     int rc = 0;
     for (long i = 0; i < count && rc == 0; i++) {
-        long job = order[i] < 0 ? r->jingle_order[-order[i] - 1] : r->music_order[order[i]];
+        long job = order[i] < 0 ? o->jingle_order[-order[i] - 1] : o->music_order[order[i]];
         const struct manifest_track *t = manifest_find(m, r->jobs[job].src->id);
         char label[600];
         manifest_track_label(t, label, sizeof label);
@@ -543,10 +557,33 @@ static json_t *strlist_json(const struct cfg_strlist *l)
     return a;
 }
 
-/* Everything that decided playlist.m3u; the seed only when it mattered, so
- * that editing an unused seed leaves the manifest as it was. */
-static char *playlist_options_json(const struct setup_config *cfg, const struct playlist_config *pc)
+/* A day-part as it decided its playlist (the seed only with shuffle, as for the main order). */
+static json_t *part_options_json(const struct daypart *p)
 {
+    json_t *days = json_array();
+    for (int d = 0; days && d < DAYPARTS_WEEK_DAYS; d++)
+        if ((p->days & (1u << d)) && json_array_append_new(days, json_string(dayparts_day_names[d])) != 0) {
+            json_decref(days);
+            days = NULL;
+        }
+    char start[16], end[16];
+    dayparts_time_text(p->start, start, sizeof start);
+    dayparts_time_text(p->end, end, sizeof end);
+    json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:s, s:o, s:o}", "name", p->name, "days", days, "start", start, "end",
+                          end, "mode", p->mode, "tracks", strlist_json(&p->tracks), "jingles", strlist_json(&p->jingles));
+    if (o && strcmp(p->mode, "shuffle") == 0 && json_object_set_new(o, "seed", json_integer(p->seed)) != 0) {
+        json_decref(o);
+        o = NULL;
+    }
+    return o;
+}
+
+/* Everything that decided playlist.m3u and the day-parts' playlists; the
+ * seed only when it mattered, and the day-parts only when there are any,
+ * so that editing an unused seed leaves the manifest as it was. */
+static char *playlist_options_json(const struct run *r, const struct playlist_config *pc)
+{
+    const struct setup_config *cfg = r->cfg;
     json_t *o = json_pack("{s:i, s:s, s:s, s:b, s:o, s:o, s:o}", "jingle_every", cfg->jingle_every,
                           "mode", pc->mode, "source", pc->source, "scan_subdirectories",
                           pc->scan_subdirectories, "tracks", strlist_json(&pc->tracks), "exclude",
@@ -554,6 +591,19 @@ static char *playlist_options_json(const struct setup_config *cfg, const struct 
     if (o && strcmp(pc->mode, "shuffle") == 0 && json_object_set_new(o, "seed", json_integer(pc->seed)) != 0) {
         json_decref(o);
         o = NULL;
+    }
+    if (o && r->dayparts.n) {
+        json_t *parts = json_array();
+        for (size_t i = 0; parts && i < r->dayparts.n; i++)
+            if (json_array_append_new(parts, part_options_json(&r->dayparts.v[i])) != 0) {
+                json_decref(parts);
+                parts = NULL;
+            }
+        if (!parts || json_object_set_new(o, "dayparts", parts) != 0 ||
+            json_object_set_new(o, "time_zone", json_string(pc->time_zone)) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
     }
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(o);
@@ -565,15 +615,15 @@ static char *playlist_options_json(const struct setup_config *cfg, const struct 
 static char *clock_json(const struct run *r, const struct playlist_config *pc)
 {
     json_t *jl = json_array();
-    for (size_t i = 0; jl && i < r->njingle_order; i++)
-        if (json_array_append_new(jl, json_string(r->jobs[r->jingle_order[i]].src->id)) != 0) {
+    for (size_t i = 0; jl && i < r->main.njingle_order; i++)
+        if (json_array_append_new(jl, json_string(r->jobs[r->main.jingle_order[i]].src->id)) != 0) {
             json_decref(jl);
             jl = NULL;
         }
     if (!jl)
         return NULL;
-    json_t *o = json_pack("{s:s, s:i, s:{s:f, s:b, s:f, s:f, s:o}}", "format", CLOCK_FORMAT, "version", CLOCK_VERSION,
-                          "station_ids", "every_seconds", pc->station_id_every_minutes * 60.0, "top_of_hour",
+    json_t *o = json_pack("{s:s, s:i, s:s, s:{s:f, s:b, s:f, s:f, s:o}}", "format", CLOCK_FORMAT, "version",
+                          CLOCK_VERSION, "time_zone", pc->time_zone, "station_ids", "every_seconds", pc->station_id_every_minutes * 60.0, "top_of_hour",
                           pc->station_id_top_of_hour, "top_of_hour_before_seconds",
                           pc->station_id_top_before_seconds, "top_of_hour_after_seconds",
                           pc->station_id_top_after_seconds, "jingles", jl);
@@ -692,6 +742,110 @@ static char *union_json(const struct manifest *m, const struct manifest *old, in
     return json;
 }
 
+/* The day-parts' playlists and dayparts.json as they are to be, and what
+ * was there before, to put back if the switch fails. */
+struct parts_out {
+    char **m3u;                      /* per part */
+    char **before;                   /* per part: the file as it was, or NULL */
+    int *written;                    /* per part */
+    char *index;                     /* dayparts.json; NULL with no parts */
+    int index_changed;               /* written, or removed */
+    char index_path[4096];
+};
+
+static int parts_prepare(struct run *r, const struct playlist_config *pc, struct manifest *m, struct parts_out *po,
+                         char *err, size_t errlen)
+{
+    size_t n = r->dayparts.n;
+    snprintf(po->index_path, sizeof po->index_path, "%s/" DAYPARTS_FILE, r->cfg->processed_dir);
+    po->m3u = calloc(n + 1, sizeof *po->m3u);
+    po->before = calloc(n + 1, sizeof *po->before);
+    po->written = calloc(n + 1, sizeof *po->written);
+    if (!po->m3u || !po->before || !po->written)
+        return err_env(err, errlen, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        struct playlist pl = {0};
+        int rc = build_playlist(r, &r->parts[i], m, &pl, err, errlen);
+        po->m3u[i] = rc == 0 ? playlist_to_m3u(&pl) : NULL;
+        playlist_free(&pl);
+        if (rc != 0)
+            return rc;
+        if (!po->m3u[i])
+            return err_env(err, errlen, "out of memory");
+    }
+    if (n && !(po->index = dayparts_file_json(&r->dayparts, pc->time_zone)))
+        return err_env(err, errlen, "out of memory");
+    return 0;
+}
+
+static int parts_write_playlists(struct run *r, struct parts_out *po, char *err, size_t errlen)
+{
+    if (r->dayparts.n == 0)
+        return 0;
+    char dir[4096];
+    if (fs_path(dir, sizeof dir, err, errlen, "%s/" DAYPARTS_DIR, r->cfg->processed_dir) != 0 ||
+        fs_mkdirs(dir, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < r->dayparts.n; i++) {
+        char rel[DAYPARTS_NAME_MAX + 32], path[4096];
+        dayparts_file_playlist(&r->dayparts.v[i], rel, sizeof rel);
+        if (fs_path(path, sizeof path, err, errlen, "%s/%s", r->cfg->processed_dir, rel) != 0)
+            return -1;
+        size_t len;
+        if (atomic_read(path, MANIFEST_MAX_BYTES, &po->before[i], &len, NULL, 0) != 0)
+            po->before[i] = NULL;
+        if (write_if_changed(path, po->m3u[i], &po->written[i], err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* With no parts, the file goes: outside parts and without it, playlist.m3u plays. */
+static int parts_write_index(struct run *r, struct parts_out *po, char *err, size_t errlen)
+{
+    if (po->index)
+        return write_if_changed(po->index_path, po->index, &po->index_changed, err, errlen);
+    if (!r->old_dayparts_text)
+        return 0;
+    if (unlink(po->index_path) != 0)
+        return err_set(err, errlen, "remove %s: %s", po->index_path, strerror(errno));
+    po->index_changed = 1;
+    return 0;
+}
+
+static void parts_put_back(struct run *r, struct parts_out *po)
+{
+    if (po->index_changed) {
+        if (r->old_dayparts_text)
+            atomic_write(po->index_path, r->old_dayparts_text, strlen(r->old_dayparts_text), NULL, 0);
+        else
+            unlink(po->index_path);
+    }
+    for (size_t i = 0; i < r->dayparts.n; i++) {
+        char rel[DAYPARTS_NAME_MAX + 32], path[4096];
+        dayparts_file_playlist(&r->dayparts.v[i], rel, sizeof rel);
+        if (!po->written || !po->written[i] ||
+            fs_path(path, sizeof path, NULL, 0, "%s/%s", r->cfg->processed_dir, rel) != 0)
+            continue;
+        if (po->before[i])
+            atomic_write(path, po->before[i], strlen(po->before[i]), NULL, 0);
+        else
+            unlink(path);
+    }
+}
+
+static void parts_out_free(struct run *r, struct parts_out *po)
+{
+    for (size_t i = 0; i < r->dayparts.n; i++) {
+        free(po->m3u ? po->m3u[i] : NULL);
+        free(po->before ? po->before[i] : NULL);
+    }
+    free(po->m3u);
+    free(po->before);
+    free(po->written);
+    free(po->index);
+}
+
 static int finish(struct run *r, struct manifest *old, const struct playlist_config *pc,
                   struct setup_result *res, char *err, size_t errlen)
 {
@@ -705,7 +859,7 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
     m.enc.true_peak_dbtp = r->tc.true_peak_dbtp;
     m.enc.min_tail_seconds = r->tc.min_tail_seconds;
     memcpy(m.enc.fingerprint, r->fingerprint, sizeof m.enc.fingerprint);
-    m.playlist_options = playlist_options_json(r->cfg, pc);
+    m.playlist_options = playlist_options_json(r, pc);
     m.tracks = calloc(r->njobs + 1, sizeof *m.tracks);
     int *moved = calloc(r->njobs + 1, sizeof *moved);
     if (!m.tracks || !m.playlist_options || !moved) {
@@ -752,7 +906,10 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
     snprintf(mpath, sizeof mpath, "%s/manifest.json", r->cfg->processed_dir);
     snprintf(ppath, sizeof ppath, "%s/playlist.m3u", r->cfg->processed_dir);
     if (rc == 0)
-        rc = build_playlist(r, &m, &pl, err, errlen);
+        rc = build_playlist(r, &r->main, &m, &pl, err, errlen);
+    struct parts_out po = {0};
+    if (rc == 0)
+        rc = parts_prepare(r, pc, &m, &po, err, errlen);
     char *m3u = rc == 0 ? playlist_to_m3u(&pl) : NULL;
     char *json = rc == 0 ? manifest_to_json(&m) : NULL;
     int need_union = 0;
@@ -761,17 +918,22 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
         rc = err_env(err, errlen, "out of memory");
     if (rc == 0 && (!json || (need_union && !ujson)))
         rc = err_set(err, errlen, "cannot build manifest.json (a text that is not UTF-8, or out of memory)");
-    /* The switch. The streamer reads two files, so they change in an order
-     * where every pair a reader can meet resolves: first a manifest that
-     * holds the old tracks and the new, then the new running order, then
-     * the new manifest. Nothing the old manifest names has been touched
-     * before this point. */
+    /* The switch. The streamer reads several files, so they change in an
+     * order where every pair a reader can meet resolves: first a manifest
+     * that holds the old tracks and the new, then the new running orders
+     * (the day-parts' playlists, dayparts.json that names them, then
+     * playlist.m3u), then the new manifest. Nothing the old manifest or the
+     * old dayparts.json names has been touched before this point. */
     int union_written = 0, playlist_written = 0;
     if (rc == 0 && need_union && (rc = atomic_write(mpath, ujson, strlen(ujson), err, errlen)) == 0)
         union_written = 1;
     /* Nothing dropped: the new manifest is that union itself, so it goes first. */
     if (rc == 0 && !need_union)
         rc = write_if_changed(mpath, json, &res->manifest_written, err, errlen);
+    if (rc == 0)
+        rc = parts_write_playlists(r, &po, err, errlen);
+    if (rc == 0)
+        rc = parts_write_index(r, &po, err, errlen);
     if (rc == 0)
         rc = write_if_changed(ppath, m3u, &playlist_written, err, errlen);
     /* After the order, before a manifest without dropped jingles: every
@@ -791,6 +953,7 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
         /* Put back what a reader could meet: the old files, and no new folders. */
         if (playlist_written && r->old_playlist_text)
             atomic_write(ppath, r->old_playlist_text, strlen(r->old_playlist_text), NULL, 0);
+        parts_put_back(r, &po);
         if ((union_written || res->manifest_written) && r->old_manifest_text)
             atomic_write(mpath, r->old_manifest_text, strlen(r->old_manifest_text), NULL, 0);
         for (size_t i = 0; i < r->njobs; i++) {
@@ -810,6 +973,7 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
             remove_unnamed(segdir, "segments", &named, 0);
         free(named.v);
         arttrack_prune(r->cfg->processed_dir, &m);
+        dayparts_file_prune(r->cfg->processed_dir, &r->dayparts);
         /* Files first: a streamer that still airs the old order re-adds
          * missing pins from files, and must find none. */
         struct manifest before = {0};
@@ -823,6 +987,7 @@ static int finish(struct run *r, struct manifest *old, const struct playlist_con
     free(m3u);
     free(json);
     free(ujson);
+    parts_out_free(r, &po);
     playlist_free(&pl);
     manifest_free(&m);
     return rc;
@@ -842,7 +1007,7 @@ static const char *missing_reason(const char *entry, const struct playlist_confi
  * An entry that names nothing is reported and kept as -1; one that names
  * several files is refused, since guessing would play the wrong one. */
 static int resolve_list(const struct cfg_strlist *list, const char *key, const char *origin,
-                        const struct playlist_config *pc, const char *folder, const struct scan_list *files, size_t first, size_t n,
+                        const struct daypart *part, const struct playlist_config *pc, const char *folder, const struct scan_list *files, size_t first, size_t n,
                         long **picks, struct setup_result *res, char *err, size_t errlen)
 {
     *picks = NULL;
@@ -869,7 +1034,8 @@ static int resolve_list(const struct cfg_strlist *list, const char *key, const c
             res->missing++;
             log_ev(LOG_WARN, "listed file not found; left out of the running order", "key", key,
                    "entry", list->v[e], "folder", folder, "reason",
-                   missing_reason(list->v[e], pc, strcmp(key, "tracks") == 0), NULL);
+                   missing_reason(list->v[e], pc, strcmp(key, "tracks") == 0), part ? "daypart" : NULL,
+                   part ? part->name : NULL, NULL);
             break;
         case ORDER_RULES_AMBIGUOUS:
             res->bad_config = 1;
@@ -910,6 +1076,50 @@ static int arrange_kind(struct run *r, size_t first, size_t n, const long *picks
         (*order)[i] += (long)first;
     *count = (size_t)k;
     return 0;
+}
+
+/* The order's `tracks` and `jingles` lists as job indices, checked before any work. */
+static int order_resolve(struct run *r, struct order *o, const struct playlist_config *pc, const struct scan_list *files,
+                         struct setup_result *res, char *err, size_t errlen)
+{
+    char origin[4096];
+    if (o->part)
+        snprintf(origin, sizeof origin, "%s: dayparts \"%s\"", r->cfg->playlist_config, o->part->name);
+    else
+        snprintf(origin, sizeof origin, "%s", r->cfg->playlist_config);
+    if (resolve_list(o->tracks, "tracks", origin, o->part, pc, pc->source, files, 0, r->nmusic, &o->music_picks, res,
+                     err, errlen) != 0 ||
+        resolve_list(o->jingles, "jingles", origin, o->part, pc, r->cfg->jingles_dir, files, r->nmusic,
+                     files->n - r->nmusic, &o->jingle_picks, res, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+/* The order itself, once it is known which files can be played. */
+static int order_arrange(struct run *r, struct order *o, const char *source, char *err, size_t errlen)
+{
+    if (arrange_kind(r, 0, r->nmusic, o->music_picks, o->tracks->n, o->mode, o->seed, &o->music_order,
+                     &o->nmusic_order) != 0 ||
+        arrange_kind(r, r->nmusic, r->njobs - r->nmusic, o->jingle_picks, o->jingles->n, ORDER_RULES_ORDERED, 0,
+                     &o->jingle_order, &o->njingle_order) != 0)
+        return err_env(err, errlen, "out of memory");
+    if (o->nmusic_order)
+        return 0;
+    char in[128] = "";
+    if (o->part)
+        snprintf(in, sizeof in, " in dayparts \"%s\"", o->part->name);
+    if (o->tracks->n)
+        return err_set(err, errlen, "no playable music%s: none of the %zu files in key \"tracks\" could be played", in,
+                       o->tracks->n);
+    return err_set(err, errlen, "no playable music%s: every file in %s was skipped", in, source);
+}
+
+static void order_free(struct order *o)
+{
+    free(o->music_picks);
+    free(o->jingle_picks);
+    free(o->music_order);
+    free(o->jingle_order);
 }
 
 static int lock_processed(const char *dir, int *fd, char *err, size_t errlen)
@@ -1040,11 +1250,30 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
     int lockfd = -1, rc = -1, missing = 0;
     pthread_mutex_init(&r.lock, NULL);
 
-    enum order_rules_mode mode;
-    if (order_rules_mode_parse(pc->mode, &mode) != 0) {
+    r.main = (struct order){.tracks = &pc->tracks, .jingles = &pc->jingles, .seed = (uint64_t)pc->seed};
+    if (order_rules_mode_parse(pc->mode, &r.main.mode) != 0) {
         res->bad_config = 1;
         err_set(err, errlen, "%s: key \"mode\" is \"%s\", not a known mode", cfg->playlist_config, pc->mode);
         goto out;
+    }
+    if (dayparts_parse(pc->dayparts, cfg->playlist_config, &r.dayparts, err, errlen) != 0) {
+        res->bad_config = 1;
+        goto out;
+    }
+    r.parts = calloc(r.dayparts.n + 1, sizeof *r.parts);
+    if (!r.parts) {
+        err_env(err, errlen, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < r.dayparts.n; i++) {
+        const struct daypart *p = &r.dayparts.v[i];
+        r.parts[i] = (struct order){.part = p, .tracks = &p->tracks, .jingles = &p->jingles, .seed = (uint64_t)p->seed};
+        if (order_rules_mode_parse(p->mode, &r.parts[i].mode) != 0) {
+            res->bad_config = 1;
+            err_set(err, errlen, "%s: dayparts \"%s\": key \"mode\" is \"%s\", not a known mode",
+                    cfg->playlist_config, p->name, p->mode);
+            goto out;
+        }
     }
     const struct scan_opts music_scan = {.exts = &cfg->audio_extensions,
                                          .recursive = pc->scan_subdirectories, .exclude = &pc->exclude};
@@ -1072,13 +1301,11 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         log_ev(LOG_NOTICE, "no jingles found: the running order is music only", "jingles_dir",
                cfg->jingles_dir, NULL);
     r.nmusic = nmusic;
-    if (resolve_list(&pc->tracks, "tracks", cfg->playlist_config, pc, pc->source, &files, 0, nmusic, &r.music_picks,
-                     res, err, errlen) != 0 ||
-        resolve_list(&pc->jingles, "jingles", cfg->playlist_config, pc, cfg->jingles_dir, &files, nmusic, files.n - nmusic,
-                     &r.jingle_picks, res, err, errlen) != 0)
+    if (order_resolve(&r, &r.main, pc, &files, res, err, errlen) != 0)
         goto out;
-    r.nmusic_picks = pc->tracks.n;
-    r.njingle_picks = pc->jingles.n;
+    for (size_t i = 0; i < r.dayparts.n; i++)
+        if (order_resolve(&r, &r.parts[i], pc, &files, res, err, errlen) != 0)
+            goto out;
 
     if (fs_mkdirs(cfg->processed_dir, err, errlen) != 0 ||
         lock_processed(cfg->processed_dir, &lockfd, err, errlen) != 0)
@@ -1100,6 +1327,9 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
             r.old_manifest_text = NULL;
         if (atomic_read(ppath, MANIFEST_MAX_BYTES, &r.old_playlist_text, &len, NULL, 0) != 0)
             r.old_playlist_text = NULL;
+        snprintf(ppath, sizeof ppath, "%s/" DAYPARTS_FILE, cfg->processed_dir);
+        if (atomic_read(ppath, MANIFEST_MAX_BYTES, &r.old_dayparts_text, &len, NULL, 0) != 0)
+            r.old_dayparts_text = NULL;
     }
 
     const char *auth = cfg->ipfs_auth_env[0] ? getenv(cfg->ipfs_auth_env) : NULL;
@@ -1187,24 +1417,14 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         if (j->silent)
             res->silent++;
     }
-    if (arrange_kind(&r, 0, r.nmusic, r.music_picks, r.nmusic_picks, mode, (uint64_t)pc->seed,
-                     &r.music_order, &r.nmusic_order) != 0 ||
-        arrange_kind(&r, r.nmusic, r.njobs - r.nmusic, r.jingle_picks, r.njingle_picks,
-                     ORDER_RULES_ORDERED, 0, &r.jingle_order, &r.njingle_order) != 0) {
-        err_env(err, errlen, "out of memory");
-        goto out;
-    }
     res->left_out = (int)files.left_out;
-    res->music = (int)r.nmusic_order;
-    res->jingles = (int)r.njingle_order;
-    if (res->music == 0) {
-        if (pc->tracks.n)
-            err_set(err, errlen, "no playable music: none of the %zu files in key \"tracks\" could be played",
-                    pc->tracks.n);
-        else
-            err_set(err, errlen, "no playable music: every file in %s was skipped", pc->source);
+    if (order_arrange(&r, &r.main, pc->source, err, errlen) != 0)
         goto out;
-    }
+    res->music = (int)r.main.nmusic_order;
+    res->jingles = (int)r.main.njingle_order;
+    for (size_t i = 0; i < r.dayparts.n; i++)
+        if (order_arrange(&r, &r.parts[i], pc->source, err, errlen) != 0)
+            goto out;
     rc = finish(&r, &old, pc, res, err, errlen);
     if (rc == 0 && cfg->page_dir[0]) {
         struct page_identity id = {cfg->station_name, cfg->station_description, cfg->station_link,
@@ -1222,10 +1442,12 @@ out:
     free(r.jobs);
     free(r.old_manifest_text);
     free(r.old_playlist_text);
-    free(r.music_picks);
-    free(r.jingle_picks);
-    free(r.music_order);
-    free(r.jingle_order);
+    free(r.old_dayparts_text);
+    order_free(&r.main);
+    for (size_t i = 0; r.parts && i < r.dayparts.n; i++)
+        order_free(&r.parts[i]);
+    free(r.parts);
+    dayparts_free(&r.dayparts);
     ipfs_client_free(&r.ipfs);
     manifest_free(&old);
     scan_list_free(&files);

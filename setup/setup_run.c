@@ -1007,8 +1007,8 @@ static const char *missing_reason(const char *entry, const struct playlist_confi
  * An entry that names nothing is reported and kept as -1; one that names
  * several files is refused, since guessing would play the wrong one. */
 static int resolve_list(const struct cfg_strlist *list, const char *key, const char *origin,
-                        const struct daypart *part, const struct playlist_config *pc, const char *folder, const struct scan_list *files, size_t first, size_t n,
-                        long **picks, struct setup_result *res, char *err, size_t errlen)
+                        const struct daypart *part, const struct playlist_config *pc, const char *folder,
+                        const struct scan_list *files, size_t first, size_t n, long **picks, struct setup_result *res, char *err, size_t errlen)
 {
     *picks = NULL;
     if (list->n == 0)

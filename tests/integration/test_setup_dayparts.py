@@ -26,7 +26,7 @@ jingles = os.path.join(work, "jingles")
 processed = os.path.join(work, "processed")
 config_path = os.path.join(work, "setup.json")
 playlist_config = os.path.join(work, "playlist.json")
-SONGS = ["a.ogg", "b.ogg", "c.ogg", "d.ogg"]
+SONGS = sorted(["a.ogg", "b.ogg", "c.ogg", "d.ogg", "X/e.ogg", "Y/e.ogg"])  # by path, as the scan has them
 JINGLES = ["j1.flac", "j2.flac"]
 EVERY = 2
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -51,6 +51,12 @@ def write_playlist_config(**keys):
 
 def setup_run(expect_status):
     return rt.setup_run(SETUP, config_path, expect_status)
+
+
+def refusal(p):
+    """The error of a run that exit status 2 ended: a config check's line, or setup's log event."""
+    failed = [kv["error"] for _, msg, kv in rt.log_events(p.stderr) if msg.startswith("setup failed")]
+    return failed[-1] if failed else p.stderr
 
 
 def done_of(p):
@@ -151,8 +157,8 @@ def check_index(doc, want_zone, want_parts):
 
 
 def test_a_station_without_parts_has_no_dayparts_file():
-    os.makedirs(music)
     for i, name in enumerate(SONGS):
+        os.makedirs(os.path.dirname(os.path.join(music, name)), exist_ok=True)
         rt.lavfi_song(os.path.join(music, name), 300 + 70 * i, 2 + i % 2, "-c:a", "libvorbis")
     os.makedirs(jingles)
     for i, name in enumerate(JINGLES):
@@ -188,6 +194,9 @@ def test_two_parts_write_their_playlists_and_encode_nothing():
     check(brunch == want_brunch, f"brunch {brunch} != {want_brunch}")
     check(m3u_order("playlist.m3u") == main_before, "the main order changed")
     check(load("clock.json").get("time_zone") == "Europe/Berlin", f"clock.json {load('clock.json')}")
+    opts = load("manifest.json")["playlist_options"]
+    check(opts.get("time_zone") == "Europe/Berlin" and [p["name"] for p in opts.get("dayparts", [])] ==
+          ["night", "brunch"] and opts["dayparts"][1]["tracks"] == BRUNCH["tracks"], f"playlist_options {opts}")
     check(load("clock.json")["format"] == "ipfs-radio-clock" and load("clock.json")["version"] == 1, "clock header")
     # The same config again writes nothing.
     state = rt.tree_state(processed)
@@ -203,18 +212,19 @@ def test_a_bad_part_is_refused_and_nothing_changes():
         ([NIGHT, dict(BRUNCH, colour="red")], ('"brunch"', '"colour"')),
         ([NIGHT, dict(BRUNCH, start="7:00")], ('"brunch"', '"start"')),
         ([NIGHT, dict(BRUNCH, name="night")], ('"night"', '"name"')),
+        ([NIGHT, dict(BRUNCH, tracks=["a.ogg", "e.ogg"])], ('"brunch"', '"tracks"', '"e.ogg"', "X/e.ogg", "Y/e.ogg")),
         ([dict(NIGHT, days=["sun"], start="23:00", end="00:30"), dict(BRUNCH, days=["mon"], start="00:00")],
          ('"night"', '"brunch"', "overlap")),
         ([NIGHT, dict(BRUNCH, tracks=["nothing-like-it.ogg", "a.ogg"], jingles=["j9.flac", "j1.flac"])], None),
     ]
     for parts, needles in bad[:-1]:
         write_playlist_config(time_zone="Europe/Berlin", dayparts=parts)
-        msg = setup_run(2).stderr
+        msg = refusal(setup_run(2))
         for want in needles + (playlist_config,):
             check(want in msg, f"{want} not in the refusal: {msg}")
         check(rt.tree_state(processed) == state, f"processed/ changed although {parts} was refused")
     write_playlist_config(time_zone="Europe/Atlantis", dayparts=[NIGHT])
-    msg = setup_run(2).stderr
+    msg = refusal(setup_run(2))
     check('"time_zone"' in msg and "Europe/Atlantis" in msg, msg)
     check(rt.tree_state(processed) == state, "processed/ changed although the zone was refused")
     # A missing entry in a part is reported and left out, as in the main order.

@@ -832,6 +832,10 @@ static void parts_put_back(struct run *r, struct parts_out *po)
         else
             unlink(path);
     }
+    char dir[4096];
+    /* A folder this run made, now empty again. */
+    if (fs_path(dir, sizeof dir, NULL, 0, "%s/" DAYPARTS_DIR, r->cfg->processed_dir) == 0)
+        rmdir(dir);
 }
 
 static void parts_out_free(struct run *r, struct parts_out *po)

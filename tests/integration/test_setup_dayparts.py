@@ -253,5 +253,35 @@ def test_a_removed_part_takes_its_playlist_and_no_parts_take_the_folder():
     check(load("clock.json").get("time_zone") == "UTC", "time_zone not back to UTC")
 
 
+
+def read(rel):
+    with open(os.path.join(processed, rel), "rb") as f:
+        return f.read()
+
+
+def test_a_failed_switch_puts_the_files_back():
+    """A write that fails half way (here: a folder where a file goes) leaves
+    what a reader can meet as it was."""
+    files = ("manifest.json", "playlist.m3u", "clock.json")
+    before = {f: read(f) for f in files}
+    # dayparts/ cannot be made: the manifest, already written, goes back.
+    with open(os.path.join(processed, "dayparts"), "w") as f:
+        f.write("in the way")
+    write_playlist_config(time_zone="Europe/Berlin", dayparts=[NIGHT, BRUNCH])
+    setup_run(1)
+    check({f: read(f) for f in files} == before, "a file a reader meets was not put back")
+    check(not os.path.exists(os.path.join(processed, "dayparts.json")), "dayparts.json written")
+    os.unlink(os.path.join(processed, "dayparts"))
+    # dayparts.json cannot be written: the parts' playlists written before it go again.
+    os.makedirs(os.path.join(processed, "dayparts.json", "in-the-way"))
+    setup_run(1)
+    check({f: read(f) for f in files} == before, "a file a reader meets was not put back")
+    check(not os.path.exists(os.path.join(processed, "dayparts")), "the parts' playlists were left")
+    os.rmdir(os.path.join(processed, "dayparts.json", "in-the-way"))
+    os.rmdir(os.path.join(processed, "dayparts.json"))
+    done = done_of(setup_run(0))
+    check(done["encoded"] == "0" and os.path.isfile(os.path.join(processed, "dayparts", "night.m3u")), f"{done}")
+
+
 if __name__ == "__main__":
     rt.run_tests(globals(), work, chain=True)

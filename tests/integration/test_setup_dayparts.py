@@ -281,6 +281,20 @@ def test_a_failed_switch_puts_the_files_back():
     os.rmdir(os.path.join(processed, "dayparts.json"))
     done = done_of(setup_run(0))
     check(done["encoded"] == "0" and os.path.isfile(os.path.join(processed, "dayparts", "night.m3u")), f"{done}")
+    # playlist.m3u cannot be written: the parts' playlists and dayparts.json
+    # written before it are put back as they were.
+    parts_before = {f: read(f) for f in ("dayparts.json", "dayparts/night.m3u", "dayparts/brunch.m3u", "manifest.json")}
+    main_text = read("playlist.m3u")
+    os.unlink(os.path.join(processed, "playlist.m3u"))
+    os.makedirs(os.path.join(processed, "playlist.m3u", "in-the-way"))
+    write_playlist_config(time_zone="Europe/Berlin", dayparts=[dict(NIGHT, seed=6, start="01:00"),
+                                                               dict(BRUNCH, tracks=["b.ogg"])])
+    setup_run(1)
+    check({f: read(f) for f in parts_before} == parts_before, "the parts' files were not put back")
+    os.rmdir(os.path.join(processed, "playlist.m3u", "in-the-way"))
+    os.rmdir(os.path.join(processed, "playlist.m3u"))
+    with open(os.path.join(processed, "playlist.m3u"), "wb") as f:
+        f.write(main_text)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "dayparts_config.h"
+#include "dayparts_file.h"
 #include "setup_config.h"
 #include "tzname.h"
 
@@ -246,6 +247,31 @@ static void the_playlist_config_checks_its_parts(void **state)
     }
 }
 
+static void the_file_is_the_contracts_example(void **state)
+{
+    (void)state;
+    struct dayparts d;
+    char err[1024] = "";
+    int rc = parse("[{\"name\": \"night\", \"days\": [\"daily\"], \"start\": \"00:00\", \"end\": \"06:00\", "
+                   "\"mode\": \"shuffle\"},"
+                   " {\"name\": \"brunch\", \"days\": [\"sun\", \"sat\"], \"start\": \"10:00:00\", "
+                   "\"end\": \"14:00:30\"}]", &d, err, sizeof err);
+    if (rc != 0)
+        fail_msg("%s", err);
+    char *text = dayparts_file_json(&d, "Europe/Berlin");
+    assert_non_null(text);
+    const char *want =
+        "{\n \"format\": \"ipfs-radio-dayparts\",\n \"version\": 1,\n \"time_zone\": \"Europe/Berlin\",\n"
+        " \"parts\": [\n  {\n   \"name\": \"night\",\n   \"playlist\": \"dayparts/night.m3u\",\n   \"days\": [\n"
+        "    \"mon\",\n    \"tue\",\n    \"wed\",\n    \"thu\",\n    \"fri\",\n    \"sat\",\n    \"sun\"\n   ],\n"
+        "   \"start\": \"00:00\",\n   \"end\": \"06:00\"\n  },\n  {\n   \"name\": \"brunch\",\n"
+        "   \"playlist\": \"dayparts/brunch.m3u\",\n   \"days\": [\n    \"sat\",\n    \"sun\"\n   ],\n"
+        "   \"start\": \"10:00\",\n   \"end\": \"14:00:30\"\n  }\n ]\n}\n";
+    assert_string_equal(text, want);
+    free(text);
+    dayparts_free(&d);
+}
+
 /* A zoneinfo folder of our own, so the test does not depend on the machine's tzdata. */
 static char tzdir[256];
 
@@ -306,6 +332,7 @@ int main(void)
         cmocka_unit_test(overlaps_are_refused_anywhere_in_the_week),
         cmocka_unit_test(names_days_and_keys_are_checked),
         cmocka_unit_test(the_playlist_config_checks_its_parts),
+        cmocka_unit_test(the_file_is_the_contracts_example),
         cmocka_unit_test(zone_names_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Zone files larger than this are refused (the largest in tzdata is a few
- * KiB; a "fat" one about 3 KiB). */
+/* Zone files larger than this are refused (the largest in tzdata 2025b,
+ * Asia/Hebron, has under 4 KiB). */
 #define TZ_FILE_MAX (1024 * 1024)
-/* Longest zone name accepted (the longest in tzdata has 32 characters). */
+/* Longest zone name accepted (the longest in tzdata has 30 characters). */
 #define TZ_NAME_MAX 255
 /* Where zone files are looked up when $TZDIR is not set. */
 #define TZ_DIR_DEFAULT "/usr/share/zoneinfo"
@@ -25,7 +25,7 @@ struct tz;
 /* Loads an IANA zone by name. "UTC" and "Etc/UTC" need no file; other names
  * are read from $TZDIR if set, else TZ_DIR_DEFAULT. Refused: names with
  * "..", a leading '/', empty components or characters outside
- * [A-Za-z0-9_+-/]; files that are not TZif (version 1 and 2 to 4 are read),
+ * [A-Za-z0-9_+-/]; files that are not TZif (version 1, and 2 and later, are read),
  * truncated or inconsistent, larger than TZ_FILE_MAX, or with leap-second
  * records (the "right/" zones count leap seconds, Unix time does not).
  * Returns 0, or -1 (ERR_ENVIRONMENT when memory runs out) with a message

@@ -581,6 +581,14 @@ static void version1_file_is_read(void **state)
     assert_int_equal(tz_offset(z, 1000000), -18000);
     assert_int_equal(tz_offset(z, INT64_MAX), -18000);
     tz_free(z);
+    /* The directory given beats $TZDIR and the default. */
+    unsetenv("TZDIR");
+    assert_int_not_equal(load_tmp("V1", &z, err, sizeof err), 0);
+    if (tz_load_from(tmpdir, "V1", &z, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(tz_offset(z, 0), 7200);
+    tz_free(z);
+    assert_int_equal(tz_load_from(tmpdir, "Europe/Berlin", &z, err, sizeof err), -1);
 }
 
 static void transitions_are_searched_to_the_second(void **state)

@@ -348,12 +348,13 @@ static void fixed_and_odd_offsets_are_known(void **state)
     tz_free(z);
 }
 
+static int setup_tmpdir(void **state);
+static int teardown_tmpdir(void **state);
+
 static void utc_needs_no_file(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/test_tz_empty_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    setenv("TZDIR", dir, 1);
+    /* $TZDIR is the empty temporary directory. */
     const char *names[] = {"UTC", "Etc/UTC"};
     for (size_t i = 0; i < 2; i++) {
         struct tz *z = load(names[i]);
@@ -376,8 +377,6 @@ static void utc_needs_no_file(void **state)
     struct tz *z = NULL;
     assert_int_not_equal(tz_load("Europe/Berlin", &z, err, sizeof err), 0);
     assert_null(z);
-    unsetenv("TZDIR");
-    assert_int_equal(rmdir(dir), 0);
 }
 
 static void bad_names_are_refused(void **state)
@@ -840,7 +839,7 @@ int main(void)
         cmocka_unit_test(julian_and_all_year_rules_give_known_dates),
         cmocka_unit_test(rule_offsets_match_glibc),
         cmocka_unit_test(bad_names_are_refused),
-        cmocka_unit_test(utc_needs_no_file),
+        cmocka_unit_test_setup_teardown(utc_needs_no_file, setup_tmpdir, teardown_tmpdir),
         cmocka_unit_test(berlin_switches_at_known_instants),
         cmocka_unit_test(fixed_and_odd_offsets_are_known),
         cmocka_unit_test_setup_teardown(slim_file_with_only_a_footer_matches_glibc, setup_tmpdir,

@@ -5,7 +5,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
       libavformat-dev libavcodec-dev libswresample-dev libswscale-dev libavutil-dev \
       libcurl4-openssl-dev libjansson-dev libsodium-dev libebur128-dev \
-      libcmocka-dev libmicrohttpd-dev python3 nodejs npm \
+      libcmocka-dev libmicrohttpd-dev python3 nodejs npm tzdata \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -21,6 +21,7 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends \
       libavformat59 libavcodec59 libswresample4 libswscale6 libavutil57 \
       libcurl4 libjansson4 libsodium23 libebur128-1 libmicrohttpd12 ca-certificates \
+      tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /data radio
 COPY --from=build /usr/local/bin/radio-* /usr/local/bin/

@@ -15,6 +15,7 @@ PKGS=(
   espeak-ng valgrind nginx-light
   vlc-bin vlc-plugin-base
   prometheus
+  tzdata
 )
 # The oldest Node.js the npm lockfiles accept: the highest engines.node in
 # tests/*/package-lock.json (@noble/curves and @noble/hashes).

@@ -17,6 +17,10 @@
 #define CLOCK_FILE "clock.json"
 #define CLOCK_FORMAT "ipfs-radio-clock"
 #define CLOCK_VERSION 1
+/* processed/dayparts.json: running orders for parts of the day or week. */
+#define DAYPARTS_FILE "dayparts.json"
+#define DAYPARTS_FORMAT "ipfs-radio-dayparts"
+#define DAYPARTS_VERSION 1
 
 struct manifest_segment {
     char *file;              /* relative to processed/, e.g. segments/<id>/0.ts */

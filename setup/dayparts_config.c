@@ -7,12 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WEEK_SECONDS (DAYPARTS_WEEK_DAYS * DAYPARTS_DAY_SECONDS)
 #define ALL_DAYS 0x7fu
 #define WEEKDAYS 0x1fu
 #define WEEKENDS 0x60u
-
-const char *const dayparts_day_names[DAYPARTS_WEEK_DAYS] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
 /* One part as written, checked key by key with the config's own schema. */
 struct part_cfg {
@@ -41,52 +38,12 @@ static const struct cfg_key part_keys[] = {
 };
 #define NPART_KEYS (sizeof part_keys / sizeof part_keys[0])
 
-static int two_digits(const char *p, int *v)
-{
-    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
-        return -1;
-    *v = (p[0] - '0') * 10 + (p[1] - '0');
-    return 0;
-}
-
-/* "HH:MM" or "HH:MM:SS", two digits each, as seconds after midnight; 24:00 only as an end. */
-static int parse_time(const char *s, int is_end, int *out)
-{
-    size_t len = strlen(s);
-    int h, m, sec = 0;
-    if ((len != 5 && len != 8) || two_digits(s, &h) != 0 || s[2] != ':' || two_digits(s + 3, &m) != 0 ||
-        (len == 8 && (s[5] != ':' || two_digits(s + 6, &sec) != 0)))
-        return -1;
-    if (h > 24 || m > 59 || sec > 59)
-        return -1;
-    int t = (h * 60 + m) * 60 + sec;
-    if (t > DAYPARTS_DAY_SECONDS || (t == DAYPARTS_DAY_SECONDS && !is_end) || (t == 0 && is_end))
-        return -1;
-    *out = t;
-    return 0;
-}
-
-static int name_ok(const char *s)
-{
-    size_t len = strlen(s);
-    if (len == 0 || len > DAYPARTS_NAME_MAX)
-        return 0;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-              *p == '_' || *p == '-'))
-            return 0;
-    /* It becomes a file name in processed/dayparts/. */
-    return strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
-}
-
 static int day_bits(const char *s, unsigned *bits)
 {
-    for (int d = 0; d < DAYPARTS_WEEK_DAYS; d++)
-        if (strcmp(s, dayparts_day_names[d]) == 0) {
-            *bits = 1u << d;
-            return 0;
-        }
-    if (strcmp(s, "daily") == 0)
+    int d = week_day(s);
+    if (d >= 0)
+        *bits = 1u << d;
+    else if (strcmp(s, "daily") == 0)
         *bits = ALL_DAYS;
     else if (strcmp(s, "weekdays") == 0)
         *bits = WEEKDAYS;
@@ -112,14 +69,14 @@ static void take_list(struct cfg_strlist *to, struct cfg_strlist *from)
     from->n = 0;
 }
 
-static int part_from_cfg(struct part_cfg *pc, const char *where, struct daypart *p, char *err, size_t errlen)
+static int part_from_cfg(struct part_cfg *pc, const char *where, struct dayparts_config_part *p, char *err, size_t errlen)
 {
     if (!pc->name[0])
         return err_set(err, errlen, "%s: key \"name\" is required", where);
-    if (!name_ok(pc->name))
+    if (!week_name_ok(pc->name))
         return err_set(err, errlen,
                        "%s: key \"name\" is \"%s\": use 1 to %d of A-Z a-z 0-9 . _ - (it names a file)", where,
-                       pc->name, DAYPARTS_NAME_MAX);
+                       pc->name, WEEK_NAME_MAX);
     snprintf(p->name, sizeof p->name, "%s", pc->name);
     if (pc->days.n == 0)
         return err_set(err, errlen, "%s: key \"days\" is required (days of the week, \"daily\", \"weekdays\" or "
@@ -130,22 +87,22 @@ static int part_from_cfg(struct part_cfg *pc, const char *where, struct daypart 
             return err_set(err, errlen,
                            "%s: key \"days\" item %zu is \"%s\", not one of mon, tue, wed, thu, fri, sat, sun, "
                            "daily, weekdays, weekends", where, i + 1, pc->days.v[i]);
-        if (p->days & bits)
+        if (p->when.days & bits)
             return err_set(err, errlen, "%s: key \"days\" names a day twice (item %zu, \"%s\")", where, i + 1,
                            pc->days.v[i]);
-        p->days |= bits;
+        p->when.days |= bits;
     }
     if (!pc->start[0])
         return err_set(err, errlen, "%s: key \"start\" is required (\"HH:MM\" or \"HH:MM:SS\")", where);
-    if (parse_time(pc->start, 0, &p->start) != 0)
+    if (week_parse_time(pc->start, 0, &p->when.start) != 0)
         return err_set(err, errlen, "%s: key \"start\" is \"%s\", not a time from \"00:00\" to before \"24:00\" "
                        "written \"HH:MM\" or \"HH:MM:SS\"", where, pc->start);
     if (!pc->end[0])
         return err_set(err, errlen, "%s: key \"end\" is required (\"HH:MM\" or \"HH:MM:SS\")", where);
-    if (parse_time(pc->end, 1, &p->end) != 0)
+    if (week_parse_time(pc->end, 1, &p->when.end) != 0)
         return err_set(err, errlen, "%s: key \"end\" is \"%s\", not a time after \"00:00\" up to \"24:00\" "
                        "written \"HH:MM\" or \"HH:MM:SS\"", where, pc->end);
-    if (p->start == p->end)
+    if (p->when.start == p->when.end)
         return err_set(err, errlen, "%s: keys \"start\" and \"end\" are the same time (%s): an empty part, or a "
                        "whole day? Give a different end", where, pc->start);
     if (strlist_check(&pc->tracks, "tracks", where, err, errlen) != 0 ||
@@ -159,58 +116,22 @@ static int part_from_cfg(struct part_cfg *pc, const char *where, struct daypart 
     return 0;
 }
 
-/* Where the part is on air, as up to two spans of the week [from, to) per day it starts on. */
-struct span {
-    int from, to;
-    size_t part;
-};
-
-static size_t part_spans(const struct daypart *p, size_t idx, struct span *out)
+static int check_overlaps(const struct dayparts_config *d, const char *origin, char *err, size_t errlen)
 {
-    size_t n = 0;
-    int len = p->end > p->start ? p->end - p->start : DAYPARTS_DAY_SECONDS - p->start + p->end;
-    for (int d = 0; d < DAYPARTS_WEEK_DAYS; d++) {
-        if (!(p->days & (1u << d)))
-            continue;
-        int from = d * DAYPARTS_DAY_SECONDS + p->start, to = from + len;
-        if (to <= WEEK_SECONDS) {
-            out[n++] = (struct span){from, to, idx};
-        } else {
-            /* Past Sunday midnight: the rest is Monday's. */
-            out[n++] = (struct span){from, WEEK_SECONDS, idx};
-            out[n++] = (struct span){0, to - WEEK_SECONDS, idx};
-        }
-    }
-    return n;
-}
-
-static int check_overlaps(const struct dayparts *d, const char *origin, char *err, size_t errlen)
-{
-    struct span *s = calloc(d->n * (DAYPARTS_WEEK_DAYS + 1) + 1, sizeof *s);
-    if (!s)
-        return err_env(err, errlen, "out of memory");
-    size_t n = 0;
-    for (size_t i = 0; i < d->n; i++)
-        n += part_spans(&d->v[i], i, s + n);
-    int rc = 0;
-    for (size_t a = 0; a < n && rc == 0; a++)
-        for (size_t b = a + 1; b < n && rc == 0; b++) {
-            if (s[a].part == s[b].part || s[a].from >= s[b].to || s[b].from >= s[a].to)
+    for (size_t a = 0; a < d->n; a++)
+        for (size_t b = a + 1; b < d->n; b++) {
+            int64_t at;
+            if (!week_overlap(&d->v[a].when, &d->v[b].when, &at))
                 continue;
-            int at = s[a].from > s[b].from ? s[a].from : s[b].from;
             char t[16];
-            dayparts_time_text(at % DAYPARTS_DAY_SECONDS, t, sizeof t);
-            size_t first = s[a].part < s[b].part ? s[a].part : s[b].part;
-            size_t second = s[a].part < s[b].part ? s[b].part : s[a].part;
-            rc = err_set(err, errlen, "%s: key \"dayparts\": parts \"%s\" and \"%s\" overlap (both on air on %s at "
-                         "%s)", origin, d->v[first].name, d->v[second].name,
-                         dayparts_day_names[at / DAYPARTS_DAY_SECONDS], t);
+            week_time_text((int)(at % WEEK_DAY_SECONDS), t, sizeof t);
+            return err_set(err, errlen, "%s: key \"dayparts\": parts \"%s\" and \"%s\" overlap (both on air on %s "
+                           "at %s)", origin, d->v[a].name, d->v[b].name, week_day_names[at / WEEK_DAY_SECONDS], t);
         }
-    free(s);
-    return rc;
+    return 0;
 }
 
-int dayparts_parse(const char *list_json, const char *origin, struct dayparts *out, char *err, size_t errlen)
+int dayparts_config_parse(const char *list_json, const char *origin, struct dayparts_config *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     json_error_t je;
@@ -257,7 +178,7 @@ int dayparts_parse(const char *list_json, const char *origin, struct dayparts *o
     if (rc == 0)
         rc = check_overlaps(out, origin, err, errlen);
     if (rc != 0)
-        dayparts_free(out);
+        dayparts_config_free(out);
     return rc;
 }
 
@@ -268,7 +189,7 @@ static void free_list(struct cfg_strlist *l)
     free(l->v);
 }
 
-void dayparts_free(struct dayparts *d)
+void dayparts_config_free(struct dayparts_config *d)
 {
     for (size_t i = 0; d->v && i < d->n; i++) {
         free_list(&d->v[i].tracks);
@@ -278,13 +199,4 @@ void dayparts_free(struct dayparts *d)
     free(d->v);
     d->v = NULL;
     d->n = 0;
-}
-
-void dayparts_time_text(int seconds, char *out, size_t outlen)
-{
-    int h = seconds / 3600, m = seconds / 60 % 60, s = seconds % 60;
-    if (s)
-        snprintf(out, outlen, "%02d:%02d:%02d", h, m, s);
-    else
-        snprintf(out, outlen, "%02d:%02d", h, m);
 }

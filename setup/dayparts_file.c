@@ -7,28 +7,23 @@
 #include <string.h>
 #include <unistd.h>
 
-void dayparts_file_playlist(const struct daypart *p, char *rel, size_t len)
+void dayparts_file_playlist(const struct dayparts_config_part *p, char *rel, size_t len)
 {
     snprintf(rel, len, DAYPARTS_DIR "/%s.m3u", p->name);
 }
 
-static json_t *part_json(const struct daypart *p)
+static json_t *part_json(const struct dayparts_config_part *p)
 {
-    json_t *days = json_array();
-    for (int d = 0; days && d < DAYPARTS_WEEK_DAYS; d++)
-        if ((p->days & (1u << d)) && json_array_append_new(days, json_string(dayparts_day_names[d])) != 0) {
-            json_decref(days);
-            days = NULL;
-        }
-    char rel[DAYPARTS_NAME_MAX + 32], start[16], end[16];
+    json_t *days = week_days_json(p->when.days);
+    char rel[WEEK_NAME_MAX + 32], start[16], end[16];
     dayparts_file_playlist(p, rel, sizeof rel);
-    dayparts_time_text(p->start, start, sizeof start);
-    dayparts_time_text(p->end, end, sizeof end);
+    week_time_text(p->when.start, start, sizeof start);
+    week_time_text(p->when.end, end, sizeof end);
     return json_pack("{s:s, s:s, s:o, s:s, s:s}", "name", p->name, "playlist", rel, "days", days, "start", start,
                      "end", end);
 }
 
-char *dayparts_file_json(const struct dayparts *d, const char *time_zone)
+char *dayparts_file_json(const struct dayparts_config *d, const char *time_zone)
 {
     json_t *parts = json_array();
     for (size_t i = 0; parts && i < d->n; i++)
@@ -53,7 +48,7 @@ char *dayparts_file_json(const struct dayparts *d, const char *time_zone)
     return t;
 }
 
-void dayparts_file_prune(const char *processed_dir, const struct dayparts *d)
+void dayparts_file_prune(const char *processed_dir, const struct dayparts_config *d)
 {
     char dir[4096];
     if ((size_t)snprintf(dir, sizeof dir, "%s/" DAYPARTS_DIR, processed_dir) >= sizeof dir)
@@ -67,7 +62,7 @@ void dayparts_file_prune(const char *processed_dir, const struct dayparts *d)
             continue;
         int named = 0;
         for (size_t i = 0; i < d->n && !named; i++) {
-            char rel[DAYPARTS_NAME_MAX + 32];
+            char rel[WEEK_NAME_MAX + 32];
             dayparts_file_playlist(&d->v[i], rel, sizeof rel);
             named = strcmp(rel + strlen(DAYPARTS_DIR "/"), e->d_name) == 0;
         }

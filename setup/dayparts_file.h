@@ -6,21 +6,19 @@
 #include <stddef.h>
 
 #include "dayparts_config.h"
+#include "manifest.h"
 
-#define DAYPARTS_FILE "dayparts.json"
 #define DAYPARTS_DIR "dayparts"
-#define DAYPARTS_FORMAT "ipfs-radio-dayparts"
-#define DAYPARTS_VERSION 1
 
 /* The file's text; NULL when out of memory. */
-char *dayparts_file_json(const struct dayparts *d, const char *time_zone);
+char *dayparts_file_json(const struct dayparts_config *d, const char *time_zone);
 
 /* A part's playlist, relative to processed/: "dayparts/<name>.m3u". */
-void dayparts_file_playlist(const struct daypart *p, char *rel, size_t len);
+void dayparts_file_playlist(const struct dayparts_config_part *p, char *rel, size_t len);
 
 /* Deletes the files in processed/dayparts/ that no part of d names, and
  * the folder when it is left empty. Only after the dayparts.json that
  * named them is gone or replaced. */
-void dayparts_file_prune(const char *processed_dir, const struct dayparts *d);
+void dayparts_file_prune(const char *processed_dir, const struct dayparts_config *d);
 
 #endif

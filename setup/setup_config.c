@@ -4,7 +4,7 @@
 #include "dayparts_config.h"
 #include "err.h"
 #include "page.h"
-#include "tzname.h"
+#include "tz.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -193,12 +193,15 @@ int playlist_config_check(const struct playlist_config *c, const char *origin, c
         strlist_check(&c->exclude, "exclude", origin, err, errlen) != 0 ||
         strlist_check(&c->jingles, "jingles", origin, err, errlen) != 0)
         return -1;
+    /* Read as the streamer will read it: a zone setup accepts airs. */
     char why[ERR_MSG_MAX];
-    if (tzname_check(c->time_zone, why, sizeof why) != 0)
+    struct tz *zone;
+    if (tz_load(c->time_zone, &zone, why, sizeof why) != 0)
         return err_set(err, errlen, "%s: key \"time_zone\" is \"%s\": %s", origin, c->time_zone, why);
-    struct dayparts parts;
-    if (dayparts_parse(c->dayparts, origin, &parts, err, errlen) != 0)
+    tz_free(zone);
+    struct dayparts_config parts;
+    if (dayparts_config_parse(c->dayparts, origin, &parts, err, errlen) != 0)
         return -1;
-    dayparts_free(&parts);
+    dayparts_config_free(&parts);
     return 0;
 }

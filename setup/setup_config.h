@@ -63,7 +63,7 @@ struct playlist_config {
     double station_id_top_before_seconds;
     double station_id_top_after_seconds;
     char *time_zone;                     /* of the day-parts and the top of the hour */
-    char *dayparts;                      /* JSON text of the list; dayparts_parse reads it */
+    char *dayparts;                      /* JSON text of the list; dayparts_config_parse reads it */
 };
 
 extern const struct cfg_key setup_config_keys[];

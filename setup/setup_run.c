@@ -54,7 +54,7 @@ struct job {
 
 /* A running order: the main one (playlist.m3u) or a day-part's. */
 struct order {
-    const struct daypart *part;      /* NULL: the main order */
+    const struct dayparts_config_part *part;      /* NULL: the main order */
     const struct cfg_strlist *tracks, *jingles;
     enum order_rules_mode mode;
     uint64_t seed;
@@ -73,7 +73,7 @@ struct run {
     size_t njobs;
     size_t nmusic;                   /* jobs[0, nmusic) are music, the rest jingles */
     struct order main;
-    struct dayparts dayparts;
+    struct dayparts_config dayparts;
     struct order *parts;             /* one per day-part */
     size_t next;                     /* next job index for a worker */
     int fatal;
@@ -558,17 +558,12 @@ static json_t *strlist_json(const struct cfg_strlist *l)
 }
 
 /* A day-part as it decided its playlist (the seed only with shuffle, as for the main order). */
-static json_t *part_options_json(const struct daypart *p)
+static json_t *part_options_json(const struct dayparts_config_part *p)
 {
-    json_t *days = json_array();
-    for (int d = 0; days && d < DAYPARTS_WEEK_DAYS; d++)
-        if ((p->days & (1u << d)) && json_array_append_new(days, json_string(dayparts_day_names[d])) != 0) {
-            json_decref(days);
-            days = NULL;
-        }
+    json_t *days = week_days_json(p->when.days);
     char start[16], end[16];
-    dayparts_time_text(p->start, start, sizeof start);
-    dayparts_time_text(p->end, end, sizeof end);
+    week_time_text(p->when.start, start, sizeof start);
+    week_time_text(p->when.end, end, sizeof end);
     json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:s, s:o, s:o}", "name", p->name, "days", days, "start", start, "end",
                           end, "mode", p->mode, "tracks", strlist_json(&p->tracks), "jingles", strlist_json(&p->jingles));
     if (o && strcmp(p->mode, "shuffle") == 0 && json_object_set_new(o, "seed", json_integer(p->seed)) != 0) {
@@ -787,7 +782,7 @@ static int parts_write_playlists(struct run *r, struct parts_out *po, char *err,
         fs_mkdirs(dir, err, errlen) != 0)
         return -1;
     for (size_t i = 0; i < r->dayparts.n; i++) {
-        char rel[DAYPARTS_NAME_MAX + 32], path[4096];
+        char rel[WEEK_NAME_MAX + 32], path[4096];
         dayparts_file_playlist(&r->dayparts.v[i], rel, sizeof rel);
         if (fs_path(path, sizeof path, err, errlen, "%s/%s", r->cfg->processed_dir, rel) != 0)
             return -1;
@@ -822,7 +817,7 @@ static void parts_put_back(struct run *r, struct parts_out *po)
             unlink(po->index_path);
     }
     for (size_t i = 0; i < r->dayparts.n; i++) {
-        char rel[DAYPARTS_NAME_MAX + 32], path[4096];
+        char rel[WEEK_NAME_MAX + 32], path[4096];
         dayparts_file_playlist(&r->dayparts.v[i], rel, sizeof rel);
         if (!po->written || !po->written[i] ||
             fs_path(path, sizeof path, NULL, 0, "%s/%s", r->cfg->processed_dir, rel) != 0)
@@ -1011,7 +1006,7 @@ static const char *missing_reason(const char *entry, const struct playlist_confi
  * An entry that names nothing is reported and kept as -1; one that names
  * several files is refused, since guessing would play the wrong one. */
 static int resolve_list(const struct cfg_strlist *list, const char *key, const char *origin,
-                        const struct daypart *part, const struct playlist_config *pc, const char *folder,
+                        const struct dayparts_config_part *part, const struct playlist_config *pc, const char *folder,
                         const struct scan_list *files, size_t first, size_t n, long **picks, struct setup_result *res, char *err, size_t errlen)
 {
     *picks = NULL;
@@ -1260,7 +1255,7 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         err_set(err, errlen, "%s: key \"mode\" is \"%s\", not a known mode", cfg->playlist_config, pc->mode);
         goto out;
     }
-    if (dayparts_parse(pc->dayparts, cfg->playlist_config, &r.dayparts, err, errlen) != 0) {
+    if (dayparts_config_parse(pc->dayparts, cfg->playlist_config, &r.dayparts, err, errlen) != 0) {
         res->bad_config = 1;
         goto out;
     }
@@ -1270,7 +1265,7 @@ int setup_run(const struct setup_config *cfg, const struct playlist_config *pc,
         goto out;
     }
     for (size_t i = 0; i < r.dayparts.n; i++) {
-        const struct daypart *p = &r.dayparts.v[i];
+        const struct dayparts_config_part *p = &r.dayparts.v[i];
         r.parts[i] = (struct order){.part = p, .tracks = &p->tracks, .jingles = &p->jingles, .seed = (uint64_t)p->seed};
         if (order_rules_mode_parse(p->mode, &r.parts[i].mode) != 0) {
             res->bad_config = 1;
@@ -1451,7 +1446,7 @@ out:
     for (size_t i = 0; r.parts && i < r.dayparts.n; i++)
         order_free(&r.parts[i]);
     free(r.parts);
-    dayparts_free(&r.dayparts);
+    dayparts_config_free(&r.dayparts);
     ipfs_client_free(&r.ipfs);
     manifest_free(&old);
     scan_list_free(&files);

@@ -14,18 +14,18 @@
 #include "dayparts_config.h"
 #include "dayparts_file.h"
 #include "setup_config.h"
-#include "tzname.h"
+#include "tz.h"
 
 #define HOUR 3600
 
-static int parse(const char *list, struct dayparts *d, char *err, size_t errlen)
+static int parse(const char *list, struct dayparts_config *d, char *err, size_t errlen)
 {
-    return dayparts_parse(list, "p.json", d, err, errlen);
+    return dayparts_config_parse(list, "p.json", d, err, errlen);
 }
 
 static void expect_refusal(const char *list, const char *needle1, const char *needle2)
 {
-    struct dayparts d;
+    struct dayparts_config d;
     char err[1024] = "";
     if (parse(list, &d, err, sizeof err) == 0)
         fail_msg("accepted: %s", list);
@@ -37,7 +37,7 @@ static void expect_refusal(const char *list, const char *needle1, const char *ne
 static void a_night_and_a_weekend_part_are_read(void **state)
 {
     (void)state;
-    struct dayparts d;
+    struct dayparts_config d;
     char err[1024] = "";
     int rc = parse("[{\"name\": \"night\", \"days\": [\"daily\"], \"start\": \"00:00\", \"end\": \"06:00\"},"
                    " {\"name\": \"brunch\", \"days\": [\"sun\", \"sat\"], \"start\": \"10:00\", \"end\": \"14:00:30\","
@@ -47,75 +47,75 @@ static void a_night_and_a_weekend_part_are_read(void **state)
         fail_msg("%s", err);
     assert_int_equal(d.n, 2);
     assert_string_equal(d.v[0].name, "night");
-    assert_int_equal(d.v[0].days, 0x7f);
-    assert_int_equal(d.v[0].start, 0);
-    assert_int_equal(d.v[0].end, 6 * HOUR);
+    assert_int_equal(d.v[0].when.days, 0x7f);
+    assert_int_equal(d.v[0].when.start, 0);
+    assert_int_equal(d.v[0].when.end, 6 * HOUR);
     assert_string_equal(d.v[0].mode, "ordered");
     assert_int_equal(d.v[0].seed, 0);
     assert_int_equal(d.v[0].tracks.n, 0);
     assert_int_equal(d.v[0].jingles.n, 0);
-    assert_int_equal(d.v[1].days, (1 << 5) | (1 << 6));
-    assert_int_equal(d.v[1].start, 10 * HOUR);
-    assert_int_equal(d.v[1].end, 14 * HOUR + 30);
+    assert_int_equal(d.v[1].when.days, (1 << 5) | (1 << 6));
+    assert_int_equal(d.v[1].when.start, 10 * HOUR);
+    assert_int_equal(d.v[1].when.end, 14 * HOUR + 30);
     assert_string_equal(d.v[1].mode, "shuffle");
     assert_int_equal(d.v[1].seed, 7);
     assert_int_equal(d.v[1].tracks.n, 2);
     assert_string_equal(d.v[1].tracks.v[1], "b.mp3");
     assert_string_equal(d.v[1].jingles.v[0], "id.flac");
-    dayparts_free(&d);
+    dayparts_config_free(&d);
 }
 
 static void shorthands_expand(void **state)
 {
     (void)state;
-    struct dayparts d;
+    struct dayparts_config d;
     char err[1024] = "";
     assert_int_equal(parse("[{\"name\": \"w\", \"days\": [\"weekdays\"], \"start\": \"09:00\", \"end\": \"10:00\"},"
                            " {\"name\": \"e\", \"days\": [\"weekends\"], \"start\": \"09:00\", \"end\": \"10:00\"},"
                            " {\"name\": \"f\", \"days\": [\"wed\", \"mon\"], \"start\": \"11:00\", \"end\": \"12:00\"}]",
                            &d, err, sizeof err), 0);
-    assert_int_equal(d.v[0].days, 0x1f);
-    assert_int_equal(d.v[1].days, 0x60);
-    assert_int_equal(d.v[2].days, 0x5);
-    dayparts_free(&d);
-    assert_string_equal(dayparts_day_names[0], "mon");
-    assert_string_equal(dayparts_day_names[6], "sun");
+    assert_int_equal(d.v[0].when.days, 0x1f);
+    assert_int_equal(d.v[1].when.days, 0x60);
+    assert_int_equal(d.v[2].when.days, 0x5);
+    dayparts_config_free(&d);
+    assert_string_equal(week_day_names[0], "mon");
+    assert_string_equal(week_day_names[6], "sun");
 }
 
 static void an_empty_list_means_no_parts(void **state)
 {
     (void)state;
-    struct dayparts d;
+    struct dayparts_config d;
     char err[256];
     assert_int_equal(parse("[]", &d, err, sizeof err), 0);
     assert_int_equal(d.n, 0);
-    dayparts_free(&d);
+    dayparts_config_free(&d);
 }
 
 static void times_are_written_back_shortest(void **state)
 {
     (void)state;
     char t[16];
-    dayparts_time_text(0, t, sizeof t);
+    week_time_text(0, t, sizeof t);
     assert_string_equal(t, "00:00");
-    dayparts_time_text(14 * HOUR + 30, t, sizeof t);
+    week_time_text(14 * HOUR + 30, t, sizeof t);
     assert_string_equal(t, "14:00:30");
-    dayparts_time_text(24 * HOUR, t, sizeof t);
+    week_time_text(24 * HOUR, t, sizeof t);
     assert_string_equal(t, "24:00");
 }
 
 static void times_and_bounds_are_checked(void **state)
 {
     (void)state;
-    struct dayparts d;
+    struct dayparts_config d;
     char err[1024];
     /* 24:00 ends a part; a part may end past midnight, and run to it. */
     assert_int_equal(parse("[{\"name\": \"late\", \"days\": [\"mon\"], \"start\": \"22:00\", \"end\": \"24:00\"},"
                            " {\"name\": \"wrap\", \"days\": [\"tue\"], \"start\": \"23:00:01\", \"end\": \"02:00\"}]",
                            &d, err, sizeof err), 0);
-    assert_int_equal(d.v[0].end, 24 * HOUR);
-    assert_int_equal(d.v[1].start, 23 * HOUR + 1);
-    dayparts_free(&d);
+    assert_int_equal(d.v[0].when.end, 24 * HOUR);
+    assert_int_equal(d.v[1].when.start, 23 * HOUR + 1);
+    dayparts_config_free(&d);
     static const char *const bad_start[] = {"24:00", "24:01", "7:00", "12:60", "12:00:60", "12:00:", "12-00",
                                             "1200", "", " 12:00", "12:00 ", "ab:cd", "25:00", "12:5"};
     for (size_t i = 0; i < sizeof bad_start / sizeof bad_start[0]; i++) {
@@ -152,7 +152,7 @@ static void overlaps_are_refused_anywhere_in_the_week(void **state)
                    " {\"name\": \"monday\", \"days\": [\"mon\"], \"start\": \"00:00\", \"end\": \"01:00\"}]",
                    "overlap", "mon at 00:00");
     /* A part past midnight every day meets itself only end to start. */
-    struct dayparts d;
+    struct dayparts_config d;
     char err[1024] = "";
     int rc = parse("[{\"name\": \"night\", \"days\": [\"daily\"], \"start\": \"22:00\", \"end\": \"06:00\"},"
                    " {\"name\": \"morning\", \"days\": [\"daily\"], \"start\": \"06:00\", \"end\": \"10:00\"},"
@@ -160,20 +160,20 @@ static void overlaps_are_refused_anywhere_in_the_week(void **state)
                    &d, err, sizeof err);
     if (rc != 0)
         fail_msg("parts that only touch were refused: %s", err);
-    dayparts_free(&d);
+    dayparts_config_free(&d);
     /* Touching across Sunday midnight is fine too. */
     rc = parse("[{\"name\": \"sun\", \"days\": [\"sun\"], \"start\": \"20:00\", \"end\": \"02:00\"},"
                " {\"name\": \"mon\", \"days\": [\"mon\"], \"start\": \"02:00\", \"end\": \"03:00\"}]",
                &d, err, sizeof err);
     if (rc != 0)
         fail_msg("parts that only touch were refused: %s", err);
-    dayparts_free(&d);
+    dayparts_config_free(&d);
     /* A part that runs past midnight every day meets itself. */
     rc = parse("[{\"name\": \"long\", \"days\": [\"daily\"], \"start\": \"01:00\", \"end\": \"00:30\"}]", &d, err,
                sizeof err);
     if (rc != 0)
         fail_msg("a part that ends before it starts again was refused: %s", err);
-    dayparts_free(&d);
+    dayparts_config_free(&d);
 }
 
 static void names_days_and_keys_are_checked(void **state)
@@ -250,7 +250,7 @@ static void the_playlist_config_checks_its_parts(void **state)
 static void the_file_is_the_contracts_example(void **state)
 {
     (void)state;
-    struct dayparts d;
+    struct dayparts_config d;
     char err[1024] = "";
     int rc = parse("[{\"name\": \"night\", \"days\": [\"daily\"], \"start\": \"00:00\", \"end\": \"06:00\", "
                    "\"mode\": \"shuffle\"},"
@@ -269,7 +269,7 @@ static void the_file_is_the_contracts_example(void **state)
         "   \"start\": \"10:00\",\n   \"end\": \"14:00:30\"\n  }\n ]\n}\n";
     assert_string_equal(text, want);
     free(text);
-    dayparts_free(&d);
+    dayparts_config_free(&d);
 }
 
 /* A zoneinfo folder of our own, so the test does not depend on the machine's tzdata. */
@@ -293,20 +293,30 @@ static void zone_names_are_checked(void **state)
     char sub[512];
     snprintf(sub, sizeof sub, "%s/Europe", tzdir);
     assert_int_equal(mkdir(sub, 0755), 0);
-    put("Europe/Berlin", "TZif2\nrest");
-    put("Etc+GMT-14", "TZif2\nrest");
+    /* Real zone files (tzdata is installed with the project), under names of the test's own. */
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cp /usr/share/zoneinfo/Europe/Berlin '%s/Europe/Berlin' && "
+             "cp /usr/share/zoneinfo/Etc/GMT-14 '%s/Etc+GMT-14'", tzdir, tzdir);
+    assert_int_equal(system(cmd), 0);
     put("Fake", "not a zone");
+    put("Truncated", "TZif2\nrest");
     setenv("TZDIR", tzdir, 1);
     char why[256];
-    assert_int_equal(tzname_check("UTC", why, sizeof why), 0);
-    assert_int_equal(tzname_check("Europe/Berlin", why, sizeof why), 0);
-    assert_int_equal(tzname_check("Etc+GMT-14", why, sizeof why), 0);
-    static const char *const bad[] = {"", "Europe/Nowhere", "Fake", "Europe", "/etc/passwd", "../Europe/Berlin",
-                                      "Europe/../Europe/Berlin", "Europe//Berlin", "Europe/Berlin/", "-x",
-                                      "Europe/Ber lin", "europe/berlin"};
+    struct tz *z;
+    static const char *const good[] = {"UTC", "Europe/Berlin", "Etc+GMT-14"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        if (tz_load(good[i], &z, why, sizeof why) != 0)
+            fail_msg("zone \"%s\" refused: %s", good[i], why);
+        tz_free(z);
+    }
+    static const char *const bad[] = {"", "Europe/Nowhere", "Fake", "Truncated", "Europe", "/etc/passwd",
+                                      "../Europe/Berlin", "Europe/../Europe/Berlin", "Europe//Berlin",
+                                      "Europe/Berlin/", "-x", "Europe/Ber lin", "europe/berlin"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (tzname_check(bad[i], why, sizeof why) == 0)
+        if (tz_load(bad[i], &z, why, sizeof why) == 0) {
+            tz_free(z);
             fail_msg("zone \"%s\" accepted", bad[i]);
+        }
     struct playlist_config c;
     char err[1024] = "";
     assert_int_equal(apply_playlist("{\"time_zone\": \"Europe/Berlin\"}", &c, err, sizeof err), 0);
@@ -316,7 +326,6 @@ static void zone_names_are_checked(void **state)
         fail_msg("message \"%s\" lacks the file, key or value", err);
     cfg_free(playlist_config_keys, playlist_config_nkeys, &c);
     unsetenv("TZDIR");
-    char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tzdir);
     assert_int_equal(system(cmd), 0);
 }

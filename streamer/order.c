@@ -201,7 +201,7 @@ int order_parse(const struct order_texts *t, const char *origin, struct order *o
     memset(o, 0, sizeof *o);
     char mname[4200], pname[4200];
     snprintf(mname, sizeof mname, "%s/manifest.json", origin);
-    snprintf(pname, sizeof pname, "%s/playlist.m3u", origin);
+    snprintf(pname, sizeof pname, "%s/%s", origin, t->playlist_name ? t->playlist_name : "playlist.m3u");
     /* manifest_parse reads up to a NUL: one inside the text would hide
      * what follows it, so such a text is refused rather than cut short. */
     if (!t->manifest || strlen(t->manifest) != t->manifest_len)

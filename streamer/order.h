@@ -66,6 +66,7 @@ struct order_texts {
     size_t manifest_len;
     char *playlist;          /* NUL-terminated */
     size_t playlist_len;
+    const char *playlist_name; /* in messages, relative to processed/; NULL: playlist.m3u */
 };
 
 /* Reads processed/manifest.json and processed/playlist.m3u (regular files

@@ -227,16 +227,18 @@ static int64_t next_track_start(const struct sched *s, int64_t after_seq, size_t
     return s->anchor.seq + k * (int64_t)o->n + (int64_t)i - off;
 }
 
-int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t keep,
+int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t keep, size_t offset,
                  char *err, size_t errlen)
 {
+    if (offset >= next->n || !next->segs[offset].track_start)
+        return err_set(err, errlen, "segment %zu of the new order does not start a track", offset);
     if (s->anchor.seq > after_seq) {
         /* The pending order never aired: replace it at the same point. */
         order_free(&s->order);
         s->order = *next;
         memset(next, 0, sizeof *next);
         memcpy(s->anchor.order_id, s->order.id, sizeof s->anchor.order_id);
-        s->anchor.offset = 0;
+        s->anchor.offset = (int64_t)offset;
         return 0;
     }
     size_t i;
@@ -252,7 +254,7 @@ int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t 
     s->anchor.time = at.pdt;
     s->anchor.seq = switch_seq;
     s->anchor.disc_before = at.disc_before;
-    s->anchor.offset = 0;
+    s->anchor.offset = (int64_t)offset;
     memcpy(s->anchor.order_id, s->order.id, sizeof s->anchor.order_id);
     return 0;
 }

@@ -73,9 +73,11 @@ size_t sched_window(const struct sched *s, int64_t newest, size_t size, struct s
 
 /* Switches to order *next (taken over) at the first track start after
  * `after_seq` (the newest segment already published), keeping as history the
- * segments a window of `keep` may still show. If the previous switch has not
- * aired yet, the new order simply replaces it at the same point. */
-int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t keep,
+ * segments a window of `keep` may still show. The new order plays from its
+ * segment `offset` there (a track start: 0 is its top). If the previous
+ * switch has not aired yet, the new order simply replaces it at the same
+ * point. */
+int sched_switch(struct sched *s, struct order *next, int64_t after_seq, size_t keep, size_t offset,
                  char *err, size_t errlen);
 
 /* Starts the current order again from its top at sequence after_seq + 1

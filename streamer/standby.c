@@ -294,15 +294,6 @@ static int copy_hist(struct station_memory *m)
     return 0;
 }
 
-int standby_adopt(struct station *st, const char *processed_dir, const char *text, size_t len, double now,
-                  char *err, size_t errlen)
-{
-    struct order o;
-    if (order_load(processed_dir, &o, NULL, err, errlen) != 0)
-        return -1;
-    return standby_adopt_order(st, &o, text, len, now, err, errlen);
-}
-
 int standby_adopt_order(struct station *st, struct order *order, const char *text, size_t len, double now,
                         char *err, size_t errlen)
 {

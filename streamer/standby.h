@@ -93,10 +93,7 @@ void standby_stop(struct standby *sb);
  * station computes exactly what the other streamer would have; without,
  * the running order starts again after the playlist's last segment. Keeps
  * *st as it was when the playlist is unusable (-1) or not ahead of it (0).
- * 1: adopted. */
-int standby_adopt(struct station *st, const char *processed_dir, const char *text, size_t len, double now,
-                  char *err, size_t errlen);
-/* The same with the running order given (taken over, as by station_open). */
+ * 1: adopted. The running order is taken over, as by station_open. */
 int standby_adopt_order(struct station *st, struct order *o, const char *text, size_t len, double now,
                         char *err, size_t errlen);
 

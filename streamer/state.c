@@ -84,6 +84,12 @@ int state_save(const char *path, const struct streamer_state *s, char *err, size
     json_t *ids = json_pack("{s:o, s:I, s:I}", "last_id", s->ids.have_last ? json_real(s->ids.last_id) : json_null(),
                             "decided", (json_int_t)s->ids.decided, "next", (json_int_t)s->ids.next);
     bad |= !ids || json_object_set_new(root, "station_ids", ids) != 0;
+    json_t *pos = json_array();
+    bad |= !pos;
+    for (size_t i = 0; !bad && i < s->positions.n; i++)
+        bad = json_array_append_new(pos, json_pack("{s:s, s:I}", "order", s->positions.v[i].order, "offset",
+                                                   (json_int_t)s->positions.v[i].offset)) != 0;
+    bad |= json_object_set_new(root, "order_positions", pos) != 0;
     if (bad) {
         json_decref(root);
         return err_set(err, errlen, "out of memory");
@@ -168,6 +174,24 @@ static int load_acks(json_t *a, struct streamer_state *s, char *err, size_t errl
     return 0;
 }
 
+/* Where each running order left off: absent in states of earlier versions. */
+static int load_positions(json_t *pos, struct program_memory *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!pos)
+        return 0;
+    if (!json_is_array(pos) || json_array_size(pos) > PROGRAM_MAX_POSITIONS)
+        return -1;
+    for (size_t i = 0; i < json_array_size(pos); i++) {
+        json_t *e = json_array_get(pos, i), *o = json_object_get(e, "order"), *off = json_object_get(e, "offset");
+        if (!json_is_string(o) || strlen(json_string_value(o)) != 64 || !json_is_integer(off) ||
+            json_integer_value(off) < 0)
+            return -1;
+        program_memory_put(out, json_string_value(o), json_integer_value(off));
+    }
+    return 0;
+}
+
 int state_load(const char *path, struct streamer_state *s, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
@@ -183,13 +207,13 @@ int state_load(const char *path, struct streamer_state *s, char *err, size_t err
     json_int_t ver, target, aseq, adb;
     json_int_t aoff = 0;
     double epoch, atime;
-    json_t *hist, *window, *pls = NULL, *acks = NULL, *ids = NULL;
+    json_t *hist, *window, *pls = NULL, *acks = NULL, *ids = NULL, *pos = NULL;
     s->ids.decided = -1;
-    if (json_unpack_ex(root, &je, 0, "{s:s, s:I, s:F, s:I, s:{s:F, s:I, s:I, s?I, s:s}, s:o, s:o, s?s, s?o, s?o, s?o}",
+    if (json_unpack_ex(root, &je, 0, "{s:s, s:I, s:F, s:I, s:{s:F, s:I, s:I, s?I, s:s}, s:o, s:o, s?s, s?o, s?o, s?o, s?o}",
                        "format", &fmt, "version", &ver, "epoch", &epoch, "target_duration", &target,
                        "anchor", "time", &atime, "seq", &aseq, "disc_before", &adb, "offset", &aoff,
                        "order_id", &order_id, "history", &hist, "window", &window, "ipns_name", &name,
-                       "playlists", &pls, "queue", &acks, "station_ids", &ids) != 0) {
+                       "playlists", &pls, "queue", &acks, "station_ids", &ids, "order_positions", &pos) != 0) {
         err_set(err, errlen, "%s: %s", path, je.text);
         goto out;
     }
@@ -238,6 +262,10 @@ int state_load(const char *path, struct streamer_state *s, char *err, size_t err
         s->ids.last_id = s->ids.have_last ? json_number_value(last) : 0;
         s->ids.decided = json_integer_value(dec);
         s->ids.next = (uint64_t)json_integer_value(next);
+    }
+    if (load_positions(pos, &s->positions) != 0) {
+        err_set(err, errlen, "%s: \"order_positions\" is malformed", path);
+        goto out;
     }
     m->have = 1;
     rc = 0;

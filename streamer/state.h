@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "cid.h"
+#include "program.h"
 #include "queue.h"
 #include "station.h"
 #include "station_ids.h"
@@ -24,6 +25,7 @@ struct streamer_state {
     struct queue_ack *acks;          /* queue requests acted on, oldest first */
     size_t nacks;
     struct station_ids_memory ids;   /* the clock's station IDs: what the next decision needs */
+    struct program_memory positions; /* where each running order left off (day-parts) */
 };
 
 void state_free(struct streamer_state *s);

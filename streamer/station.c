@@ -53,11 +53,12 @@ double station_published_delay(size_t window, double listen_delay, int target)
 static double lead_in(const struct order *o, const struct station_opts *opts)
 {
     size_t window = opts->window;
-    int64_t need = (int64_t)STATION_MIN_TARGETS * o->max_rounded * o->rate, listed = 0, before = 0;
+    int target = o->max_rounded > opts->min_target ? o->max_rounded : opts->min_target;
+    int64_t need = (int64_t)STATION_MIN_TARGETS * target * o->rate, listed = 0, before = 0;
     /* One target duration more, so that the moment the delay names is
      * listed, not on the window's very edge. */
-    double d = station_published_delay(opts->window, opts->listen_delay, o->max_rounded);
-    int64_t delay = d > 0 ? (int64_t)ceil((d + o->max_rounded) * o->rate) : 0;
+    double d = station_published_delay(opts->window, opts->listen_delay, target);
+    int64_t delay = d > 0 ? (int64_t)ceil((d + target) * o->rate) : 0;
     if (delay > need)
         need = delay;
     for (size_t k = 0; k < window; k++) {
@@ -88,13 +89,15 @@ int station_open(struct station *st, const struct station_opts *opts, struct ord
          * lists the players' three target durations. */
         a.time = floor((now - lead_in(o, opts)) * 1000.0) / 1000.0;
         a.seq = a.disc_before = opts->sequence_floor ? station_sequence_floor(a.time) : 0;
-        st->target = o->max_rounded;
+        st->target = o->max_rounded > opts->min_target ? o->max_rounded : opts->min_target;
         st->epoch = a.time;
         sched_init(&st->sched, o, &a);
         return 0;
     }
     st->epoch = mem->epoch;
     st->target = mem->target > o->max_rounded ? mem->target : o->max_rounded;
+    if (st->target < opts->min_target)
+        st->target = opts->min_target;
     const struct sched_hist *last = mem->nwindow ? &mem->window[mem->nwindow - 1] : NULL;
     int rc = 0;
     if (strcmp(mem->anchor.order_id, o->id) == 0) {
@@ -310,7 +313,20 @@ enum station_tick_result station_tick(struct station *st, double now, struct sta
     return STATION_PUBLISH;
 }
 
+int64_t station_committed(const struct station *st, double now)
+{
+    if (st->newest >= 0)
+        return st->newest;
+    int64_t after = sched_seq_at(&st->sched, now);
+    return after >= 0 ? after : st->sched.anchor.seq - 1;
+}
+
 int station_reload(struct station *st, struct order *o, double now, char *err, size_t errlen)
+{
+    return station_switch(st, o, 0, now, err, errlen);
+}
+
+int station_switch(struct station *st, struct order *o, size_t offset, double now, char *err, size_t errlen)
 {
     if (o->max_rounded > st->target)
         return err_set(err, errlen,
@@ -321,14 +337,7 @@ int station_reload(struct station *st, struct order *o, double now, char *err, s
         order_free(o);
         return 0;
     }
-    int rc;
-    int64_t after = st->newest;
-    if (after < 0) {
-        after = sched_seq_at(&st->sched, now);
-        if (after < 0)
-            after = st->sched.anchor.seq - 1;
-    }
-    rc = sched_switch(&st->sched, o, after, st->opts.window, err, errlen);
+    int rc = sched_switch(&st->sched, o, station_committed(st, now), st->opts.window, offset, err, errlen);
     return rc == 0 ? 1 : rc;
 }
 
@@ -342,13 +351,7 @@ int station_insert(struct station *st, const struct sched_hist *v, size_t n, dou
                            "a queued segment lasts %d s; the station's target duration is %d s and cannot grow "
                            "while on air", rounded, st->target);
     }
-    int64_t after = st->newest;
-    if (after < 0) {
-        after = sched_seq_at(&st->sched, now);
-        if (after < 0)
-            after = st->sched.anchor.seq - 1;
-    }
-    return sched_insert(&st->sched, v, n, after, st->opts.window, at, err, errlen);
+    return sched_insert(&st->sched, v, n, station_committed(st, now), st->opts.window, at, err, errlen);
 }
 
 static int copy_hist(struct sched_hist *d, const struct sched_item *it)

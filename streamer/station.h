@@ -29,6 +29,9 @@ struct station_opts {
      * target durations restarts the timeline from the new clock; behind by
      * less, the station holds until the clock catches up. */
     double clock_hold_targets;
+    /* The target duration is at least this: what the other running orders
+     * the station may switch to on air (day-parts) need. */
+    int min_target;
 };
 
 /* What survives a restart (see state.c for the file). */
@@ -92,10 +95,18 @@ struct station_out {
 enum station_tick_result station_tick(struct station *st, double now, struct station_out *out,
                                       char *err, size_t errlen);
 
+/* The newest sequence number that can no longer change: the newest
+ * published, or before the first publish the one on air at `now`. What is
+ * put on the timeline goes after it. */
+int64_t station_committed(const struct station *st, double now);
+
 /* Schedules a new running order at the next track boundary: returns 1, or
  * 0 if it is the order already playing. Refuses (-1) one whose segments
  * would need a larger target duration. Takes *o unless refused. */
 int station_reload(struct station *st, struct order *o, double now, char *err, size_t errlen);
+/* The same, with the new order playing from its segment `offset` (a track
+ * start) rather than its top: an order coming back where it left off. */
+int station_switch(struct station *st, struct order *o, size_t offset, double now, char *err, size_t errlen);
 
 /* Puts segments (whole tracks, from a queue) on air at the next track
  * boundary, or after those already queued, and the running order on

@@ -30,6 +30,8 @@ void station_ids_rule_free(struct station_ids_rule *r)
     for (size_t i = 0; i < r->njingles; i++)
         free_jingle(&r->jingles[i]);
     free(r->jingles);
+    if (r->zone)
+        tz_free(r->zone);
     memset(r, 0, sizeof *r);
 }
 
@@ -92,6 +94,15 @@ int station_ids_parse(const char *text, size_t len, const struct manifest *m, in
         goto out;
     }
     r->top_of_hour = json_is_true(top);
+    json_t *zone = json_object_get(root, "time_zone");
+    if (zone && !json_is_string(zone)) {
+        err_set(err, errlen, "\"time_zone\" must be a zone name such as \"UTC\" or \"Europe/Berlin\"");
+        goto out;
+    }
+    if (tz_load(zone ? json_string_value(zone) : "UTC", &r->zone, err, errlen) != 0) {
+        err_prefix(err, errlen, "\"time_zone\"");
+        goto out;
+    }
     if (!json_is_array(jl) || json_array_size(jl) > STATION_IDS_MAX_JINGLES) {
         err_set(err, errlen, "\"jingles\" must be a list of at most %d track ids", STATION_IDS_MAX_JINGLES);
         goto out;
@@ -194,10 +205,12 @@ static int64_t prev_track_start(const struct sched *s, int64_t seq)
     return -1;
 }
 
-/* The hour nearest t (UTC: the top of the hour in every zone with whole-hour offsets). */
-static double nearest_hour(double t)
+/* The top of the local hour nearest t: zones half or three quarters of an
+ * hour off UTC have theirs there. */
+static double nearest_hour(const struct station_ids_rule *r, double t)
 {
-    return floor(t / STATION_IDS_HOUR + 0.5) * STATION_IDS_HOUR;
+    double off = r->zone ? tz_offset(r->zone, (int64_t)floor(t)) : 0;
+    return floor((t + off) / STATION_IDS_HOUR + 0.5) * STATION_IDS_HOUR - off;
 }
 
 /* 1 when an ID belongs at the boundary `b` (air time), given the previous
@@ -213,7 +226,7 @@ static int due(const struct station_ids_rule *r, const struct station_ids_memory
         return 1;
     if (!r->top_of_hour)
         return 0;
-    double h = nearest_hour(b), from = h - r->top_before, to = h + r->top_after;
+    double h = nearest_hour(r, b), from = h - r->top_before, to = h + r->top_after;
     if (mem->last_id >= from - STATION_IDS_TIME_SLACK)
         return 0; /* this hour's ID aired already */
     if (b >= from - STATION_IDS_TIME_SLACK && b <= to + STATION_IDS_TIME_SLACK)
@@ -229,14 +242,8 @@ int station_ids_step(const struct station_ids_rule *r, struct station_ids_memory
     if (!station_ids_active(r))
         return 0;
     struct sched *s = &st->sched;
-    int64_t after = st->newest;
-    if (after < 0) {
-        after = sched_seq_at(s, now);
-        if (after < 0)
-            after = s->anchor.seq - 1;
-    }
     size_t resume;
-    int64_t b = sched_insert_point(s, after, &resume);
+    int64_t b = sched_insert_point(s, station_committed(st, now), &resume);
     if (b <= mem->decided)
         return 0;
     /* Station IDs that came in between (the order's own jingles, queued

@@ -15,6 +15,7 @@
 
 #include "manifest.h"
 #include "station.h"
+#include "tz.h"
 
 #define STATION_IDS_MAX_BYTES (1u << 20)
 #define STATION_IDS_MAX_JINGLES 1000
@@ -29,6 +30,7 @@ struct station_ids_jingle {
 struct station_ids_rule {
     double every;                /* seconds from one ID's start to the next at most; 0: no such rule */
     int top_of_hour;             /* an ID in [hh:00 - top_before, hh:00 + top_after] */
+    struct tz *zone;             /* whose hours: clock.json's time_zone, UTC without one */
     double top_before, top_after;
     struct station_ids_jingle *jingles; /* the rotation; also what counts as a station ID */
     size_t njingles;

@@ -98,11 +98,16 @@ static json_t *status_json(const struct status_view *v)
     json_t *took = v->have_order_from ? json_pack("{s:I, s:o}", "first_sequence", (json_int_t)v->order_from_seq,
                                                   "air_time", when(v->order_from_time))
                                       : json_null();
-    json_object_set_new(root, "running_order",
-                        json_pack("{s:s, s:I, s:s?, s:o, s:o?}", "id", v->order_id, "segments",
-                                  (json_int_t)v->order_segments, "last_error", v->reload_error,
-                                  "last_error_time", when(v->reload_error ? v->reload_error_time : 0),
-                                  "took_effect", took));
+    json_t *ro = json_pack("{s:s, s:I, s:s?, s:o, s:o?, s:s?, s:s?}", "id", v->order_id, "segments",
+                           (json_int_t)v->order_segments, "last_error", v->reload_error, "last_error_time",
+                           when(v->reload_error ? v->reload_error_time : 0), "took_effect", took, "time_zone",
+                           v->time_zone, "day_part", v->day_part);
+    json_t *clock = json_pack("{s:s?, s:o}", "last_error", v->clock_error, "last_error_time",
+                              when(v->clock_error ? v->clock_error_time : 0));
+    if (json_object_set_new(root, "running_order", ro) != 0 || json_object_set_new(root, "clock", clock) != 0) {
+        json_decref(root);
+        return NULL;
+    }
     if (v->queue && json_object_set_new(root, "queue", queue_status_json(v->queue)) != 0) {
         json_decref(root);
         return NULL;

@@ -41,6 +41,10 @@ struct status_view {
     int64_t order_from_seq;
     double order_from_time;
     const struct queue *queue;       /* may be NULL */
+    const char *time_zone;           /* processed/dayparts.json's zone, or NULL: no day-parts */
+    const char *day_part;            /* the part the latest boundary decided plays, or NULL: playlist.m3u */
+    const char *clock_error;         /* the last refused clock.json, or NULL */
+    double clock_error_time;
     const struct standby_view *failover;  /* failover_role active|standby, else NULL */
 };
 

@@ -117,6 +117,9 @@ static void print_problems(json_t *st, struct problems *p)
     json_t *ro = json_object_get(st, "running_order");
     if (str(ro, "last_error"))
         problem(p, "new running order refused (the last good one plays on)", str(ro, "last_error"));
+    if (str(json_object_get(st, "clock"), "last_error"))
+        problem(p, "clock.json refused (station IDs keep the rule they had)",
+                str(json_object_get(st, "clock"), "last_error"));
     if (json_is_true(json_object_get(st, "held_by_clock")))
         problem(p, "held: the clock is behind the last published segment", NULL);
     size_t i;
@@ -196,6 +199,9 @@ enum status_verdict status_screen_print(const struct status_screen_in *in, const
             "%.0f reloads, %.0f refused\n", "Counts", num(c, "publishes"), num(c, "failures"), num(c, "superseded"),
             num(c, "skipped_publishes"), str(ro, "id") ? str(ro, "id") : "?", num(ro, "segments"),
             num(c, "reloads"), num(c, "reload_errors"));
+    if (str(ro, "time_zone"))
+        fprintf(out, "%-10s%s (%s)\n", "Day-part", str(ro, "day_part") ? str(ro, "day_part") : "none: playlist.m3u",
+                str(ro, "time_zone"));
     json_t *fo = json_object_get(st, "failover");
     if (fo) {
         fprintf(out, "%-10s%s, %.0f takeovers, %.0f stepbacks\n", "Failover", str(fo, "role") ? str(fo, "role") : "?",

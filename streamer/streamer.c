@@ -9,6 +9,7 @@
 #include "node_check.h"
 #include "order.h"
 #include "order_keep.h"
+#include "program.h"
 #include "publisher.h"
 #include "queue.h"
 #include "station_ids.h"
@@ -49,6 +50,13 @@ struct daemon {
     struct queue queue;              /* processed/queue.json and what it got */
     struct station_ids_rule ids_rule; /* processed/clock.json: station IDs on the clock */
     struct station_ids_memory ids;   /* and what deciding the next boundary needs */
+    struct program program;          /* the running orders processed/ offers, day-parts included */
+    struct program_memory positions; /* where each order left off */
+    int part;                        /* the day-part of the latest boundary decided, -1: playlist.m3u */
+    char program_error[ERR_MSG_MAX]; /* the last decision that failed, said once */
+    char clock_error[ERR_MSG_MAX];   /* the last refused clock.json, cleared by an accepted one */
+    double clock_error_time;
+    int checking;                    /* on air: a new order is checked against the node too */
     struct ipfs_client check_ipfs;   /* the node checks before a change airs */
     int have_order_from;             /* the last order accepted: where it takes effect */
     int64_t order_from_seq;
@@ -111,6 +119,7 @@ static void save_state(struct daemon *d)
         ss.nacks = d->queue.nacks;
     }
     ss.ids = d->ids;
+    ss.positions = d->positions;
     if (!ss.acks || station_remember(&d->st, &ss.mem) != 0 ||
         publisher_ring(&d->pub, &ss.playlists, &ss.nplaylists) != 0) {
         log_ev(LOG_ERROR, "cannot snapshot the state (out of memory)", NULL);
@@ -182,6 +191,10 @@ static void write_status(struct daemon *d, double now)
         .order_from_seq = d->order_from_seq,
         .order_from_time = d->order_from_time,
         .queue = &d->queue,
+        .time_zone = d->program.have_dayparts ? tz_name(d->program.dp.zone) : NULL,
+        .day_part = program_part_name(&d->program, d->part),
+        .clock_error = d->clock_error[0] ? d->clock_error : NULL,
+        .clock_error_time = d->clock_error_time,
     };
     queue_refresh(&d->queue, &d->st.sched, now);
     struct standby_view fv;
@@ -215,24 +228,39 @@ static int check_timing(struct daemon *d, const struct order *o, char *err, size
 
 /* A copy that cannot be written is logged and the station plays on: it
  * only matters at a start with processed/ broken. */
-static void keep_order(struct daemon *d, struct order_texts *t)
+static void keep_order(struct daemon *d)
 {
     char err[ERR_MSG_MAX];
-    if (order_keep_save(d->keep_path, t, err, sizeof err) != 0)
+    if (order_keep_save(d->keep_path, &d->program.base, err, sizeof err) != 0)
         log_ev(LOG_WARN, "cannot keep a copy of the running order", "error", err, NULL);
-    order_texts_free(t);
+}
+
+/* What every order processed/ offers must pass before it is accepted: the
+ * window's timing, a target duration that need not grow on air, and, once
+ * on air, the node holding a new order's segments. */
+static int check_new_order(void *ctx, const struct order *o, char *err, size_t errlen)
+{
+    struct daemon *d = ctx;
+    if (d->checking && o->max_rounded > d->st.target)
+        return err_set(err, errlen, "it has a %d s segment; the station's target duration is %d s and cannot grow "
+                       "while on air (restart the streamer to allow it)", o->max_rounded, d->st.target);
+    if (check_timing(d, o, err, errlen) != 0)
+        return -1;
+    if (!d->checking || strcmp(o->id, d->st.sched.order.id) == 0 || program_part_of(&d->program, o->id) != -2)
+        return 0;
+    return node_check_order(&d->check_ipfs, o, d->cfg->processed_dir, err, errlen);
 }
 
 /* processed/ refused at start: the last order accepted, if any, plays
  * until another program fixes processed/ (the watcher takes it then). */
-static int start_from_kept(struct daemon *d, struct order *o, char *err, size_t errlen)
+static int start_from_kept(struct daemon *d, char *err, size_t errlen)
 {
     char why[ERR_MSG_MAX], kept[ERR_MSG_MAX];
     snprintf(why, sizeof why, "%s", err);
     struct order_texts t;
     int missing = 0;
     if (order_keep_load(d->keep_path, &t, &missing, kept, sizeof kept) != 0 ||
-        order_parse(&t, d->cfg->state_dir, o, kept, sizeof kept) != 0) {
+        program_from_texts(&t, d->cfg->state_dir, &d->program, kept, sizeof kept) != 0) {
         order_texts_free(&t);
         if (missing)
             return err_set(err, errlen, "no valid running order in %s (%s), and no earlier one kept in %s",
@@ -240,7 +268,6 @@ static int start_from_kept(struct daemon *d, struct order *o, char *err, size_t 
         return err_set(err, errlen, "no valid running order in %s (%s), and the copy of the last one is unusable "
                        "(%s)", d->cfg->processed_dir, why, kept);
     }
-    order_texts_free(&t);
     d->reload_errors++;
     snprintf(d->reload_error, sizeof d->reload_error, "%s", why);
     d->reload_error_time = d->started;
@@ -256,9 +283,14 @@ static void load_station_ids(struct daemon *d)
     char err[ERR_MSG_MAX];
     int rc = station_ids_load(d->cfg->processed_dir, d->st.sched.order.rate, &r, err, sizeof err);
     if (rc < 0) {
-        log_ev(LOG_ERROR, "clock.json refused; station IDs keep the rule they had", "error", err, NULL);
+        /* A rewrite storm repeats one problem many times: say it once. */
+        log_ev(strcmp(d->clock_error, err) == 0 ? LOG_DEBUG : LOG_ERROR,
+               "clock.json refused; station IDs keep the rule they had", "error", err, NULL);
+        snprintf(d->clock_error, sizeof d->clock_error, "%s", err);
+        d->clock_error_time = d->clk->now(d->clk->ctx);
         return;
     }
+    d->clock_error[0] = '\0';
     station_ids_rule_free(&d->ids_rule);
     d->ids_rule = r;
     char every[32], n[32];
@@ -294,29 +326,56 @@ static void decide_station_id(struct daemon *d, double now)
     save_state(d);
 }
 
+/* The next boundary of the running order plays the order of the part in
+ * force at its air time (playlist.m3u outside day-parts); a switch is
+ * acknowledged like a new order. */
+static void decide_program(struct daemon *d, double now)
+{
+    char err[ERR_MSG_MAX];
+    int64_t at;
+    int part;
+    int rc = program_step(&d->program, &d->positions, &d->st, now, &at, &part, err, sizeof err);
+    if (rc < 0) {
+        if (strcmp(d->program_error, err) != 0)
+            log_ev(LOG_ERROR, "cannot switch the running order; the current one plays on", "error", err, NULL);
+        snprintf(d->program_error, sizeof d->program_error, "%s", err);
+        return;
+    }
+    d->program_error[0] = '\0';
+    int from_part = d->part;
+    d->part = part;
+    if (rc == 0)
+        return;
+    char seq[32], when[M3U8_TIME_LEN];
+    snprintf(seq, sizeof seq, "%lld", (long long)at);
+    m3u8_format_time(d->st.sched.anchor.time, when);
+    d->reloads++;
+    d->have_order_from = 1;
+    d->order_from_seq = d->st.sched.anchor.seq;
+    d->order_from_time = d->st.sched.anchor.time;
+    const char *name = program_part_name(&d->program, part);
+    if (d->program.have_dayparts)
+        log_ev(LOG_INFO, "running order switches at a track boundary", "part", name ? name : "(none: playlist.m3u)",
+               "from_part", program_part_name(&d->program, from_part) ? program_part_name(&d->program, from_part)
+                                                                       : "(none: playlist.m3u)",
+               "order", d->st.sched.order.id, "from_sequence", seq, "at", when, NULL);
+    else
+        log_ev(LOG_INFO, "running order loaded; it starts at a track boundary", "order", d->st.sched.order.id,
+               "from_sequence", seq, "at", when, NULL);
+    if (give_segments(d) != 0)
+        log_ev(LOG_ERROR, "out of memory handing segments to the publisher", NULL);
+    save_state(d);
+}
+
 static void try_reload(struct daemon *d, double now, int forced)
 {
     if (!forced && !watch_changed(&d->watch))
         return;
     watch_mark(&d->watch);
     load_station_ids(d);
-    struct order o;
-    struct order_texts texts = {0};
+    struct program p;
     char err[ERR_MSG_MAX];
-    int rc = order_load(d->cfg->processed_dir, &o, &texts, err, sizeof err);
-    if (rc == 0)
-        rc = check_timing(d, &o, err, sizeof err);
-    if (rc == 0 && strcmp(o.id, d->st.sched.order.id) != 0)
-        rc = node_check_order(&d->check_ipfs, &o, d->cfg->processed_dir, err, sizeof err);
-    if (rc == 0 && (rc = station_reload(&d->st, &o, now, err, sizeof err)) == 0) {
-        d->reload_error[0] = '\0';
-        order_texts_free(&texts);
-        log_ev(LOG_DEBUG, "processed/ changed but the running order did not", NULL);
-        return;
-    }
-    if (rc < 0) {
-        order_free(&o);
-        order_texts_free(&texts);
+    if (program_read(d->cfg->processed_dir, check_new_order, d, &p, err, sizeof err) != 0) {
         d->reload_errors++;
         /* A rewrite storm repeats one problem many times: say it once. */
         int again = strcmp(d->reload_error, err) == 0;
@@ -327,19 +386,13 @@ static void try_reload(struct daemon *d, double now, int forced)
         return;
     }
     d->reload_error[0] = '\0';
-    char seq[32], at[40];
-    snprintf(seq, sizeof seq, "%lld", (long long)d->st.sched.anchor.seq);
-    m3u8_format_time(d->st.sched.anchor.time, at);
-    d->reloads++;
-    d->have_order_from = 1;
-    d->order_from_seq = d->st.sched.anchor.seq;
-    d->order_from_time = d->st.sched.anchor.time;
-    log_ev(LOG_INFO, "running order loaded; it starts at a track boundary", "order", d->st.sched.order.id,
-           "from_sequence", seq, "at", at, NULL);
-    if (give_segments(d) != 0)
-        log_ev(LOG_ERROR, "out of memory handing segments to the publisher", NULL);
-    save_state(d);
-    keep_order(d, &texts);
+    program_free(&d->program);
+    d->program = p;
+    keep_order(d);
+    uint64_t before = d->reloads;
+    decide_program(d, now);
+    if (d->reloads == before)
+        log_ev(LOG_DEBUG, "processed/ changed but the running order did not", NULL);
 }
 
 /* What processed/queue.json newly asks for goes on the timeline; an order
@@ -363,8 +416,19 @@ static int failover_on_air(struct daemon *d, double now)
     char *text = NULL, err[ERR_MSG_MAX];
     size_t len = 0;
     int on = standby_on_air(&d->standby, &text, &len);
-    if (text && standby_adopt(&d->st, d->cfg->processed_dir, text, len, now, err, sizeof err) < 0)
-        log_ev(LOG_ERROR, "cannot continue the other streamer's timeline; continuing this one's", "error", err, NULL);
+    if (text) {
+        /* The order the other streamer played, when processed/ offers it
+         * here too (a day-part's); else the one in force now. */
+        struct sched_anchor a;
+        int part = timeline_line_parse(text, len, &a) == 0 ? program_part_of(&d->program, a.order_id) : -2;
+        if (part == -2)
+            part = dayparts_at(&d->program.dp, now);
+        struct order o;
+        if (program_order(&d->program, part, &o, err, sizeof err) != 0 ||
+            standby_adopt_order(&d->st, &o, text, len, now, err, sizeof err) < 0)
+            log_ev(LOG_ERROR, "cannot continue the other streamer's timeline; continuing this one's", "error", err,
+                   NULL);
+    }
     free(text);
     return on;
 }
@@ -375,6 +439,9 @@ static void tick(struct daemon *d, double now)
     char err[ERR_MSG_MAX] = "";
     if (d->failover && !failover_on_air(d, now))
         return;
+    /* The order first: a station ID decided at the same boundary goes
+     * before whichever order plays after it. */
+    decide_program(d, now);
     decide_station_id(d, now);
     enum station_tick_result r = station_tick(&d->st, now, &out, err, sizeof err);
     if (r == STATION_HELD) {
@@ -427,6 +494,7 @@ static void tick(struct daemon *d, double now)
     free(out.playlist);
     /* The boundary after the one just published, decided at once, so the
      * schedule written next shows it. */
+    decide_program(d, now);
     decide_station_id(d, now);
 }
 
@@ -612,22 +680,20 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     /* Watching starts before the first read, so a rewrite in between is
      * seen at the first check rather than missed. */
     watch_init(&d.watch, cfg->processed_dir);
-    struct order o;
-    struct order_texts texts;
-    if (order_load(cfg->processed_dir, &o, &texts, err, errlen) == 0)
-        keep_order(&d, &texts);
-    else if (start_from_kept(&d, &o, err, errlen) != 0)
+    if (program_read(cfg->processed_dir, check_new_order, &d, &d.program, err, errlen) == 0)
+        keep_order(&d);
+    else if (start_from_kept(&d, err, errlen) != 0)
         return -1;
     struct ipfs_client ipfs;
     const char *auth = cfg->ipfs_auth_env[0] ? getenv(cfg->ipfs_auth_env) : NULL;
     if (ipfs_client_init(&ipfs, cfg->ipfs_api, auth, err, errlen) != 0) {
-        order_free(&o);
+        program_free(&d.program);
         return -1;
     }
     ipfs.timeout = cfg->ipfs_timeout_seconds;
     if (ipfs_client_init(&d.check_ipfs, cfg->ipfs_api, auth, err, errlen) != 0) {
         ipfs_client_free(&ipfs);
-        order_free(&o);
+        program_free(&d.program);
         return -1;
     }
     /* A check on the station's clock: one quick answer or a refusal. */
@@ -636,15 +702,13 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     if (strcmp(cfg->ipns_mode, "station") == 0 && start_records(&d, auth, err, errlen) != 0) {
         ipfs_client_free(&ipfs);
         ipfs_client_free(&d.check_ipfs);
-        order_free(&o);
+        program_free(&d.program);
         return -1;
     }
     struct streamer_state ss;
-    if (open_state(&d, o.rate, &ss, err, errlen) != 0) {
-        order_free(&o);
+    if (open_state(&d, d.program.rate, &ss, err, errlen) != 0)
         goto fail_client;
-    }
-    consult_node(&d, &ipfs, o.rate, &ss);
+    consult_node(&d, &ipfs, d.program.rate, &ss);
     struct station_opts so = {
         .window = (size_t)cfg->window_segments,
         .publish_every = cfg->publish_every_segments,
@@ -654,7 +718,11 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
         .listen_delay = cfg->listen_delay_seconds,
         .sequence_floor = d.past_life,
         .clock_hold_targets = cfg->clock_back_hold_targets,
+        .min_target = d.program.max_target,
     };
+    struct order o;
+    if (program_opening(&d.program, &ss.mem, d.started, &o, &d.part, err, errlen) != 0)
+        goto fail_state;
     if (station_open(&d.st, &so, &o, &ss.mem, d.started, err, errlen) != 0)
         goto fail_state;
     if (check_timing(&d, &d.st.sched.order, err, errlen) != 0) {
@@ -694,8 +762,10 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     if (queue_restore(&d.queue, ss.acks, ss.nacks) != 0)
         log_ev(LOG_ERROR, "out of memory restoring the queue's acknowledgements", NULL);
     d.ids = ss.ids;
+    d.positions = ss.positions;
     if (!ss.mem.have)
         d.ids = (struct station_ids_memory){.decided = -1};
+    d.checking = 1;
     load_station_ids(&d);
     state_free(&ss);
     give_segments(&d);
@@ -749,6 +819,7 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
     upcoming_writer_free(&d.upcoming);
     queue_free(&d.queue);
     station_ids_rule_free(&d.ids_rule);
+    program_free(&d.program);
     ipfs_client_free(&d.check_ipfs);
     log_ev(LOG_INFO, "stopped; state saved", NULL);
     return 0;
@@ -756,6 +827,7 @@ static int run_locked(const struct streamer_config *cfg, const struct clock *clk
 fail_state:
     state_free(&ss);
 fail_client:
+    program_free(&d.program);
     if (d.station_key)
         record_publisher_free(&d.records);
     ipfs_client_free(&ipfs);

@@ -153,7 +153,11 @@ char *streamer_metrics_render(const struct status_view *v, const struct streamer
     prom_head(&o, P "running_order_info", "gauge", "The running order on air (id: its content hash)");
     prom_put(&o, P "running_order_info{order_id=\"");
     prom_label(&o, v->order_id ? v->order_id : "");
+    prom_put(&o, "\",day_part=\"");
+    prom_label(&o, v->day_part ? v->day_part : "");
     prom_put(&o, "\"} 1\n");
+    gauge(&o, P "clock_refused", "1 while the newest processed/clock.json is refused (station IDs keep their rule)",
+          v->clock_error != NULL);
     gauge(&o, P "running_order_segments", "Segments in the running order on air", (double)v->order_segments);
     if (v->targets)
         gauge(&o, P "ipns_sequence", "Station mode: sequence number of the last record signed", (double)p->ipns_seq);

@@ -85,6 +85,7 @@ radio_integration_test(test_streamer_queue $<TARGET_FILE:radio-setup> $<TARGET_F
 # back from the gateway: at most 18 s apart, at track boundaries, never two
 # in a row, forecast in schedule.json, across a kill -9 and restart.
 radio_integration_test(test_streamer_station_ids $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
+radio_integration_test(test_streamer_dayparts $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
 
 
 # Both move the streamer's clock with libfaketime, which cannot be preloaded
@@ -122,3 +123,8 @@ add_test(NAME test_failover
                  $<TARGET_FILE:radio-setup> $<TARGET_FILE:radio-streamer>)
 set_tests_properties(test_failover PROPERTIES LABELS "integration;slow" TIMEOUT 900 RUN_SERIAL ON
                      ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+
+add_executable(test_dayparts unit/test_dayparts.c unit/timeline_fixture.c)
+target_link_libraries(test_dayparts PRIVATE radio_streamer_lib PkgConfig::CMOCKA)
+add_test(NAME test_dayparts COMMAND test_dayparts)
+set_tests_properties(test_dayparts PROPERTIES LABELS unit)

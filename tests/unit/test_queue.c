@@ -76,19 +76,6 @@ static void malformed_queues_are_refused_with_a_reason(void **state)
     queue_file_free(&f);
 }
 
-/* The fixture's tracks with the sums a cut manifest carries. */
-static void make_library(struct manifest *m)
-{
-    fx_make_library(m);
-    for (size_t i = 0; i < m->ntracks; i++) {
-        struct manifest_track *t = &m->tracks[i];
-        t->samples = 0;
-        for (size_t s = 0; s < t->nsegs; s++)
-            t->samples += t->segs[s].samples;
-        t->duration = (double)t->samples / FX_RATE;
-    }
-}
-
 static struct queue_file two(const char *a, const char *b)
 {
     struct queue_file f = {calloc(2, sizeof *f.v), 2};
@@ -112,7 +99,7 @@ static void requests_resolve_against_the_manifest_or_are_refused(void **state)
 {
     (void)state;
     struct manifest m;
-    make_library(&m);
+    fx_make_library(&m);
     struct queue q;
     char err[ERR_MSG_MAX];
     assert_int_equal(queue_init(&q, "/nonexistent", err, sizeof err), 0);
@@ -159,7 +146,7 @@ static void open_station(const struct manifest *m, struct station *st, const str
 {
     struct order o;
     fx_make_order(m, ORDER_A, 7, &o);
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, NULL, 0, 1, 2};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, NULL, 0, 1, 2, 0};
     char err[256];
     if (station_open(st, &opts, &o, mem, START, err, sizeof err) != 0)
         fail_msg("%s", err);
@@ -217,7 +204,7 @@ static void queued_tracks_air_at_the_next_boundary_then_the_order_goes_on_where_
 {
     (void)state;
     struct manifest m;
-    make_library(&m);
+    fx_make_library(&m);
     struct station plain, st;
     open_station(&m, &plain, NULL);
     open_station(&m, &st, NULL);
@@ -279,7 +266,7 @@ static void a_second_queue_goes_after_the_first_still_to_air(void **state)
 {
     (void)state;
     struct manifest m;
-    make_library(&m);
+    fx_make_library(&m);
     struct station st;
     open_station(&m, &st, NULL);
     const double now = START + 1000;
@@ -303,7 +290,7 @@ static void a_restart_from_the_saved_state_plays_the_same_timeline(void **state)
 {
     (void)state;
     struct manifest m;
-    make_library(&m);
+    fx_make_library(&m);
     struct station st, again;
     open_station(&m, &st, NULL);
     double now = START + 1000;
@@ -354,7 +341,7 @@ static void acknowledgements_turn_aired_or_dropped(void **state)
 {
     (void)state;
     struct manifest m;
-    make_library(&m);
+    fx_make_library(&m);
     struct station st;
     open_station(&m, &st, NULL);
     double now = START + 1000;

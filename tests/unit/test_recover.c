@@ -38,7 +38,7 @@ static void open_station_art(struct station *st, const struct station_memory *me
     fx_make_order(&m, ids, 3, &o);
     manifest_free(&m);
     char err[256];
-    struct station_opts opts = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
+    struct station_opts opts = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2, 0};
     if (station_open(st, &opts, &o, mem, now, err, sizeof err) != 0)
         fail_msg("%s", err);
 }

@@ -33,7 +33,7 @@ static void make_order(int second, struct order *o)
     manifest_free(&m);
 }
 
-static const struct station_opts OPTS = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
+static const struct station_opts OPTS = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2, 0};
 
 static void open_station(struct station *st, double now)
 {

@@ -55,7 +55,8 @@ static void node_mode_histogram_is_cumulative(void **state)
     has(t, "radio_streamer_last_publish_timestamp_seconds 1800000000\n");
     has(t, "process_start_time_seconds 1799999990\n");
     has(t, "radio_streamer_newest_media_sequence 99\n");
-    has(t, "radio_streamer_running_order_info{order_id=\"ord\\\"1\"} 1\n");
+    has(t, "radio_streamer_running_order_info{order_id=\"ord\\\"1\",day_part=\"\"} 1\n");
+    has(t, "radio_streamer_clock_refused 0\n");
     has(t, "radio_streamer_running_order_refused 1\n");
     has(t, "radio_streamer_reloads_refused_total 2\n");
     has(t, "radio_streamer_failover_info{role=\"off\"} 1\n");

@@ -158,7 +158,7 @@ static void simulate(const struct sim *sim)
 {
     struct manifest m;
     fx_make_library(&m);
-    struct station_opts opts = {sim->window, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, sim->hold};
+    struct station_opts opts = {sim->window, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, sim->hold, 0};
     struct order o;
     fx_make_order(&m, ORDER_A, sizeof ORDER_A / sizeof *ORDER_A, &o);
     struct station st;
@@ -288,7 +288,7 @@ static void running_order_shorter_than_the_window_loops(void **state)
     fx_make_library(&m);
     struct order o;
     fx_make_order(&m, ORDER_C, 1, &o); /* one 2-second segment */
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2, 0};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -321,7 +321,7 @@ static void first_playlist(size_t window, double delay, struct m3u8_playlist *pl
     fx_make_library(&m);
     struct order o;
     fx_make_order(&m, ORDER_A, 7, &o);
-    struct station_opts opts = {window, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", delay, 1, 2};
+    struct station_opts opts = {window, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", delay, 1, 2, 0};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -466,7 +466,7 @@ static void new_order_starts_at_the_next_track_boundary(void **state)
     fx_make_library(&m);
     struct order o;
     fx_make_order(&m, ORDER_A, 7, &o);
-    struct station_opts opts = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
+    struct station_opts opts = {10, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2, 0};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -502,7 +502,7 @@ static void restart_resumes_by_wall_clock(void **state)
     fx_make_library(&m);
     struct order o;
     fx_make_order(&m, ORDER_A, 7, &o);
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2, 0};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -543,7 +543,7 @@ static void artwork_in_dateranges_survives_a_reload_and_a_restart(void **state)
     snprintf(want, sizeof want, "X-TITLE=\"Artist - t1\",X-ARTWORK=\"/ipfs/%s\"\n", t1->art->cid);
     struct order o, b;
     fx_make_order(&m, ORDER_A, 7, &o);
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2, 0};
     struct station st;
     char err[256];
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);
@@ -589,7 +589,7 @@ static void larger_target_duration_is_refused_while_on_air(void **state)
     fx_make_order(&m, ORDER_A, 7, &o);
     const char *ids[] = {"long"};
     fx_make_order(&m, ids, 1, &big);
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2, 0};
     struct station st;
     char err[256] = "";
     assert_int_equal(station_open(&st, &opts, &o, NULL, START, err, sizeof err), 0);

@@ -37,7 +37,7 @@ static void open_station(struct world *w)
     fx_make_library(&w->m);
     struct order o;
     fx_make_order(&w->m, ORDER_A, 7, &o);
-    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2};
+    struct station_opts opts = {50, 1, STATION_URI_PATH, NULL, "?filename=segment.ts", 0, 1, 2, 0};
     char err[256];
     assert_int_equal(station_open(&w->st, &opts, &o, NULL, START, err, sizeof err), 0);
 }
@@ -143,7 +143,7 @@ static void a_new_order_shows_from_the_next_track_boundary(void **state)
     free(out.playlist);
     struct order b;
     fx_make_order(&w.m, ORDER_B, 3, &b);
-    assert_int_equal(sched_switch(&w.st.sched, &b, w.st.newest, 50, err, sizeof err), 0);
+    assert_int_equal(sched_switch(&w.st.sched, &b, w.st.newest, 50, 0, err, sizeof err), 0);
     json_t *doc = render(&w.st.sched, now, HOUR);
     json_t *items = json_object_get(doc, "items");
     /* The track on air keeps playing, then the new order from its top. */

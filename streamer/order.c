@@ -39,6 +39,49 @@ void order_free(struct order *o)
     memset(o, 0, sizeof *o);
 }
 
+static char *dup_or_null(const char *s, int *bad)
+{
+    char *d = s ? strdup(s) : NULL;
+    *bad |= s && !d;
+    return d;
+}
+
+int order_copy(const struct order *src, struct order *dst, char *err, size_t errlen)
+{
+    *dst = *src;
+    dst->segs = calloc(src->n + 1, sizeof *dst->segs);
+    dst->tracks = calloc(src->ntracks + 1, sizeof *dst->tracks);
+    dst->prefix = malloc((src->n + 1) * sizeof *dst->prefix);
+    dst->tags = malloc((src->n + 1) * sizeof *dst->tags);
+    int bad = !dst->segs || !dst->tracks || !dst->prefix || !dst->tags;
+    if (bad) {
+        /* Nothing of src is shared yet: free what was had. */
+        free(dst->segs);
+        free(dst->tracks);
+        free(dst->prefix);
+        free(dst->tags);
+        memset(dst, 0, sizeof *dst);
+        return err_set(err, errlen, "out of memory");
+    }
+    memcpy(dst->prefix, src->prefix, (src->n + 1) * sizeof *dst->prefix);
+    memcpy(dst->tags, src->tags, (src->n + 1) * sizeof *dst->tags);
+    for (size_t i = 0; i < src->n; i++) {
+        dst->segs[i] = src->segs[i];
+        dst->segs[i].file = dup_or_null(src->segs[i].file, &bad);
+    }
+    for (size_t i = 0; i < src->ntracks; i++) {
+        dst->tracks[i] = src->tracks[i];
+        dst->tracks[i].id = dup_or_null(src->tracks[i].id, &bad);
+        dst->tracks[i].label = dup_or_null(src->tracks[i].label, &bad);
+        dst->tracks[i].artwork = dup_or_null(src->tracks[i].artwork, &bad);
+    }
+    if (bad) {
+        order_free(dst);
+        return err_set(err, errlen, "out of memory");
+    }
+    return 0;
+}
+
 int order_build(const struct manifest *m, const struct playlist *pl, struct order *o,
                 char *err, size_t errlen)
 {

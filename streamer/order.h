@@ -81,6 +81,8 @@ void order_texts_free(struct order_texts *t);
  * NULL) gets the files' bytes when the order is built. */
 int order_load(const char *processed_dir, struct order *o, struct order_texts *texts, char *err, size_t errlen);
 void order_free(struct order *o);
+/* A deep copy of src into *dst (empty on failure). */
+int order_copy(const struct order *src, struct order *dst, char *err, size_t errlen);
 
 /* Index of the segment containing sample offset `pos` (0 <= pos < loop). */
 size_t order_index_at(const struct order *o, int64_t pos);

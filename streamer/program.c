@@ -17,7 +17,9 @@ void program_free(struct program *p)
         free(p->part_text ? p->part_text[i] : NULL);
     free(p->part_text);
     free(p->part_len);
-    free(p->ids);
+    for (size_t i = 0; p->orders && i <= p->dp.n; i++)
+        order_free(&p->orders[i]);
+    free(p->orders);
     dayparts_free(&p->dp);
     memset(p, 0, sizeof *p);
 }
@@ -35,31 +37,25 @@ static struct order_texts texts_of(const struct program *p, int part)
 
 int program_order(const struct program *p, int part, struct order *o, char *err, size_t errlen)
 {
-    struct order_texts t = texts_of(p, part);
-    return order_parse(&t, p->origin, o, err, errlen);
+    return order_copy(&p->orders[part + 1], o, err, errlen);
 }
 
 /* Builds every order once: refused as a whole when one fails. */
 static int build_all(struct program *p, const char *origin, program_check_fn check, void *ctx, char *err,
                      size_t errlen)
 {
-    if (!(p->ids = calloc(p->dp.n + 1, sizeof *p->ids)))
+    if (!(p->orders = calloc(p->dp.n + 1, sizeof *p->orders)))
         return err_set(err, errlen, "out of memory");
     for (int part = -1; part < (int)p->dp.n; part++) {
         struct order_texts t = texts_of(p, part);
-        struct order o;
-        if (order_parse(&t, origin, &o, err, errlen) != 0)
+        struct order *o = &p->orders[part + 1];
+        if (order_parse(&t, origin, o, err, errlen) != 0)
             return part >= 0 ? err_prefix(err, errlen, "day-part \"%s\"", p->dp.parts[part].name) : -1;
-        int rc = check ? check(ctx, &o, err, errlen) : 0;
-        if (rc != 0 && part >= 0)
-            err_prefix(err, errlen, "day-part \"%s\"", p->dp.parts[part].name);
-        p->rate = o.rate;
-        if (o.max_rounded > p->max_target)
-            p->max_target = o.max_rounded;
-        memcpy(p->ids[part + 1], o.id, sizeof p->ids[part + 1]);
-        order_free(&o);
-        if (rc != 0)
-            return -1;
+        if (check && check(ctx, o, err, errlen) != 0)
+            return part >= 0 ? err_prefix(err, errlen, "day-part \"%s\"", p->dp.parts[part].name) : -1;
+        p->rate = o->rate;
+        if (o->max_rounded > p->max_target)
+            p->max_target = o->max_rounded;
     }
     return 0;
 }
@@ -120,8 +116,8 @@ int program_read(const char *processed_dir, program_check_fn check, void *ctx, s
 
 int program_part_of(const struct program *p, const char *order_id)
 {
-    for (size_t i = 0; p->ids && i <= p->dp.n; i++)
-        if (strcmp(p->ids[i], order_id) == 0)
+    for (size_t i = 0; p->orders && i <= p->dp.n; i++)
+        if (strcmp(p->orders[i].id, order_id) == 0)
             return (int)i - 1;
     return -2;
 }
@@ -177,7 +173,7 @@ int program_step(const struct program *p, struct program_memory *mem, struct sta
     if (sched_item(s, b, &it) != 0)
         return err_set(err, errlen, "sequence %lld is not on the timeline", (long long)b);
     *part = dayparts_at(&p->dp, it.pdt);
-    if (!p->ids || strcmp(p->ids[*part + 1], s->order.id) == 0)
+    if (!p->orders || strcmp(p->orders[*part + 1].id, s->order.id) == 0)
         return 0;
     struct order o;
     if (program_order(p, *part, &o, err, errlen) != 0)
@@ -192,5 +188,71 @@ int program_step(const struct program *p, struct program_memory *mem, struct sta
     }
     program_memory_put(mem, leaving, resume < leaving_n ? (int64_t)resume : 0);
     *at = s->anchor.seq;
+    return 1;
+}
+
+/* The part whose order the boundary at seq would switch to, -2 when it
+ * stays, -3 when the timeline does not hold seq. */
+static int switch_at(const struct program *p, const struct sched *s, int64_t seq, double *pdt)
+{
+    struct sched_item it;
+    if (sched_item(s, seq, &it) != 0)
+        return -3;
+    *pdt = it.pdt;
+    int part = dayparts_at(&p->dp, it.pdt);
+    return strcmp(p->orders[part + 1].id, s->order.id) != 0 ? part : -2;
+}
+
+int program_forecast(const struct program *p, const struct program_memory *mem, const struct station *st,
+                     double now, double horizon, struct sched *out, char *err, size_t errlen)
+{
+    if (!p->orders || p->dp.n == 0)
+        return 0;
+    const struct sched *s = &st->sched;
+    size_t resume;
+    int64_t decided = sched_insert_point(s, station_committed(st, now), &resume);
+    /* Most of the time no boundary in the horizon switches: a look along
+     * the timeline as it stands, without copying anything. */
+    double pdt = 0;
+    for (int64_t b = decided;;) {
+        b = sched_insert_point(s, b, &resume);
+        int part = switch_at(p, s, b, &pdt);
+        if (part == -3 || pdt > now + horizon)
+            return 0;
+        if (part != -2)
+            break;
+    }
+    struct order o;
+    if (order_copy(&s->order, &o, err, errlen) != 0)
+        return -1;
+    sched_init(out, &o, &s->anchor);
+    for (size_t i = 0; i < s->nhist; i++)
+        if (sched_hist_push(out, &s->hist[i]) != 0) {
+            sched_free(out);
+            return err_set(err, errlen, "out of memory");
+        }
+    struct program_memory m = *mem;
+    for (int64_t after = decided;;) {
+        int64_t b = sched_insert_point(out, after, &resume);
+        int part = switch_at(p, out, b, &pdt);
+        if (part == -3 || pdt > now + horizon)
+            break;
+        if (part != -2) {
+            struct order next;
+            char leaving[65];
+            memcpy(leaving, out->order.id, sizeof leaving);
+            size_t leaving_n = out->order.n;
+            if (order_copy(&p->orders[part + 1], &next, err, errlen) != 0 ||
+                sched_switch(out, &next, b - 1, (size_t)(b - sched_first_seq(out)) + 1, place_of(&m, &next), err,
+                             errlen) != 0) {
+                order_free(&next);
+                sched_free(out);
+                return -1;
+            }
+            program_memory_put(&m, leaving, resume < leaving_n ? (int64_t)resume : 0);
+        }
+        after = b;
+    }
+    memcpy(out->order.id, s->order.id, sizeof out->order.id);
     return 1;
 }

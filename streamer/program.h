@@ -23,7 +23,7 @@ struct program {
     struct dayparts dp;
     char **part_text;            /* each part's playlist as read */
     size_t *part_len;
-    char (*ids)[65];             /* [0]: playlist.m3u's order; [1 + i]: part i's */
+    struct order *orders;        /* [0]: playlist.m3u's order; [1 + i]: part i's */
     int rate;                    /* the manifest's sample rate */
     int max_target;              /* the largest target duration any of the orders needs */
 };
@@ -42,7 +42,7 @@ int program_read(const char *processed_dir, program_check_fn check, void *ctx, s
 int program_from_texts(struct order_texts *base, const char *origin, struct program *p, char *err, size_t errlen);
 void program_free(struct program *p);
 
-/* Builds the order of `part` (-1: playlist.m3u). */
+/* A copy of the order of `part` (-1: playlist.m3u). */
 int program_order(const struct program *p, int part, struct order *o, char *err, size_t errlen);
 /* The order a starting streamer opens with: the one its remembered
  * timeline plays when processed/ still offers it, else the order of the
@@ -74,5 +74,15 @@ void program_memory_put(struct program_memory *m, const char *order_id, int64_t 
  * *part gets the part in force there. */
 int program_step(const struct program *p, struct program_memory *mem, struct station *st, double now, int64_t *at,
                  int *part, char *err, size_t errlen);
+
+/* What is coming, day-part switches included: when a boundary after the
+ * one decided, up to `horizon` seconds ahead, will switch orders, *out
+ * gets a copy of the station's timeline with those switches made (orders
+ * coming back where they left off; station IDs, decided later, are not
+ * foreseen), its order naming the order on air now, as schedule.json
+ * does. Returns 1 then (free *out with sched_free), 0 when the timeline
+ * as it stands holds for the horizon (*out untouched), -1 on error. */
+int program_forecast(const struct program *p, const struct program_memory *mem, const struct station *st,
+                     double now, double horizon, struct sched *out, char *err, size_t errlen);
 
 #endif

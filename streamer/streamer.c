@@ -134,7 +134,14 @@ static void save_state(struct daemon *d)
 static void write_schedule(struct daemon *d, double now)
 {
     char err[ERR_MSG_MAX];
-    int rc = upcoming_write(&d->upcoming, &d->st.sched, now, err, sizeof err);
+    /* A day-part switch within the horizon is shown before it is decided. */
+    struct sched forecast;
+    int fc = d->upcoming.horizon > 0 ? program_forecast(&d->program, &d->positions, &d->st, now, d->upcoming.horizon,
+                                                        &forecast, err, sizeof err)
+                                     : 0;
+    int rc = fc < 0 ? -1 : upcoming_write(&d->upcoming, fc == 1 ? &forecast : &d->st.sched, now, err, sizeof err);
+    if (fc == 1)
+        sched_free(&forecast);
     if (rc < 0 && !d->upcoming_failing)
         log_ev(LOG_WARN, "cannot write the schedule", "path", d->upcoming.path, "error", err, NULL);
     else if (rc >= 0 && d->upcoming_failing)

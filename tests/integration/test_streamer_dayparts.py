@@ -115,6 +115,16 @@ def test_station_on_air_before_the_part():
     check(ro.get("time_zone") == ZONE and ro.get("day_part") is None, f"before the part: {ro}")
 
 
+def test_schedule_json_forecasts_the_part_before_it_begins():
+    def forecast():
+        items = read_json(os.path.join(state, "schedule.json"))["items"]
+        return items if any(pdt(i["air_time"]) >= ctx["begin"] for i in items) else None
+    items = wait_for(forecast, 30, "schedule.json to reach past the part's start")
+    check(time.time() < ctx["begin"] - 5, "the forecast came too late to be one")
+    ctx["forecast"] = [i for i in items if pdt(i["air_time"]) >= ctx["begin"]]
+    check(ctx["forecast"][0]["track"] == ctx["part"][0], f"the part's first track not forecast: {ctx['forecast'][:2]}")
+
+
 def test_status_names_the_part_in_force_and_a_kill_during_it_keeps_it():
     wait_for(lambda: status()["running_order"].get("day_part") == "drive", LEAD + 30,
              "status.json to name the part in force")
@@ -175,6 +185,15 @@ def test_the_gateway_served_the_part_at_its_times():
     # the other order ran up to it, none started after it.
     check(min(seen["part"]) - ctx["begin"] < 8 and min(after) - ctx["end"] < 8,
           f"switches at {min(seen['part']) - ctx['begin']:.3f} and {min(after) - ctx['end']:.3f} s after schedule")
+    # What schedule.json forecast before the part is what aired, where it
+    # said (the switch back included), as far as the reading went.
+    served = [i for i in ctx["forecast"] if i["first_sequence"] + i["segments"] <= max(segs)]
+    check(any(pdt(i["air_time"]) >= ctx["end"] for i in served), f"no forecast item past the part's end: {served}")
+    for item in served:
+        s = segs.get(item["first_sequence"])
+        check(s and s["disc"] and s["pdt"] == item["air_time"] and
+              ctx["by_cid"][s["uri"].rsplit("/", 1)[-1].split("?")[0]][0] == item["track"],
+              f"forecast {item}, served {s}")
 
 
 def test_every_playlist_served_kept_the_players_rules():

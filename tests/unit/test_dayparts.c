@@ -22,6 +22,9 @@
 #include "station.h"
 #include "station_ids.h"
 #include "timeline_fixture.h"
+#include "upcoming.h"
+
+#include <jansson.h>
 
 /* Friday 2027-03-26 22:20:34.567 UTC: the run crosses a weekend and the
  * night of Sunday to Monday. */
@@ -325,6 +328,52 @@ static void station_ids_keep_their_rule_across_switches(void **state)
     station_ids_rule_free(&r);
 }
 
+/* schedule.json within an hour of a switch: what it lists is what then
+ * airs, at the sequence numbers and times it gives, the switch included. */
+static void the_forecast_shows_a_switch_before_it_is_decided(void **state)
+{
+    struct world *w = *state;
+    struct station st;
+    open_station(&w->p, &st, NULL, START);
+    struct program_memory pm = {0};
+    struct fx_log lg = {0};
+    const double sat = 1806105600.0, horizon = HOUR;
+    double t = run(&st, &w->p, &pm, NULL, NULL, START, sat - 40 * 60, &lg);
+    struct sched fc;
+    char err[ERR_MSG_MAX];
+    assert_int_equal(program_forecast(&w->p, &pm, &st, t, horizon, &fc, err, sizeof err), 1);
+    char *text;
+    size_t len;
+    assert_int_equal(upcoming_render(&fc, t, horizon, &text, &len, err, sizeof err), 0);
+    assert_string_equal(fc.order.id, st.sched.order.id);
+    sched_free(&fc);
+    json_t *root = json_loadb(text, len, 0, NULL);
+    assert_non_null(root);
+    free(text);
+    double later = run(&st, &w->p, &pm, NULL, NULL, t, t + horizon + 600, &lg);
+    json_t *items = json_object_get(root, "items"), *it;
+    size_t i, night = 0;
+    assert_true(json_array_size(items) > 10);
+    json_array_foreach(items, i, it) {
+        int64_t seq = json_integer_value(json_object_get(it, "first_sequence"));
+        const char *track = json_string_value(json_object_get(it, "track"));
+        size_t k = 0;
+        while (k < lg.n && lg.v[k].seq != seq)
+            k++;
+        assert_true(k < lg.n);
+        if (!lg.v[k].disc || strcmp(lg.v[k].track, track) != 0)
+            fail_msg("forecast %s at %lld; %s aired there", track, (long long)seq, lg.v[k].track);
+        night += strcmp(track, "t5") == 0 || strcmp(track, "t3") == 0;
+    }
+    assert_true(night >= 2);
+    json_decref(root);
+    /* Far from any switch nothing is copied. */
+    t = run(&st, &w->p, &pm, NULL, NULL, later, sat + 2 * HOUR, &lg);
+    assert_int_equal(program_forecast(&w->p, &pm, &st, t, horizon, &fc, err, sizeof err), 0);
+    free(lg.v);
+    station_close(&st);
+}
+
 static void refused(const char *json, const char *why)
 {
     struct dayparts d;
@@ -434,6 +483,7 @@ int main(void)
                                         world_teardown),
         cmocka_unit_test_setup_teardown(station_ids_keep_their_rule_across_switches, world_setup, world_teardown),
         cmocka_unit_test_setup_teardown(restarts_from_the_saved_state_decide_the_same, world_setup, world_teardown),
+        cmocka_unit_test_setup_teardown(the_forecast_shows_a_switch_before_it_is_decided, world_setup, world_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 one and a test's own), generated audio, running the programs, polling their
 status and reading their key=value logs, and the test runner."""
 import hashlib
+import datetime
 import json
 import re
 import shutil
@@ -273,6 +274,29 @@ def log_waiter(log):
     """wait_for, whose failure message ends with the tail of the log file."""
     return lambda pred, timeout, what: wait_for(pred, timeout, what,
                                                 diagnose=lambda: "streamer log:\n" + file_tail(log))
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def pdt(s):
+    """An EXT-X-PROGRAM-DATE-TIME (or a status/schedule air time) as Unix seconds."""
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def served_tracks(segs):
+    """Segments as GatewayValidator.segs has them, grouped into tracks at
+    each discontinuity: (first seq, air time, [segment CID, ...])."""
+    out = []
+    for q in sorted(segs):
+        s = segs[q]
+        cid = s["uri"].rsplit("/", 1)[-1].split("?")[0]
+        if s["disc"] or not out:
+            out.append((q, pdt(s["pdt"]), []))
+        out[-1][2].append(cid)
+    return out
 
 
 def read_status(state):

@@ -16,6 +16,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import radiotest as rt  # noqa: E402
+import splitmix  # noqa: E402
 
 SETUP = sys.argv[1]
 API, _ = rt.node_urls()
@@ -94,31 +95,6 @@ def interleave(music_order, jingle_order):
     return out
 
 
-def splitmix64_shuffle(items, seed):
-    """An independent SplitMix64 + Fisher-Yates, as docs/playlist.md describes it
-    (the same as test_setup_order.py's)."""
-    mask = (1 << 64) - 1
-    v, s = list(items), seed
-
-    def nxt():
-        nonlocal s
-        s = (s + 0x9E3779B97F4A7C15) & mask
-        z = s
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-        return z ^ (z >> 31)
-
-    for i in range(len(v), 1, -1):
-        floor = ((1 << 64) - i) % i
-        while True:
-            r = nxt()
-            if r >= floor:
-                break
-        j = r % i
-        v[i - 1], v[j] = v[j], v[i - 1]
-    return v
-
-
 def seconds(t):
     m = re.fullmatch(r"(\d\d):(\d\d)(?::(\d\d))?", t)
     check(m is not None, f"time {t!r} is not HH:MM or HH:MM:SS")
@@ -185,7 +161,7 @@ def test_two_parts_write_their_playlists_and_encode_nothing():
     check_index(load("dayparts.json"), "Europe/Berlin",
                 [("night", DAYS, "00:00", "06:00"), ("brunch", ["sat", "sun"], "10:00", "14:00:30")])
     night = m3u_order("dayparts/night.m3u")
-    want_night = interleave(splitmix64_shuffle(SONGS, 5), JINGLES)
+    want_night = interleave(splitmix.shuffle(SONGS, 5), JINGLES)
     check(night == want_night, f"night {night} != {want_night}")
     check([p for k, p in night if k == "music"] != SONGS, "the shuffle left the order as it was: no proof")
     brunch = m3u_order("dayparts/brunch.m3u")

@@ -17,6 +17,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import radiotest as rt  # noqa: E402
+import splitmix  # noqa: E402
 
 SETUP, STREAMER = sys.argv[1], sys.argv[2]
 API, GATEWAY = rt.node_urls()
@@ -104,37 +105,13 @@ def music_order():
     return [p for kind, p in running_order() if kind == "music"]
 
 
-def splitmix64_shuffle(items, seed):
-    """An independent SplitMix64 + Fisher-Yates, as the docs describe it."""
-    mask = (1 << 64) - 1
-    v, s = list(items), seed
-
-    def nxt():
-        nonlocal s
-        s = (s + 0x9E3779B97F4A7C15) & mask
-        z = s
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-        return z ^ (z >> 31)
-
-    for i in range(len(v), 1, -1):
-        floor = ((1 << 64) - i) % i
-        while True:
-            r = nxt()
-            if r >= floor:
-                break
-        j = r % i
-        v[i - 1], v[j] = v[j], v[i - 1]
-    return v
-
-
 ALL_MUSIC = sorted(list(LIBRARY) + [CORRUPT])   # what the scan sees, by path
 PLAYABLE = [p for p in ALL_MUSIC if p != CORRUPT]
 
 
 def expected_shuffle(seed):
     # The corrupt file takes its place in the shuffle, then drops out.
-    return [p for p in splitmix64_shuffle(ALL_MUSIC, seed) if p != CORRUPT]
+    return [p for p in splitmix.shuffle(ALL_MUSIC, seed) if p != CORRUPT]
 
 
 def test_default_order_is_by_path_with_the_jingle_rotation():

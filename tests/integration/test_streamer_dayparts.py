@@ -11,7 +11,6 @@ part's order starts from its top and the main order goes on after it
 where it left off. status.json names the part in force. A streamer killed
 (-9) during the part and started again keeps all of it."""
 import datetime
-import json
 import math
 import os
 import signal
@@ -51,17 +50,7 @@ def status():
     return rt.read_status(state)
 
 
-def wait_for(pred, timeout, what):
-    return rt.wait_for(pred, timeout, what, diagnose=lambda: "streamer log:\n" + rt.file_tail(log))
-
-
-def read_json(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-def pdt(s):
-    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+wait_for = rt.log_waiter(log)
 
 
 def start():
@@ -93,9 +82,9 @@ def test_setup_writes_the_day_part():
                                "end": end_local.strftime("%H:%M:%S"), "tracks": PART}]})
     check("encoded=0" in out, f"a day-part re-encoded something:\n{out[-2000:]}")
     check(time.time() < begin - LEAD / 2, "setup took too long for the part's start time")
-    parts = read_json(os.path.join(processed, "dayparts.json"))
+    parts = rt.read_json(os.path.join(processed, "dayparts.json"))
     check(parts["time_zone"] == ZONE and [p["name"] for p in parts["parts"]] == ["drive"], parts)
-    manifest = read_json(os.path.join(processed, "manifest.json"))
+    manifest = rt.read_json(os.path.join(processed, "manifest.json"))
     by_source = {os.path.basename(t["source"]["path"]): t["id"] for t in manifest["tracks"]}
     ctx["main"] = [by_source[f] for f in MAIN]
     ctx["part"] = [by_source[f] for f in PART]
@@ -117,11 +106,11 @@ def test_station_on_air_before_the_part():
 
 def test_schedule_json_forecasts_the_part_before_it_begins():
     def forecast():
-        items = read_json(os.path.join(state, "schedule.json"))["items"]
-        return items if any(pdt(i["air_time"]) >= ctx["begin"] for i in items) else None
+        items = rt.read_json(os.path.join(state, "schedule.json"))["items"]
+        return items if any(rt.pdt(i["air_time"]) >= ctx["begin"] for i in items) else None
     items = wait_for(forecast, 30, "schedule.json to reach past the part's start")
     check(time.time() < ctx["begin"] - 5, "the forecast came too late to be one")
-    ctx["forecast"] = [i for i in items if pdt(i["air_time"]) >= ctx["begin"]]
+    ctx["forecast"] = [i for i in items if rt.pdt(i["air_time"]) >= ctx["begin"]]
     check(ctx["forecast"][0]["track"] == ctx["part"][0], f"the part's first track not forecast: {ctx['forecast'][:2]}")
 
 
@@ -139,26 +128,15 @@ def test_status_names_the_part_in_force_and_a_kill_during_it_keeps_it():
              "status.json to show the part over")
 
 
-def tracks(segs):
-    """The served segments as tracks: (first seq, air time, [cid, ...])."""
-    out = []
-    for q in sorted(segs):
-        s = segs[q]
-        cid = s["uri"].rsplit("/", 1)[-1].split("?")[0]
-        if s["disc"] or not out:
-            out.append((q, pdt(s["pdt"]), []))
-        out[-1][2].append(cid)
-    return out
-
 
 def test_the_gateway_served_the_part_at_its_times():
     # Two main tracks after the part's end, at least.
-    wait_for(lambda: validator.segs and pdt(validator.segs[max(validator.segs)]["pdt"]) > ctx["end"] + 20, 60,
+    wait_for(lambda: validator.segs and rt.pdt(validator.segs[max(validator.segs)]["pdt"]) > ctx["end"] + 20, 60,
              "the gateway to serve past the part's end")
     segs = validator.segs
     missing = sorted(set(range(min(segs), max(segs) + 1)) - set(segs))
     check(not missing, f"sequence numbers missing from what was served: {missing}")
-    ts = tracks(segs)
+    ts = rt.served_tracks(segs)
     nxt = {"main": 0, "part": 0}
     seen = {"main": [], "part": []}
     for i, (q, at, cids) in enumerate(ts):
@@ -188,7 +166,7 @@ def test_the_gateway_served_the_part_at_its_times():
     # What schedule.json forecast before the part is what aired, where it
     # said (the switch back included), as far as the reading went.
     served = [i for i in ctx["forecast"] if i["first_sequence"] + i["segments"] <= max(segs)]
-    check(any(pdt(i["air_time"]) >= ctx["end"] for i in served), f"no forecast item past the part's end: {served}")
+    check(any(rt.pdt(i["air_time"]) >= ctx["end"] for i in served), f"no forecast item past the part's end: {served}")
     for item in served:
         s = segs.get(item["first_sequence"])
         check(s and s["disc"] and s["pdt"] == item["air_time"] and

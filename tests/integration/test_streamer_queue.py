@@ -56,10 +56,6 @@ def write_queue(items):
                                       "items": [{"id": i, "track": t} for i, t in items]}).encode())
 
 
-def read_json(path):
-    with open(path) as f:
-        return json.load(f)
-
 
 def start():
     cfg = rt.write_streamer_config(os.path.join(work, "streamer.json"), processed, state, api, gateway,
@@ -101,8 +97,8 @@ def test_a_track_cut_elsewhere_is_added_without_setup():
     rt.run_setup(SETUP, elsewhere, os.path.join(elsewhere, "music"), processed_dir=other,
                  jingles_dir=os.path.join(elsewhere, "no-jingles"), ipfs_api=api, segment_seconds=SEG,
                  progress="lines")
-    entry = read_json(os.path.join(other, "manifest.json"))["tracks"][0]
-    manifest = read_json(os.path.join(processed, "manifest.json"))
+    entry = rt.read_json(os.path.join(other, "manifest.json"))["tracks"][0]
+    manifest = rt.read_json(os.path.join(processed, "manifest.json"))
     check(entry["id"] not in {t["id"] for t in manifest["tracks"]}, "the guest track is already in the library")
     shutil.copytree(os.path.join(other, "segments", entry["id"]),
                     os.path.join(processed, "segments", entry["id"]))
@@ -116,7 +112,7 @@ def test_a_track_cut_elsewhere_is_added_without_setup():
 
 
 def test_the_program_queues_two_tracks_and_a_jingle():
-    manifest = read_json(os.path.join(processed, "manifest.json"))
+    manifest = rt.read_json(os.path.join(processed, "manifest.json"))
     jingle = next(t["id"] for t in manifest["tracks"] if t["kind"] == "jingle")
     with open(os.path.join(processed, "playlist.m3u")) as f:
         top = [line for line in f.read().splitlines() if line and not line.startswith("#")][0]
@@ -125,9 +121,9 @@ def test_the_program_queues_two_tracks_and_a_jingle():
     # and one where the loop goes on with music that is not the order's
     # top, so that resuming "where it was" is told apart from restarting.
     def early():
-        sched = read_json(os.path.join(state, "schedule.json"))
+        sched = rt.read_json(os.path.join(state, "schedule.json"))
         on, nxt = sched["items"][0], sched["items"][1]
-        left = rt_time(nxt["air_time"]) - time.time()
+        left = rt.pdt(nxt["air_time"]) - time.time()
         return sched if left > 3 and on["track"] != jingle and nxt["track"] not in (jingle, top) else None
     sched = wait_for(early, 90, "a track with time left")
     on_air, coming = sched["items"][0], sched["items"][1]
@@ -158,16 +154,10 @@ def test_the_program_queues_two_tracks_and_a_jingle():
           [(i["id"], i["first_sequence"]) for i in items], f"after the restart: {st}")
 
 
-def rt_time(s):
-    """An EXT-X-PROGRAM-DATE-TIME to Unix seconds."""
-    import datetime
-    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
-
-
 def test_schedule_json_shows_the_queue():
     items = ctx["items"]
     def listed():
-        sched = read_json(os.path.join(state, "schedule.json"))
+        sched = rt.read_json(os.path.join(state, "schedule.json"))
         seqs = {i["first_sequence"]: i["track"] for i in sched["items"]}
         return sched if all(seqs.get(i["first_sequence"]) == i["track"] for i in items) else None
     sched = wait_for(listed, 10, "schedule.json to list the queued tracks")
@@ -197,7 +187,7 @@ def test_what_was_asked_aired_where_acknowledged_then_the_loop_resumed():
     # Date-times run on from the track before the queue to the one after it.
     for q in range(items[0]["first_sequence"] - 1, last):
         a, b = segs[q], segs[q + 1]
-        gap = rt_time(b["pdt"]) - rt_time(a["pdt"]) - a["dur"]
+        gap = rt.pdt(b["pdt"]) - rt.pdt(a["pdt"]) - a["dur"]
         check(abs(gap) < 0.002, f"sequence {q + 1} airs {gap:+.3f} s after {q} ends")
     st = status()["queue"]
     check(all(i["state"] == "aired" for i in st["items"]), st["items"])
@@ -218,7 +208,7 @@ def fake_cid(data):
 
 
 def test_bad_queues_are_refused_and_the_station_plays_on():
-    manifest = read_json(os.path.join(processed, "manifest.json"))
+    manifest = rt.read_json(os.path.join(processed, "manifest.json"))
     # A track whose segments were never added to the node.
     ghost = json.loads(json.dumps(next(t for t in manifest["tracks"] if t["id"] == ctx["guest"])))
     ghost["id"] = "ghost-track"
@@ -258,7 +248,7 @@ def test_bad_queues_are_refused_and_the_station_plays_on():
 def test_a_queue_written_before_its_manifest_entry_is_taken_once_the_entry_is_there():
     write_queue([("late-1", "late-track")])
     wait_for(lambda: "late-track" in (status()["queue"].get("last_error") or ""), 10, "the refusal")
-    manifest = read_json(os.path.join(processed, "manifest.json"))
+    manifest = rt.read_json(os.path.join(processed, "manifest.json"))
     late = json.loads(json.dumps(next(t for t in manifest["tracks"] if t["id"] == ctx["guest"])))
     late["id"] = "late-track"
     manifest["tracks"].append(late)
@@ -282,7 +272,7 @@ def test_a_new_running_order_is_acknowledged_where_it_took_effect():
     took = wait_for(lambda: not status()["running_order"].get("last_error") and status()["running_order"]["took_effect"],
                     10, "the new order's acknowledgement")
     first = new[0][1]
-    cids = cids_of(read_json(os.path.join(processed, "manifest.json")), first)
+    cids = cids_of(rt.read_json(os.path.join(processed, "manifest.json")), first)
     seq = took["first_sequence"]
     wait_for(lambda: validator.segs.get(seq + len(cids) - 1), 60, f"the gateway to serve sequence {seq + len(cids) - 1}")
     s = validator.segs[seq]

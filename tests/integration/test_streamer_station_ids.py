@@ -8,13 +8,11 @@ track that played whole, IDs come at most 18 s apart (start to start, by
 the date-times players see) and never two in a row, schedule.json lists an
 ID before it airs at the sequence it then airs at, and a streamer killed
 (-9) and started again goes on with the same rule and no violation."""
-import json
 import os
 import signal
 import sys
 import tempfile
 import time
-import datetime
 
 sys.path.insert(0, os.path.dirname(__file__))
 import radiotest as rt  # noqa: E402
@@ -44,17 +42,7 @@ def status():
     return rt.read_status(state)
 
 
-def wait_for(pred, timeout, what):
-    return rt.wait_for(pred, timeout, what, diagnose=lambda: "streamer log:\n" + rt.file_tail(log))
-
-
-def read_json(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-def pdt(s):
-    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+wait_for = rt.log_waiter(log)
 
 
 def start():
@@ -73,8 +61,8 @@ def test_setup_writes_the_rule_into_processed():
     rt.run([SETUP, "--config", rt.write_json(os.path.join(work, "setup.json"), {
         "playlist_config": pc, "processed_dir": processed, "jingles_dir": jingles, "ipfs_api": api,
         "segment_seconds": SEG, "jingle_every": 1000, "progress": "lines"})])
-    clock = read_json(os.path.join(processed, "clock.json"))
-    manifest = read_json(os.path.join(processed, "manifest.json"))
+    clock = rt.read_json(os.path.join(processed, "clock.json"))
+    manifest = rt.read_json(os.path.join(processed, "manifest.json"))
     ids = sorted(t["id"] for t in manifest["tracks"] if t["kind"] == "jingle")
     check(clock["format"] == "ipfs-radio-clock" and clock["version"] == 1, clock)
     check(abs(clock["station_ids"]["every_seconds"] - EVERY) < 1e-9, clock)
@@ -102,10 +90,10 @@ def test_schedule_json_forecasts_the_next_station_id():
     # from then on the forecast holds (further ahead, an ID inserted later
     # moves the order's own jingles, as a queue would).
     def forecast():
-        sched = read_json(os.path.join(state, "schedule.json"))
+        sched = rt.read_json(os.path.join(state, "schedule.json"))
         now = time.time()
         on, nxt = sched["items"][0], sched["items"][1]
-        return nxt if nxt["track"] in jingle_ids and pdt(nxt["air_time"]) > now + 1 and pdt(on["air_time"]) < now else None
+        return nxt if nxt["track"] in jingle_ids and rt.pdt(nxt["air_time"]) > now + 1 and rt.pdt(on["air_time"]) < now else None
     item = wait_for(forecast, 3 * EVERY, "schedule.json to list a station ID still to come")
     seq = item["first_sequence"]
     wait_for(lambda: validator.segs.get(seq), 3 * EVERY, f"the gateway to serve sequence {seq}")
@@ -126,17 +114,6 @@ def test_a_restart_keeps_the_rule():
     ctx["restart_seq"] = status()["newest_sequence"]
 
 
-def tracks(segs):
-    """The served segments as tracks: (first seq, air time, [cid, ...])."""
-    out = []
-    for q in sorted(segs):
-        s = segs[q]
-        cid = s["uri"].rsplit("/", 1)[-1].split("?")[0]
-        if s["disc"] or not out:
-            out.append((q, pdt(s["pdt"]), []))
-        out[-1][2].append(cid)
-    return out
-
 
 def test_ids_at_least_every_m_minutes_at_boundaries_never_twice_in_a_row():
     last = ctx["restart_seq"] + int(3 * EVERY / SEG)
@@ -147,7 +124,7 @@ def test_ids_at_least_every_m_minutes_at_boundaries_never_twice_in_a_row():
     check(not missing, f"sequence numbers missing from what was served: {missing}")
     by_cid = {s["cid"]: (t["id"], k, len(t["segments"])) for t in ctx["manifest"]["tracks"]
               for k, s in enumerate(t["segments"])}
-    ts = tracks(segs)
+    ts = rt.served_tracks(segs)
     ids = []
     for i, (q, at, cids) in enumerate(ts):
         kinds = {ctx["jingle_cids"].get(c) is not None for c in cids}

@@ -131,19 +131,7 @@ static double run(struct station *st, const struct program *p, struct program_me
             fail_msg("%s", err);
         if (r && station_ids_step(r, im, st, t, &at, err, sizeof err) < 0)
             fail_msg("%s", err);
-        int64_t before = st->newest;
-        struct station_out out;
-        if (station_tick(st, t, &out, err, sizeof err) == STATION_PUBLISH) {
-            int64_t q = before < 0 ? out.first : before + 1;
-            if (lg->n)
-                assert_int_equal(q, lg->v[lg->n - 1].seq + 1);
-            for (; q <= out.newest; q++) {
-                struct sched_item it;
-                assert_int_equal(sched_item(&st->sched, q, &it), 0);
-                fx_log_push(lg, &it);
-            }
-            free(out.playlist);
-        }
+        fx_tick(st, t, lg);
         t = station_next_boundary(st, t);
     }
     return t;
@@ -226,25 +214,6 @@ static void the_switch_is_the_first_boundary_at_or_after_the_scheduled_time(void
     station_close(&st);
 }
 
-static void save_and_load(struct station *st, const struct program_memory *pm, const struct station_ids_memory *im,
-                          struct streamer_state *out)
-{
-    char path[] = "/tmp/radio-dayparts-state-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    struct streamer_state ss = {0};
-    assert_int_equal(station_remember(st, &ss.mem), 0);
-    ss.acks = calloc(1, sizeof *ss.acks);
-    ss.positions = *pm;
-    ss.ids = *im;
-    char err[ERR_MSG_MAX];
-    assert_int_equal(state_save(path, &ss, err, sizeof err), 0);
-    state_free(&ss);
-    assert_int_equal(state_load(path, out, err, sizeof err), 0);
-    unlink(path);
-}
-
 static void rule_from(const struct manifest *m, double every, struct station_ids_rule *r)
 {
     char json[512], err[ERR_MSG_MAX];
@@ -276,7 +245,7 @@ static void restarts_from_the_saved_state_decide_the_same(void **state)
         double until = fmin(START + stop * 1500.0 + 7.25 * stop, START + RUN_SECONDS);
         t = run(&two, &w->p, &p2, &r, &i2, t, until, &l2);
         struct streamer_state ss;
-        save_and_load(&two, &p2, &i2, &ss);
+        fx_state_round_trip(&two, &i2, &p2, &ss);
         station_close(&two);
         open_station(&w->p, &two, &ss.mem, t);
         p2 = ss.positions;

@@ -64,20 +64,7 @@ static double run(struct station *st, const struct station_ids_rule *r, struct s
         int64_t at;
         if (station_ids_step(r, mem, st, t, &at, err, sizeof err) < 0)
             fail_msg("%s", err);
-        int64_t before = st->newest;
-        struct station_out out;
-        enum station_tick_result res = station_tick(st, t, &out, err, sizeof err);
-        if (res == STATION_PUBLISH) {
-            int64_t q = before < 0 ? out.first : before + 1;
-            if (lg->n)
-                assert_int_equal(q, lg->v[lg->n - 1].seq + 1);
-            for (; q <= out.newest; q++) {
-                struct sched_item it;
-                assert_int_equal(sched_item(&st->sched, q, &it), 0);
-                fx_log_push(lg, &it);
-            }
-            free(out.playlist);
-        }
+        fx_tick(st, t, lg);
         t = station_next_boundary(st, t);
     }
     return t;
@@ -277,23 +264,6 @@ static void a_clock_stepped_far_back_keeps_the_rule(void **state)
     manifest_free(&m);
 }
 
-static void save_and_load(struct station *st, const struct station_ids_memory *mem, struct streamer_state *out)
-{
-    char path[] = "/tmp/radio-ids-state-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    struct streamer_state ss = {0};
-    assert_int_equal(station_remember(st, &ss.mem), 0);
-    ss.acks = calloc(1, sizeof *ss.acks);
-    ss.ids = *mem;
-    char err[ERR_MSG_MAX];
-    assert_int_equal(state_save(path, &ss, err, sizeof err), 0);
-    state_free(&ss);
-    assert_int_equal(state_load(path, out, err, sizeof err), 0);
-    unlink(path);
-}
-
 static void a_restart_from_the_saved_state_decides_the_same(void **state)
 {
     (void)state;
@@ -315,7 +285,7 @@ static void a_restart_from_the_saved_state_decides_the_same(void **state)
             until = START + RUN_SECONDS;
         t = run(&two, &r, &m2, t, until, &l2);
         struct streamer_state ss;
-        save_and_load(&two, &m2, &ss);
+        fx_state_round_trip(&two, &m2, NULL, &ss);
         station_close(&two);
         open_station(&m, MUSIC, 5, &two, &ss.mem, t);
         m2 = ss.ids;

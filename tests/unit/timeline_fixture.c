@@ -10,9 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cid.h"
+#include "err.h"
 #include "playlist.h"
+#include "state.h"
+#include "station.h"
 
 void fx_add_track(struct manifest *m, const char *id, int nsegs, int64_t last_samples, int jingle)
 {
@@ -163,4 +167,42 @@ void fx_check_timeline(const struct manifest *m, const struct fx_log *lg)
         }
         run_start = i;
     }
+}
+
+void fx_tick(struct station *st, double t, struct fx_log *lg)
+{
+    char err[ERR_MSG_MAX];
+    int64_t before = st->newest;
+    struct station_out out;
+    if (station_tick(st, t, &out, err, sizeof err) != STATION_PUBLISH)
+        return;
+    int64_t q = before < 0 ? out.first : before + 1;
+    if (lg->n)
+        assert_int_equal(q, lg->v[lg->n - 1].seq + 1);
+    for (; q <= out.newest; q++) {
+        struct sched_item it;
+        assert_int_equal(sched_item(&st->sched, q, &it), 0);
+        fx_log_push(lg, &it);
+    }
+    free(out.playlist);
+}
+
+void fx_state_round_trip(const struct station *st, const struct station_ids_memory *im,
+                         const struct program_memory *pm, struct streamer_state *out)
+{
+    char path[] = "/tmp/radio-fx-state-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct streamer_state ss = {0};
+    assert_int_equal(station_remember(st, &ss.mem), 0);
+    ss.acks = calloc(1, sizeof *ss.acks);
+    ss.ids = *im;
+    if (pm)
+        ss.positions = *pm;
+    char err[ERR_MSG_MAX];
+    assert_int_equal(state_save(path, &ss, err, sizeof err), 0);
+    state_free(&ss);
+    assert_int_equal(state_load(path, out, err, sizeof err), 0);
+    unlink(path);
 }

@@ -50,6 +50,18 @@ struct fx_log {
 };
 
 void fx_log_push(struct fx_log *lg, const struct sched_item *it);
+struct station;
+struct streamer_state;
+struct station_ids_memory;
+struct program_memory;
+/* What a stopped streamer leaves: the station's timeline, the station-ID
+ * memory and the orders' places (pm may be NULL) through state.json and
+ * back, as a restart reads them. */
+void fx_state_round_trip(const struct station *st, const struct station_ids_memory *im,
+                         const struct program_memory *pm, struct streamer_state *out);
+/* A tick at t, as the streamer's loop has it: what it newly publishes
+ * goes into lg, one sequence number after the other. */
+void fx_tick(struct station *st, double t, struct fx_log *lg);
 /* The timeline rules over everything published: sequence numbers one by
  * one, date-times without gap, a discontinuity (and one more in the count)
  * at every track change, and every track played whole. */

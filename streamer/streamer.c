@@ -393,9 +393,16 @@ static void try_reload(struct daemon *d, double now, int forced)
         return;
     }
     d->reload_error[0] = '\0';
+    /* The copy is written when what it keeps changed, not at every
+     * rewrite of processed/ (a queue, a storm). */
+    int same = p.base.manifest_len == d->program.base.manifest_len &&
+               p.base.playlist_len == d->program.base.playlist_len &&
+               memcmp(p.base.manifest, d->program.base.manifest, p.base.manifest_len) == 0 &&
+               memcmp(p.base.playlist, d->program.base.playlist, p.base.playlist_len) == 0;
     program_free(&d->program);
     d->program = p;
-    keep_order(d);
+    if (!same)
+        keep_order(d);
     uint64_t before = d->reloads;
     decide_program(d, now);
     if (d->reloads == before)

@@ -10,13 +10,21 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The parts' playlists matter only until their orders are built. */
+static void free_part_texts(struct program *p)
+{
+    for (size_t i = 0; p->part_text && i < p->dp.n; i++)
+        free(p->part_text[i]);
+    free(p->part_text);
+    free(p->part_len);
+    p->part_text = NULL;
+    p->part_len = NULL;
+}
+
 void program_free(struct program *p)
 {
     order_texts_free(&p->base);
-    for (size_t i = 0; i < p->dp.n; i++)
-        free(p->part_text ? p->part_text[i] : NULL);
-    free(p->part_text);
-    free(p->part_len);
+    free_part_texts(p);
     for (size_t i = 0; p->orders && i <= p->dp.n; i++)
         order_free(&p->orders[i]);
     free(p->orders);
@@ -57,6 +65,7 @@ static int build_all(struct program *p, const char *origin, program_check_fn che
         if (o->max_rounded > p->max_target)
             p->max_target = o->max_rounded;
     }
+    free_part_texts(p);
     return 0;
 }
 
@@ -88,7 +97,6 @@ static int read_dayparts(const char *dir, struct program *p, char *err, size_t e
     free(text);
     if (rc != 0)
         return err_prefix(err, errlen, "%s", path);
-    p->have_dayparts = 1;
     if (!(p->part_text = calloc(p->dp.n + 1, sizeof *p->part_text)) ||
         !(p->part_len = calloc(p->dp.n + 1, sizeof *p->part_len)))
         return err_set(err, errlen, "out of memory");

@@ -19,9 +19,8 @@
 struct program {
     char origin[4096];           /* where the texts came from, for messages */
     struct order_texts base;     /* manifest.json and playlist.m3u as read */
-    int have_dayparts;           /* dayparts.json was there */
-    struct dayparts dp;
-    char **part_text;            /* each part's playlist as read */
+    struct dayparts dp;          /* zone NULL: no dayparts.json */
+    char **part_text;            /* each part's playlist as read, until its order is built */
     size_t *part_len;
     struct order *orders;        /* [0]: playlist.m3u's order; [1 + i]: part i's */
     int rate;                    /* the manifest's sample rate */

@@ -198,7 +198,7 @@ static void write_status(struct daemon *d, double now)
         .order_from_seq = d->order_from_seq,
         .order_from_time = d->order_from_time,
         .queue = &d->queue,
-        .time_zone = d->program.have_dayparts ? tz_name(d->program.dp.zone) : NULL,
+        .time_zone = d->program.dp.zone ? tz_name(d->program.dp.zone) : NULL,
         .day_part = program_part_name(&d->program, d->part),
         .clock_error = d->clock_error[0] ? d->clock_error : NULL,
         .clock_error_time = d->clock_error_time,
@@ -361,7 +361,7 @@ static void decide_program(struct daemon *d, double now)
     d->order_from_seq = d->st.sched.anchor.seq;
     d->order_from_time = d->st.sched.anchor.time;
     const char *name = program_part_name(&d->program, part);
-    if (d->program.have_dayparts)
+    if (d->program.dp.zone)
         log_ev(LOG_INFO, "running order switches at a track boundary", "part", name ? name : "(none: playlist.m3u)",
                "from_part", program_part_name(&d->program, from_part) ? program_part_name(&d->program, from_part)
                                                                        : "(none: playlist.m3u)",
